@@ -1,0 +1,13 @@
+/**
+ * The cloud layer: one ComponentResource per way of getting a Kubernetes cluster.
+ *
+ * Every cloud component satisfies {@link CloudOutputs}, so the stack can build exactly one
+ * `k8s.Provider` from whichever cloud an environment uses:
+ *
+ *     const cloud: CloudOutputs = new AwsCloud('cloud', args);
+ *     const k8sProvider = new k8s.Provider('cluster', { kubeconfig: cloud.kubeconfig });
+ */
+export type { CloudOutputs, CloudProviderName, CostTags } from './types.js';
+export type { AwsCloudArgs, AwsNodeGroupArgs, AwsEfsArgs, NodeTaint } from './aws.js';
+export type { HetznerCloudArgs, HetznerWorkerPoolArgs } from './hetzner.js';
+export type { LocalClusterArgs, LocalFlavour } from './local.js';
