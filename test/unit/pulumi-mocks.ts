@@ -1,0 +1,146 @@
+/**
+ * Reusable Pulumi mocks for unit tests (a stand-in for the Pulumi engine and the cloud providers, which cannot be
+ * reached here). `setupPulumiMocks()` installs a mocks object that records every registered resource (type, name,
+ * inputs, parent) and answers invokes; call it BEFORE dynamically importing the module under test:
+ *
+ *     const mocks = await setupPulumiMocks();
+ *     const { AwsCloud } = await import('../../../components/cloud/aws.js');
+ *     const c = new AwsCloud('t', args);
+ *     await mocks.settle();
+ *     mocks.ofType('aws:ec2/subnet:Subnet') ...
+ *
+ * Remote components (`eks:index:Cluster`, Helm v4 `kubernetes:helm.sh/v4:Chart`, YAML config groups) are one
+ * recorded resource each under mocks: assert the inputs passed to them.
+ *
+ * Secret inputs are recorded as Pulumi's wire marker `{ [specialSigKey]: specialSecretSig, value }`:
+ * `isSecretMarker()` recognises it and `unwrapSecrets()` strips it; `RecordedResource.inputs` keeps the markers,
+ * `RecordedResource.plain` has them stripped.
+ */
+import * as pulumi from '@pulumi/pulumi';
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+// Pulumi's wire-format constants (CommonJS module inside @pulumi/pulumi; same instance the SDK uses).
+const rpc = require('@pulumi/pulumi/runtime/rpc.js') as { specialSigKey: string; specialSecretSig: string };
+const settings = require('@pulumi/pulumi/runtime/settings.js') as { waitForRPCs?: () => Promise<void> };
+
+export interface RecordedResource {
+    /** Type token, e.g. `aws:ec2/subnet:Subnet`. */
+    type: string;
+    /** Logical name. */
+    name: string;
+    /** Inputs as the engine received them (secret values wrapped in the secret marker). */
+    inputs: Record<string, unknown>;
+    /** Inputs with secret markers stripped. */
+    plain: Record<string, any>;
+    /** True for custom resources (and remote components' wire type is false only for local components). */
+    custom: boolean;
+    /** Provider reference, when one was given. */
+    provider?: string;
+}
+
+export interface RecordedCall {
+    token: string;
+    inputs: Record<string, any>;
+}
+
+export interface MocksOptions {
+    /** Extra state returned for a resource (merged over its inputs); e.g. outputs a real provider would compute. */
+    outputs?: (r: { type: string; name: string; inputs: Record<string, any> }) => Record<string, unknown> | undefined;
+    /** Result of an invoke (function call); default: returns the inputs. */
+    call?: (c: RecordedCall) => Record<string, unknown> | undefined;
+    /** Pulumi project name (default `nkp`). */
+    project?: string;
+    /** Pulumi stack name (default `unit`). */
+    stack?: string;
+    /** Preview (dry run) mode (default false). */
+    preview?: boolean;
+}
+
+/** True when `v` is Pulumi's serialized secret marker. */
+export function isSecretMarker(v: unknown): v is { value: unknown } {
+    return typeof v === 'object' && v !== null && (v as Record<string, unknown>)[rpc.specialSigKey] === rpc.specialSecretSig;
+}
+
+/** Deep copy of `v` with every secret marker replaced by its value. */
+export function unwrapSecrets(v: unknown): any {
+    if (isSecretMarker(v)) return unwrapSecrets(v.value);
+    if (Array.isArray(v)) return v.map(unwrapSecrets);
+    if (typeof v === 'object' && v !== null && Object.getPrototypeOf(v) === Object.prototype) {
+        return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, unwrapSecrets(x)]));
+    }
+    return v;
+}
+
+/** The recording mocks object. */
+export class RecordingMocks implements pulumi.runtime.Mocks {
+    readonly resources: RecordedResource[] = [];
+    readonly calls: RecordedCall[] = [];
+    constructor(private readonly options: MocksOptions = {}) {}
+
+    newResource(args: pulumi.runtime.MockResourceArgs): { id: string | undefined; state: Record<string, any> } {
+        const inputs = args.inputs as Record<string, unknown>;
+        const rec: RecordedResource = {
+            type: args.type,
+            name: args.name,
+            inputs,
+            plain: unwrapSecrets(inputs),
+            custom: args.custom ?? true,
+            provider: args.provider,
+        };
+        this.resources.push(rec);
+        const extra = this.options.outputs?.({ type: args.type, name: args.name, inputs: rec.plain }) ?? {};
+        return { id: args.custom === false ? undefined : `${args.name}-id`, state: { ...inputs, ...extra } };
+    }
+
+    call(args: pulumi.runtime.MockCallArgs): Record<string, any> {
+        const c: RecordedCall = { token: args.token, inputs: unwrapSecrets(args.inputs) };
+        this.calls.push(c);
+        return this.options.call?.(c) ?? c.inputs;
+    }
+
+    /** Every recorded resource of a type token. */
+    ofType(type: string): RecordedResource[] {
+        return this.resources.filter((r) => r.type === type);
+    }
+
+    /** The one resource of a type (and name, when given); throws when there is not exactly one. */
+    one(type: string, name?: string): RecordedResource {
+        const found = this.ofType(type).filter((r) => name === undefined || r.name === name);
+        if (found.length !== 1) {
+            throw new Error(`expected exactly one ${type}${name ? ` named ${name}` : ''}, found ${found.length}: ${this.ofType(type).map((r) => r.name).join(', ')}`);
+        }
+        return found[0]!;
+    }
+
+    /** Forget what was recorded (between tests). */
+    reset(): void {
+        this.resources.length = 0;
+        this.calls.length = 0;
+    }
+
+    /** Wait until every outstanding registration RPC has reached the mocks. */
+    async settle(): Promise<void> {
+        if (typeof settings.waitForRPCs === 'function') await settings.waitForRPCs();
+        // A final macrotask turn lets registrations queued by the last RPC's callbacks run too.
+        await new Promise((r) => setImmediate(r));
+        if (typeof settings.waitForRPCs === 'function') await settings.waitForRPCs();
+    }
+}
+
+/** Install recording mocks (replacing any earlier ones); call before dynamically importing the module under test. */
+export async function setupPulumiMocks(options: MocksOptions = {}): Promise<RecordingMocks> {
+    const mocks = new RecordingMocks(options);
+    await pulumi.runtime.setMocks(mocks, options.project ?? 'nkp', options.stack ?? 'unit', options.preview ?? false);
+    return mocks;
+}
+
+/** The resolved value of an Output (undefined while unknown in preview). */
+export function outputValue<T>(o: pulumi.Output<T> | pulumi.Input<T>): Promise<T> {
+    return new Promise((resolve) => pulumi.output(o).apply((v) => { resolve(v as T); return v; }));
+}
+
+/** Whether an Output is marked secret. */
+export function outputIsSecret(o: pulumi.Output<unknown>): Promise<boolean> {
+    return pulumi.isSecret(o);
+}
