@@ -1,0 +1,434 @@
+// A real Kubernetes control plane for tests: etcd + kube-apiserver (+ kube-controller-manager) built from the
+// Go module proxy, started on loopback on free ports with a throwaway PKI, RBAC on, upstream CRDs installed.
+//
+//   const cp = await sharedControlPlane();   // one per test process, stopped by the mocha root hook
+//   const cp = await startControlPlane({...}); // a private one; call cp.stop()
+//
+// Teardown kills every process and deletes the directory, also when a test fails, the process is interrupted
+// (SIGINT/SIGTERM) or killed outright (a watchdog shell outlives us by at most a second).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:https';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { KubeConfig, ApiextensionsV1Api } from '@kubernetes/client-node';
+import { createPki, issueClientCert, type Pki } from './pki.js';
+import { controlPlaneBinDir, projectCrds, upstreamCrds, versions, type KubeObject } from './upstream.js';
+
+export interface ControlPlaneOptions {
+  /** Run kube-controller-manager too (garbage collection, namespace deletion). Default true. */
+  controllerManager?: boolean;
+  /** Install the upstream CRDs and the project's NebariApp CRD. Default true. */
+  crds?: boolean;
+  /** Extra kube-apiserver flags. */
+  apiserverFlags?: string[];
+}
+
+export interface ControlPlane {
+  /** https://127.0.0.1:<port> */
+  server: string;
+  /** Working directory (PKI, etcd data, logs, kubeconfig); deleted by stop(). */
+  dir: string;
+  kubeconfigPath: string;
+  /** A cluster-admin KubeConfig (system:masters client certificate). */
+  kubeConfig(): KubeConfig;
+  /** A KubeConfig for a client-certificate user with the given groups (for RBAC tests). */
+  userKubeConfig(user: string, groups?: string[]): Promise<KubeConfig>;
+  /** Stops kube-apiserver and starts it again on the same port and storage. */
+  restartApiServer(): Promise<void>;
+  /** Pids of the running processes (etcd, kube-apiserver, kube-controller-manager). */
+  pids(): number[];
+  /** Ports the control plane listens on. */
+  ports(): number[];
+  stop(): Promise<void>;
+}
+
+interface Proc {
+  name: string;
+  child: ChildProcess;
+  exited: Promise<number | null>;
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+function tail(file: string, lines = 30): string {
+  try {
+    return readFileSync(file, 'utf8').split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
+
+/** GET a path on the apiserver with the admin client certificate; resolves with the status code (0 on error). */
+function probe(server: string, path: string, pki: Pki, cert: { cert: string; key: string }): Promise<number> {
+  return new Promise((resolve) => {
+    const req = request(
+      `${server}${path}`,
+      {
+        ca: readFileSync(pki.caCert),
+        cert: readFileSync(cert.cert),
+        key: readFileSync(cert.key),
+        timeout: 2000,
+      },
+      (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      },
+    );
+    req.on('error', () => resolve(0));
+    req.on('timeout', () => {
+      req.destroy();
+      resolve(0);
+    });
+    req.end();
+  });
+}
+
+function kubeconfigYaml(server: string, pki: Pki, cert: { cert: string; key: string }, user: string): string {
+  const b64 = (f: string): string => readFileSync(f).toString('base64');
+  return [
+    'apiVersion: v1',
+    'kind: Config',
+    'clusters:',
+    '- name: nkp-test',
+    '  cluster:',
+    `    server: ${server}`,
+    `    certificate-authority-data: ${b64(pki.caCert)}`,
+    'users:',
+    `- name: ${user}`,
+    '  user:',
+    `    client-certificate-data: ${b64(cert.cert)}`,
+    `    client-key-data: ${b64(cert.key)}`,
+    'contexts:',
+    '- name: nkp-test',
+    '  context:',
+    '    cluster: nkp-test',
+    `    user: ${user}`,
+    'current-context: nkp-test',
+    '',
+  ].join('\n');
+}
+
+const live = new Set<() => void>();
+let exitHooksInstalled = false;
+
+function installExitHooks(): void {
+  if (exitHooksInstalled) return;
+  exitHooksInstalled = true;
+  process.on('exit', () => {
+    for (const kill of live) kill();
+  });
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(sig, () => {
+      for (const kill of live) kill();
+      process.exit(sig === 'SIGINT' ? 130 : 143);
+    });
+  }
+}
+
+async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: number, onTimeout: () => string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await sleep(200);
+  }
+  throw new Error(`${what} not ready after ${timeoutMs / 1000} s\n${onTimeout()}`);
+}
+
+/**
+ * A raw JSON request to the apiserver with a client certificate. CRDs go through this rather than the typed
+ * client: @kubernetes/client-node's model serializer drops keys it does not know (x-kubernetes-int-or-string...).
+ */
+export function rawRequest(
+  server: string,
+  pki: Pki,
+  cert: { cert: string; key: string },
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+    const req = request(
+      `${server}${path}`,
+      {
+        method,
+        ca: readFileSync(pki.caCert),
+        cert: readFileSync(cert.cert),
+        key: readFileSync(cert.key),
+        headers: payload ? { 'content-type': 'application/json', 'content-length': payload.length } : {},
+        timeout: 30_000,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+      },
+    );
+    req.on('error', reject);
+    req.on('timeout', () => req.destroy(new Error(`${method} ${path} timed out`)));
+    req.end(payload);
+  });
+}
+
+async function installCrds(kc: KubeConfig, send: (method: string, path: string, body?: unknown) => Promise<{ status: number; body: string }>, crds: KubeObject[]): Promise<void> {
+  for (const crd of crds) {
+    const res = await send('POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', crd);
+    if (res.status !== 201 && res.status !== 409) {
+      throw new Error(`installing CRD ${crd.metadata.name} failed (${res.status}): ${res.body.slice(0, 2000)}`);
+    }
+  }
+  const api = kc.makeApiClient(ApiextensionsV1Api);
+  const names = crds.map((c) => c.metadata.name);
+  await waitFor(
+    `${names.length} CRDs established`,
+    async () => {
+      const list = await api.listCustomResourceDefinition();
+      const established = new Set(
+        list.items
+          .filter((c) => c.status?.conditions?.some((cond) => cond.type === 'Established' && cond.status === 'True'))
+          .map((c) => c.metadata?.name),
+      );
+      return names.every((n) => established.has(n));
+    },
+    60_000,
+    () => 'CRDs not established',
+  );
+}
+
+export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise<ControlPlane> {
+  const withKcm = opts.controllerManager ?? true;
+  const bin = controlPlaneBinDir();
+  installExitHooks();
+  const dir = mkdtempSync(join(tmpdir(), 'nkp-cp-'));
+  const procs: Proc[] = [];
+  let stopped = false;
+
+  const killAll = (): void => {
+    for (const p of procs) {
+      try {
+        p.child.kill('SIGKILL');
+      } catch {
+        /* already gone */
+      }
+    }
+    rmSync(dir, { recursive: true, force: true });
+  };
+  live.add(killAll);
+
+  // A watchdog that kills the control plane and deletes its files if this process dies without cleaning up.
+  const watchdogPids: number[] = [];
+  const startWatchdog = (): void => {
+    const pids = procs.map((p) => p.child.pid).filter((p): p is number => !!p);
+    const script = `while kill -0 ${process.pid} 2>/dev/null; do sleep 1; done; kill -9 ${pids.join(' ')} 2>/dev/null; rm -rf '${dir}'`;
+    const wd = spawn('sh', ['-c', script], { detached: true, stdio: 'ignore' });
+    wd.unref();
+    if (wd.pid) watchdogPids.push(wd.pid);
+  };
+
+  const launch = (name: string, args: string[]): Proc => {
+    const logFile = join(dir, `${name}.log`);
+    const fd = openSync(logFile, 'a');
+    const child = spawn(join(bin, name), args, { stdio: ['ignore', fd, fd], cwd: dir });
+    closeSync(fd);
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const proc = { name, child, exited };
+    procs.push(proc);
+    return proc;
+  };
+
+  const pki = createPki(dir);
+  const admin = issueClientCert(pki, 'admin', 'admin', ['system:masters']);
+  const [etcdClient, etcdPeer, apiPort] = [await freePort(), await freePort(), await freePort()];
+  const server = `https://127.0.0.1:${apiPort}`;
+
+  try {
+    launch('etcd', [
+      '--name=default',
+      `--data-dir=${join(dir, 'etcd')}`,
+      `--listen-client-urls=http://127.0.0.1:${etcdClient}`,
+      `--advertise-client-urls=http://127.0.0.1:${etcdClient}`,
+      `--listen-peer-urls=http://127.0.0.1:${etcdPeer}`,
+      `--initial-advertise-peer-urls=http://127.0.0.1:${etcdPeer}`,
+      `--initial-cluster=default=http://127.0.0.1:${etcdPeer}`,
+      '--unsafe-no-fsync=true',
+      '--log-level=warn',
+    ]);
+
+    const apiArgs = [
+      `--etcd-servers=http://127.0.0.1:${etcdClient}`,
+      '--bind-address=127.0.0.1',
+      '--advertise-address=127.0.0.1',
+      `--secure-port=${apiPort}`,
+      `--cert-dir=${join(dir, 'apiserver-certs')}`,
+      `--tls-cert-file=${pki.serverCert}`,
+      `--tls-private-key-file=${pki.serverKey}`,
+      `--client-ca-file=${pki.caCert}`,
+      `--service-account-key-file=${pki.saPub}`,
+      `--service-account-signing-key-file=${pki.saKey}`,
+      '--service-account-issuer=https://kubernetes.default.svc',
+      '--service-cluster-ip-range=10.0.0.0/24',
+      '--authorization-mode=RBAC',
+      '--allow-privileged=true',
+      '--disable-admission-plugins=ServiceAccount',
+      '--endpoint-reconciler-type=none',
+      '--enable-priority-and-fairness=false',
+      '--profiling=false',
+      '--v=0',
+      ...(opts.apiserverFlags ?? []),
+    ];
+    let api = launch('kube-apiserver', apiArgs);
+
+    const kubeconfigPath = join(dir, 'admin.kubeconfig');
+    writeFileSync(kubeconfigPath, kubeconfigYaml(server, pki, admin, 'admin'), { mode: 0o600 });
+
+    const waitApiReady = async (): Promise<void> => {
+      await waitFor(
+        'kube-apiserver',
+        async () => {
+          if (api.child.exitCode !== null) throw new Error(`kube-apiserver exited with ${api.child.exitCode}\n${tail(join(dir, 'kube-apiserver.log'))}`);
+          return (await probe(server, '/readyz', pki, admin)) === 200;
+        },
+        120_000,
+        () => tail(join(dir, 'kube-apiserver.log')),
+      );
+    };
+    await waitApiReady();
+
+    if (withKcm) {
+      const kcmCert = issueClientCert(pki, 'kcm', 'system:kube-controller-manager', []);
+      const kcmKubeconfig = join(dir, 'kcm.kubeconfig');
+      writeFileSync(kcmKubeconfig, kubeconfigYaml(server, pki, kcmCert, 'system:kube-controller-manager'), { mode: 0o600 });
+      launch('kube-controller-manager', [
+        `--kubeconfig=${kcmKubeconfig}`,
+        `--authentication-kubeconfig=${kcmKubeconfig}`,
+        `--authorization-kubeconfig=${kcmKubeconfig}`,
+        '--bind-address=127.0.0.1',
+        '--secure-port=0',
+        '--leader-elect=false',
+        '--controllers=garbage-collector-controller,namespace-controller,serviceaccount-controller,serviceaccount-token-controller',
+        `--service-account-private-key-file=${pki.saKey}`,
+        `--root-ca-file=${pki.caCert}`,
+        '--use-service-account-credentials=false',
+        '--concurrent-gc-syncs=5',
+        '--v=0',
+      ]);
+    }
+    startWatchdog();
+
+    const kubeConfig = (): KubeConfig => {
+      const kc = new KubeConfig();
+      kc.loadFromFile(kubeconfigPath);
+      return kc;
+    };
+
+    if (opts.crds ?? true) {
+      const upstream = [...upstreamCrds().values()].flat();
+      await installCrds(kubeConfig(), (m, p, b) => rawRequest(server, pki, admin, m, p, b), [...upstream, ...projectCrds()]);
+    }
+
+    const cp: ControlPlane = {
+      server,
+      dir,
+      kubeconfigPath,
+      kubeConfig,
+      async userKubeConfig(user: string, groups: string[] = []): Promise<KubeConfig> {
+        const cert = issueClientCert(pki, `user-${user}-${Date.now()}`, user, groups);
+        const kc = new KubeConfig();
+        kc.loadFromString(kubeconfigYaml(server, pki, cert, user));
+        return kc;
+      },
+      async restartApiServer(): Promise<void> {
+        api.child.kill('SIGTERM');
+        await api.exited;
+        procs.splice(procs.indexOf(api), 1);
+        api = launch('kube-apiserver', apiArgs);
+        await waitApiReady();
+      },
+      pids: () => procs.filter((p) => p.child.exitCode === null).map((p) => p.child.pid!),
+      ports: () => [etcdClient, etcdPeer, apiPort],
+      async stop(): Promise<void> {
+        if (stopped) return;
+        stopped = true;
+        // Reverse order: controller-manager, apiserver, etcd; SIGTERM first, SIGKILL after 10 s.
+        for (const p of [...procs].reverse()) {
+          if (p.child.exitCode !== null || p.child.signalCode !== null) continue;
+          p.child.kill('SIGTERM');
+          const t = setTimeout(() => p.child.kill('SIGKILL'), 10_000);
+          await p.exited;
+          clearTimeout(t);
+        }
+        for (const pid of watchdogPids) {
+          try {
+            process.kill(pid, 'SIGKILL');
+          } catch {
+            /* already gone */
+          }
+        }
+        rmSync(dir, { recursive: true, force: true });
+        live.delete(killAll);
+      },
+    };
+    return cp;
+  } catch (err) {
+    killAll();
+    live.delete(killAll);
+    throw err;
+  }
+}
+
+let shared: Promise<ControlPlane> | undefined;
+
+/** The control plane shared by every test of this process (started on first use; see root-hooks.ts). */
+export function sharedControlPlane(): Promise<ControlPlane> {
+  shared ??= startControlPlane().catch((err) => {
+    shared = undefined;
+    throw err;
+  });
+  return shared;
+}
+
+export async function stopSharedControlPlane(): Promise<void> {
+  if (!shared) return;
+  const p = shared;
+  shared = undefined;
+  await (await p.catch(() => undefined))?.stop();
+}
+
+export const kubernetesVersion = versions.kubernetes;
+
+/** True when a process with this pid is alive. */
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** True when something listens on 127.0.0.1:port. */
+export function portInUse(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.once('error', () => resolve(true));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(false)));
+  });
+}
+
