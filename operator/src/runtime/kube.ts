@@ -1,0 +1,337 @@
+/**
+ * Thin Kubernetes API client for the operator: credentials and cluster come from a @kubernetes/client-node
+ * KubeConfig (kubeconfig file or in-cluster service account, token files re-read by client-node), the transport
+ * is one long-lived undici Agent (connection reuse; client-node's generated clients build a new agent per call).
+ * Every request is counted by verb and resource so idle writes can be measured.
+ */
+import type { KubeConfig } from '@kubernetes/client-node';
+import { Agent, request } from 'undici';
+import type { OperatorMetrics } from './metrics.js';
+
+export interface ResourceType {
+  group: string; // '' for the core group
+  version: string;
+  plural: string;
+  kind: string;
+  namespaced: boolean;
+}
+
+export interface ObjectMeta {
+  name: string;
+  namespace?: string;
+  uid?: string;
+  resourceVersion?: string;
+  generation?: number;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  finalizers?: string[];
+  ownerReferences?: OwnerReference[];
+  deletionTimestamp?: string;
+  creationTimestamp?: string;
+  [k: string]: unknown;
+}
+
+export interface OwnerReference {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  uid: string;
+  controller?: boolean;
+  blockOwnerDeletion?: boolean;
+}
+
+export interface KubeObject {
+  apiVersion?: string;
+  kind?: string;
+  metadata: ObjectMeta;
+  [k: string]: unknown;
+}
+
+export interface WatchEvent<T extends KubeObject = KubeObject> {
+  type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
+  object: T;
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly statusCode: number,
+    readonly reason: string,
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+export function isNotFound(err: unknown): boolean {
+  return err instanceof ApiError && err.statusCode === 404;
+}
+export function isConflict(err: unknown): boolean {
+  return err instanceof ApiError && err.statusCode === 409;
+}
+export function isGone(err: unknown): boolean {
+  return err instanceof ApiError && err.statusCode === 410;
+}
+
+export function apiVersionOf(rt: ResourceType): string {
+  return rt.group ? `${rt.group}/${rt.version}` : rt.version;
+}
+
+/** Resource type from an object's apiVersion/kind, looked up in a registry of known types. */
+export function resourcePath(rt: ResourceType, namespace?: string, name?: string, subresource?: string): string {
+  const base = rt.group ? `/apis/${rt.group}/${rt.version}` : `/api/${rt.version}`;
+  let p = base;
+  if (rt.namespaced && namespace) p += `/namespaces/${encodeURIComponent(namespace)}`;
+  p += `/${rt.plural}`;
+  if (name) p += `/${encodeURIComponent(name)}`;
+  if (subresource) p += `/${subresource}`;
+  return p;
+}
+
+export interface RequestOptions {
+  query?: Record<string, string | number | boolean | undefined>;
+  body?: unknown;
+  contentType?: string;
+  signal?: AbortSignal;
+  timeoutMs?: number;
+  accept?: string;
+}
+
+interface Prepared {
+  url: URL;
+  headers: Record<string, string>;
+  dispatcher: Agent;
+}
+
+export interface KubeClientOptions {
+  metrics?: OperatorMetrics;
+  userAgent?: string;
+  /** Per-request timeout for non-watch calls. */
+  timeoutMs?: number;
+}
+
+export class KubeClient {
+  private agent: Agent | undefined;
+  private agentKey = '';
+  private readonly timeoutMs: number;
+
+  constructor(
+    readonly kubeConfig: KubeConfig,
+    private readonly opts: KubeClientOptions = {},
+  ) {
+    this.timeoutMs = opts.timeoutMs ?? 30_000;
+  }
+
+  get metrics(): OperatorMetrics | undefined {
+    return this.opts.metrics;
+  }
+
+  private async prepare(path: string, query?: RequestOptions['query']): Promise<Prepared> {
+    const cluster = this.kubeConfig.getCurrentCluster();
+    if (!cluster) throw new Error('kubeconfig: no current cluster');
+    const o: { headers?: Record<string, string>; ca?: Buffer; cert?: Buffer; key?: Buffer; rejectUnauthorized?: boolean; servername?: string } = {};
+    await this.kubeConfig.applyToHTTPSOptions(o as never);
+    const key = [o.ca?.toString('base64') ?? '', o.cert?.toString('base64') ?? '', o.key ? o.key.length : 0, o.rejectUnauthorized, o.servername].join('|');
+    if (!this.agent || key !== this.agentKey) {
+      const old = this.agent;
+      this.agent = new Agent({
+        connect: { ca: o.ca, cert: o.cert, key: o.key, rejectUnauthorized: o.rejectUnauthorized, servername: o.servername },
+        keepAliveTimeout: 30_000,
+      });
+      this.agentKey = key;
+      if (old) void old.close().catch(() => undefined);
+    }
+    const url = new URL(cluster.server.replace(/\/$/, '') + path);
+    for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
+    const headers: Record<string, string> = { accept: 'application/json', 'user-agent': this.opts.userAgent ?? 'nebari-operator' };
+    for (const [k, v] of Object.entries(o.headers ?? {})) headers[k.toLowerCase()] = String(v);
+    return { url, headers, dispatcher: this.agent };
+  }
+
+  /** One API call; returns the parsed JSON body. Non-2xx responses throw ApiError. */
+  async request<T = unknown>(verb: string, resource: string, method: string, path: string, ro: RequestOptions = {}): Promise<T> {
+    const p = await this.prepare(path, ro.query);
+    let body: string | undefined;
+    if (ro.body !== undefined) {
+      body = typeof ro.body === 'string' ? ro.body : JSON.stringify(ro.body);
+      p.headers['content-type'] = ro.contentType ?? 'application/json';
+    }
+    if (ro.accept) p.headers.accept = ro.accept;
+    const timeout = ro.timeoutMs ?? this.timeoutMs;
+    let code: number | string = 'error';
+    try {
+      const res = await request(p.url, {
+        method: method as 'GET',
+        headers: p.headers,
+        body,
+        dispatcher: p.dispatcher,
+        signal: ro.signal,
+        headersTimeout: timeout,
+        bodyTimeout: timeout,
+      });
+      code = res.statusCode;
+      const text = await res.body.text();
+      if (res.statusCode < 200 || res.statusCode >= 300) throw toApiError(res.statusCode, text);
+      return (text ? JSON.parse(text) : undefined) as T;
+    } finally {
+      this.opts.metrics?.recordRequest(verb, resource, code);
+    }
+  }
+
+  async get<T extends KubeObject>(rt: ResourceType, namespace: string | undefined, name: string): Promise<T | undefined> {
+    try {
+      return await this.request<T>('get', rt.plural, 'GET', resourcePath(rt, namespace, name));
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  }
+
+  /** Full list (paged), returning items and the list's resourceVersion to start a watch from. */
+  async list<T extends KubeObject>(
+    rt: ResourceType,
+    namespace: string | undefined,
+    o: { labelSelector?: string; fieldSelector?: string; signal?: AbortSignal; limit?: number; metadataOnly?: boolean } = {},
+  ): Promise<{ items: T[]; resourceVersion: string }> {
+    const items: T[] = [];
+    let cont: string | undefined;
+    let rv = '';
+    do {
+      const page = await this.request<{ items: T[]; metadata: { resourceVersion: string; continue?: string } }>(
+        'list',
+        rt.plural,
+        'GET',
+        resourcePath(rt, namespace),
+        {
+          query: { labelSelector: o.labelSelector, fieldSelector: o.fieldSelector, limit: o.limit ?? 500, continue: cont },
+          signal: o.signal,
+          timeoutMs: 60_000,
+          accept: o.metadataOnly ? METADATA_LIST_ACCEPT : undefined,
+        },
+      );
+      const kind = rt.kind;
+      for (const it of page.items ?? []) {
+        // list items carry no apiVersion/kind; fill them so cached objects are self-describing
+        items.push({ ...it, apiVersion: apiVersionOf(rt), kind } as T);
+      }
+      cont = page.metadata?.continue || undefined;
+      rv = page.metadata?.resourceVersion ?? rv;
+    } while (cont);
+    return { items, resourceVersion: rv };
+  }
+
+  /** A watch stream from `resourceVersion`. Ends when the server closes it or `signal` aborts. */
+  async *watch<T extends KubeObject>(
+    rt: ResourceType,
+    namespace: string | undefined,
+    o: { resourceVersion: string; labelSelector?: string; fieldSelector?: string; signal?: AbortSignal; timeoutSeconds?: number; metadataOnly?: boolean },
+  ): AsyncGenerator<WatchEvent<T>> {
+    const timeoutSeconds = o.timeoutSeconds ?? 300;
+    const p = await this.prepare(resourcePath(rt, namespace), {
+      watch: 1,
+      resourceVersion: o.resourceVersion,
+      allowWatchBookmarks: true,
+      timeoutSeconds,
+      labelSelector: o.labelSelector,
+      fieldSelector: o.fieldSelector,
+    });
+    if (o.metadataOnly) p.headers.accept = METADATA_ACCEPT;
+    const fill = (obj: KubeObject): void => {
+      if (o.metadataOnly || !obj.apiVersion) {
+        obj.apiVersion = apiVersionOf(rt);
+        obj.kind = rt.kind;
+      }
+    };
+    let code: number | string = 'error';
+    let res;
+    try {
+      res = await request(p.url, {
+        method: 'GET',
+        headers: p.headers,
+        dispatcher: p.dispatcher,
+        signal: o.signal,
+        headersTimeout: 30_000,
+        bodyTimeout: (timeoutSeconds + 60) * 1000,
+      });
+      code = res.statusCode;
+    } finally {
+      this.opts.metrics?.recordRequest('watch', rt.plural, code);
+    }
+    if (res.statusCode !== 200) throw toApiError(res.statusCode, await res.body.text());
+    let buf = '';
+    try {
+      for await (const chunk of res.body) {
+        buf += typeof chunk === 'string' ? chunk : (chunk as Buffer).toString('utf8');
+        let nl: number;
+        while ((nl = buf.indexOf('\n')) >= 0) {
+          const line = buf.slice(0, nl).trim();
+          buf = buf.slice(nl + 1);
+          if (!line) continue;
+          const ev = JSON.parse(line) as WatchEvent<T>;
+          if (ev.type !== 'ERROR' && ev.type !== 'BOOKMARK' && ev.object) fill(ev.object);
+          yield ev;
+        }
+      }
+    } finally {
+      res.body.destroy();
+    }
+  }
+
+  /** Server-side apply of `obj` (must carry apiVersion, kind, metadata.name[, namespace]). */
+  async apply<T extends KubeObject>(rt: ResourceType, obj: KubeObject, fieldManager: string, o: { subresource?: string; force?: boolean } = {}): Promise<T> {
+    return this.request<T>(o.subresource ? `apply/${o.subresource}` : 'apply', rt.plural, 'PATCH', resourcePath(rt, obj.metadata.namespace, obj.metadata.name, o.subresource), {
+      query: { fieldManager, force: o.force ?? true },
+      body: obj,
+      contentType: 'application/apply-patch+yaml',
+    });
+  }
+
+  async create<T extends KubeObject>(rt: ResourceType, obj: KubeObject): Promise<T> {
+    return this.request<T>('create', rt.plural, 'POST', resourcePath(rt, obj.metadata.namespace), { body: obj });
+  }
+
+  async replace<T extends KubeObject>(rt: ResourceType, obj: KubeObject): Promise<T> {
+    return this.request<T>('update', rt.plural, 'PUT', resourcePath(rt, obj.metadata.namespace, obj.metadata.name), { body: obj });
+  }
+
+  /** JSON patch (RFC 6902); with a `test` op it is an optimistic-concurrency write. */
+  async jsonPatch<T extends KubeObject>(rt: ResourceType, namespace: string | undefined, name: string, ops: unknown[], subresource?: string): Promise<T> {
+    return this.request<T>('patch', rt.plural, 'PATCH', resourcePath(rt, namespace, name, subresource), {
+      body: ops,
+      contentType: 'application/json-patch+json',
+    });
+  }
+
+  /** Delete; a missing object is not an error (returns false). `uid` guards against deleting a re-created namesake. */
+  async delete(rt: ResourceType, namespace: string | undefined, name: string, o: { uid?: string; propagationPolicy?: string } = {}): Promise<boolean> {
+    const body: Record<string, unknown> = { apiVersion: 'v1', kind: 'DeleteOptions', propagationPolicy: o.propagationPolicy ?? 'Background' };
+    if (o.uid) body.preconditions = { uid: o.uid };
+    try {
+      await this.request('delete', rt.plural, 'DELETE', resourcePath(rt, namespace, name), { body });
+      return true;
+    } catch (err) {
+      if (isNotFound(err)) return false;
+      if (err instanceof ApiError && err.statusCode === 409 && o.uid) return false; // precondition failed: a different object now
+      throw err;
+    }
+  }
+
+  async close(): Promise<void> {
+    const a = this.agent;
+    this.agent = undefined;
+    if (a) await a.close().catch(() => undefined);
+  }
+}
+
+const METADATA_ACCEPT = 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json';
+const METADATA_LIST_ACCEPT = 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json';
+
+function toApiError(statusCode: number, text: string): ApiError {
+  try {
+    const st = JSON.parse(text) as { reason?: string; message?: string; details?: unknown };
+    return new ApiError(statusCode, st.reason ?? String(statusCode), st.message ?? text, st.details);
+  } catch {
+    return new ApiError(statusCode, String(statusCode), text.slice(0, 500));
+  }
+}
