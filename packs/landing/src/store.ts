@@ -1,0 +1,73 @@
+// In-memory state: the entries derived from NebariApps and the last health result of each. Listeners hear about
+// every change (the SSE hub coalesces them); the health prober follows the entries' health targets.
+import type { Entry, Health, HealthTarget } from './model.js';
+
+export type ChangeListener = () => void;
+
+export class AppStore {
+  private readonly entries = new Map<string, Entry>();
+  private readonly health = new Map<string, Health>();
+  private readonly listeners = new Set<ChangeListener>();
+  /** Bumped on every change; lets subscribers skip work when nothing moved. */
+  version = 0;
+
+  onChange(l: ChangeListener): () => void {
+    this.listeners.add(l);
+    return () => this.listeners.delete(l);
+  }
+
+  private changed(): void {
+    this.version++;
+    for (const l of [...this.listeners]) l();
+  }
+
+  all(): IterableIterator<Entry> {
+    return this.entries.values();
+  }
+
+  size(): number {
+    return this.entries.size;
+  }
+
+  get(id: string): Entry | undefined {
+    return this.entries.get(id);
+  }
+
+  healthOf = (id: string): Health | undefined => this.health.get(id);
+
+  upsert(e: Entry): void {
+    const prev = this.entries.get(e.id);
+    if (prev && JSON.stringify(prev) === JSON.stringify(e)) return;
+    if (prev && !sameTarget(prev.health, e.health)) this.health.delete(e.id);
+    this.entries.set(e.id, e);
+    this.changed();
+  }
+
+  remove(id: string): void {
+    if (!this.entries.delete(id)) return;
+    this.health.delete(id);
+    this.changed();
+  }
+
+  /** Replaces everything (after a re-list); fires once. */
+  replaceAll(list: Entry[]): void {
+    const next = new Map(list.map((e) => [e.id, e]));
+    for (const [id, prev] of this.entries) {
+      const e = next.get(id);
+      if (!e || !sameTarget(prev.health, e.health)) this.health.delete(id);
+    }
+    this.entries.clear();
+    for (const [id, e] of next) this.entries.set(id, e);
+    this.changed();
+  }
+
+  setHealth(id: string, h: Health): void {
+    if (!this.entries.has(id) || this.health.get(id) === h) return;
+    this.health.set(id, h);
+    this.changed();
+  }
+}
+
+export function sameTarget(a: HealthTarget | null, b: HealthTarget | null): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}

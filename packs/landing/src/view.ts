@@ -1,0 +1,43 @@
+// The shape of what a user is sent, and the search filter. Shared by the server and the browser bundle, so it
+// imports nothing.
+
+export type BuiltinIconId = 'jupyter' | 'grafana' | 'prometheus' | 'keycloak' | 'argocd' | 'kubernetes';
+export type Icon = { kind: 'builtin'; id: BuiltinIconId | 'app' } | { kind: 'url'; url: string; darkUrl?: string };
+export type Visibility = 'public' | 'private';
+export type Health = 'healthy' | 'unhealthy' | 'unknown';
+
+/** One app as a user sees it (requiredGroups never leaves the server). */
+export interface Card {
+  /** `<namespace>/<name>` of the NebariApp. */
+  id: string;
+  name: string;
+  description: string;
+  url: string;
+  icon: Icon;
+  category: string;
+  priority: number;
+  visibility: Visibility;
+  /** null: the app has no health check. */
+  health: Health | null;
+}
+
+export interface Group {
+  category: string;
+  apps: Card[];
+}
+
+/** Search: every whitespace-separated term must occur (case-insensitive) in name, description or category. */
+export function matchesQuery(card: Pick<Card, 'name' | 'description' | 'category'>, query: string): boolean {
+  const terms = query.toLowerCase().split(/\s+/).filter(Boolean);
+  if (terms.length === 0) return true;
+  const hay = `${card.name}\n${card.description}\n${card.category}`.toLowerCase();
+  return terms.every((t) => hay.includes(t));
+}
+
+/** Filters a grouped view by search text and category ('' = all); empty groups are dropped. */
+export function filterGroups(groups: readonly Group[], query: string, category: string): Group[] {
+  return groups
+    .filter((g) => category === '' || g.category === category)
+    .map((g) => ({ category: g.category, apps: g.apps.filter((c) => matchesQuery(c, query)) }))
+    .filter((g) => g.apps.length > 0);
+}
