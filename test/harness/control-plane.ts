@@ -142,6 +142,15 @@ function installExitHooks(): void {
   }
 }
 
+/** SIGTERM, then SIGKILL after graceMs; resolves when the process has exited. */
+async function stopProc(p: Proc, graceMs: number): Promise<void> {
+  if (p.child.exitCode !== null || p.child.signalCode !== null) return;
+  p.child.kill('SIGTERM');
+  const t = setTimeout(() => p.child.kill('SIGKILL'), graceMs);
+  await p.exited;
+  clearTimeout(t);
+}
+
 async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: number, onTimeout: () => string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
@@ -312,7 +321,9 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
     await waitApiReady();
 
     if (withKcm) {
-      const kcmCert = issueClientCert(pki, 'kcm', 'system:kube-controller-manager', []);
+      // system:masters: with one identity for all controllers (no per-controller service accounts) the
+      // controller-manager needs the rights that each controller's own account would have.
+      const kcmCert = issueClientCert(pki, 'kcm', 'system:kube-controller-manager', ['system:masters']);
       const kcmKubeconfig = join(dir, 'kcm.kubeconfig');
       writeFileSync(kcmKubeconfig, kubeconfigYaml(server, pki, kcmCert, 'system:kube-controller-manager'), { mode: 0o600 });
       launch('kube-controller-manager', [
@@ -355,9 +366,10 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
         return kc;
       },
       async restartApiServer(): Promise<void> {
-        api.child.kill('SIGTERM');
-        await api.exited;
+        const t0 = Date.now();
+        await stopProc(api, 3_000);
         procs.splice(procs.indexOf(api), 1);
+        if (process.env.NKP_HARNESS_DEBUG) console.error(`apiserver stopped in ${Date.now() - t0} ms`);
         api = launch('kube-apiserver', apiArgs);
         await waitApiReady();
       },
@@ -368,11 +380,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
         stopped = true;
         // Reverse order: controller-manager, apiserver, etcd; SIGTERM first, SIGKILL after 10 s.
         for (const p of [...procs].reverse()) {
-          if (p.child.exitCode !== null || p.child.signalCode !== null) continue;
-          p.child.kill('SIGTERM');
-          const t = setTimeout(() => p.child.kill('SIGKILL'), 10_000);
-          await p.exited;
-          clearTimeout(t);
+          await stopProc(p, 5_000);
         }
         for (const pid of watchdogPids) {
           try {
