@@ -1,0 +1,191 @@
+/**
+ * Operator configuration from environment variables and `--flag=value` command-line flags (flags win).
+ * Parsed and validated once at start; a bad value names the flag/variable and what is allowed.
+ */
+import { hostname } from 'node:os';
+import { HOSTNAME_PATTERN } from './api/schema.js';
+import { parseLogLevel, type LogLevel } from './runtime/logger.js';
+import { parseListenAddress } from './runtime/server.js';
+
+export interface GatewayRef {
+  name: string;
+  namespace: string;
+}
+
+export interface KeycloakSettings {
+  /** Base URL the operator uses to reach the Keycloak admin API (e.g. http://keycloak.keycloak.svc:8080). */
+  url: string;
+  realm: string;
+  /** Realm of the admin credentials (usually master). */
+  adminRealm: string;
+  /** File holding the admin client id / username and the secret / password (mounted from a Secret, never env). */
+  adminCredentialsFile: string;
+}
+
+export interface OperatorConfig {
+  /** Namespaces whose NebariApps are reconciled; empty = all namespaces. */
+  watchNamespaces: string[];
+  gateways: { public: GatewayRef; internal: GatewayRef };
+  clusterIssuer: string;
+  /** OIDC issuer URL for provider keycloak: the one URL both the gateway and the browser use. */
+  issuerURL: string | undefined;
+  keycloak: KeycloakSettings | undefined;
+  operatorNamespace: string;
+  identity: string;
+  leaderElection: boolean;
+  leaseName: string;
+  leaseDurationMs: number;
+  renewDeadlineMs: number;
+  retryPeriodMs: number;
+  metricsAddress: { host: string; port: number };
+  concurrency: number;
+  rateLimitQps: number;
+  rateLimitBurst: number;
+  backoffBaseMs: number;
+  backoffMaxMs: number;
+  logLevel: LogLevel;
+  /** Shutdown grace: how long in-flight reconciles may finish after SIGTERM. */
+  shutdownTimeoutMs: number;
+}
+
+interface Option {
+  flag: string;
+  env: string;
+  default?: string;
+  help: string;
+}
+
+export const OPTIONS = {
+  watchNamespaces: { flag: 'watch-namespaces', env: 'WATCH_NAMESPACES', default: '', help: 'comma-separated namespaces to watch; empty = all' },
+  publicGatewayName: { flag: 'public-gateway-name', env: 'PUBLIC_GATEWAY_NAME', default: 'nebari-gateway', help: 'Gateway serving gateway=public' },
+  publicGatewayNamespace: { flag: 'public-gateway-namespace', env: 'PUBLIC_GATEWAY_NAMESPACE', default: 'envoy-gateway-system', help: 'namespace of the public Gateway' },
+  internalGatewayName: { flag: 'internal-gateway-name', env: 'INTERNAL_GATEWAY_NAME', default: 'nebari-internal-gateway', help: 'Gateway serving gateway=internal' },
+  internalGatewayNamespace: { flag: 'internal-gateway-namespace', env: 'INTERNAL_GATEWAY_NAMESPACE', default: 'envoy-gateway-system', help: 'namespace of the internal Gateway' },
+  clusterIssuer: { flag: 'cluster-issuer', env: 'CLUSTER_ISSUER', default: 'nebari-issuer', help: 'cert-manager ClusterIssuer for app certificates' },
+  issuerURL: { flag: 'oidc-issuer-url', env: 'OIDC_ISSUER_URL', default: '', help: 'OIDC issuer URL (Keycloak realm) for provider keycloak' },
+  keycloakURL: { flag: 'keycloak-url', env: 'KEYCLOAK_URL', default: '', help: 'Keycloak base URL for the admin API; empty disables client provisioning' },
+  keycloakRealm: { flag: 'keycloak-realm', env: 'KEYCLOAK_REALM', default: 'nebari', help: 'realm the app clients live in' },
+  keycloakAdminRealm: { flag: 'keycloak-admin-realm', env: 'KEYCLOAK_ADMIN_REALM', default: 'master', help: 'realm of the admin credentials' },
+  keycloakAdminCredentialsFile: { flag: 'keycloak-admin-credentials-file', env: 'KEYCLOAK_ADMIN_CREDENTIALS_FILE', default: '/var/run/secrets/nebari/keycloak-admin/credentials', help: 'file with the Keycloak admin credentials' },
+  operatorNamespace: { flag: 'operator-namespace', env: 'POD_NAMESPACE', default: 'nebari-operator', help: 'namespace of the leader Lease' },
+  identity: { flag: 'identity', env: 'POD_NAME', help: 'leader election identity (default hostname-pid)' },
+  leaderElection: { flag: 'leader-election', env: 'LEADER_ELECTION', default: 'true', help: 'true/false' },
+  leaseName: { flag: 'lease-name', env: 'LEASE_NAME', default: 'nebari-operator-leader', help: 'name of the leader Lease' },
+  leaseDuration: { flag: 'lease-duration-seconds', env: 'LEASE_DURATION_SECONDS', default: '15', help: 'seconds' },
+  renewDeadline: { flag: 'renew-deadline-seconds', env: 'RENEW_DEADLINE_SECONDS', default: '10', help: 'seconds' },
+  retryPeriod: { flag: 'retry-period-seconds', env: 'RETRY_PERIOD_SECONDS', default: '2', help: 'seconds' },
+  metricsAddress: { flag: 'metrics-address', env: 'METRICS_ADDRESS', default: '127.0.0.1:8080', help: 'host:port of /healthz /readyz /metrics' },
+  concurrency: { flag: 'concurrency', env: 'CONCURRENCY', default: '8', help: 'parallel reconciles (1..256)' },
+  rateLimitQps: { flag: 'rate-limit-qps', env: 'RATE_LIMIT_QPS', default: '100', help: 'reconciles started per second overall' },
+  rateLimitBurst: { flag: 'rate-limit-burst', env: 'RATE_LIMIT_BURST', default: '200', help: 'token bucket burst' },
+  backoffBase: { flag: 'backoff-base-ms', env: 'BACKOFF_BASE_MS', default: '500', help: 'first retry delay of a failing key' },
+  backoffMax: { flag: 'backoff-max-ms', env: 'BACKOFF_MAX_MS', default: '300000', help: 'retry delay cap' },
+  logLevel: { flag: 'log-level', env: 'LOG_LEVEL', default: 'info', help: 'debug, info, warn, error' },
+  shutdownTimeout: { flag: 'shutdown-timeout-seconds', env: 'SHUTDOWN_TIMEOUT_SECONDS', default: '20', help: 'seconds' },
+} satisfies Record<string, Option>;
+
+type Key = keyof typeof OPTIONS;
+
+function parseFlags(argv: readonly string[]): Map<string, string> {
+  const out = new Map<string, string>();
+  const known = new Set(Object.values(OPTIONS).map((o) => o.flag));
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (!a.startsWith('--')) throw new Error(`unexpected argument "${a}"; flags look like --name=value`);
+    const eq = a.indexOf('=');
+    const name = eq >= 0 ? a.slice(2, eq) : a.slice(2);
+    if (!known.has(name)) throw new Error(`unknown flag --${name}; known: ${[...known].map((f) => `--${f}`).join(', ')}`);
+    let value: string;
+    if (eq >= 0) value = a.slice(eq + 1);
+    else if (i + 1 < argv.length && !argv[i + 1]!.startsWith('--')) value = argv[++i]!;
+    else value = 'true';
+    out.set(name, value);
+  }
+  return out;
+}
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: readonly string[] = []): OperatorConfig {
+  const flags = parseFlags(argv);
+  const raw = (k: Key): string | undefined => {
+    const o: Option = OPTIONS[k];
+    return flags.get(o.flag) ?? env[o.env] ?? o.default;
+  };
+  const where = (k: Key): string => `--${OPTIONS[k].flag} / ${OPTIONS[k].env}`;
+  const str = (k: Key): string => (raw(k) ?? '').trim();
+  const name = (k: Key): string => {
+    const v = str(k);
+    if (!DNS_LABEL.test(v) || v.length > 63) throw new Error(`${where(k)}: "${v}" must be a DNS label (lower-case letters, digits, '-', at most 63)`);
+    return v;
+  };
+  const int = (k: Key, min: number, max: number): number => {
+    const v = str(k);
+    const n = Number(v);
+    if (!/^\d+$/.test(v) || n < min || n > max) throw new Error(`${where(k)}: "${v}" must be an integer from ${min} to ${max}`);
+    return n;
+  };
+  const bool = (k: Key): boolean => {
+    const v = str(k).toLowerCase();
+    if (v === 'true' || v === '1') return true;
+    if (v === 'false' || v === '0') return false;
+    throw new Error(`${where(k)}: "${v}" must be true or false`);
+  };
+  const url = (k: Key): string | undefined => {
+    const v = str(k);
+    if (!v) return undefined;
+    let u: URL;
+    try {
+      u = new URL(v);
+    } catch {
+      throw new Error(`${where(k)}: "${v}" is not a URL (http:// or https://)`);
+    }
+    if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new Error(`${where(k)}: "${v}" must be http:// or https://`);
+    return v.replace(/\/$/, '');
+  };
+
+  const watchNamespaces = str('watchNamespaces')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const ns of watchNamespaces) {
+    if (!DNS_LABEL.test(ns)) throw new Error(`${where('watchNamespaces')}: "${ns}" is not a namespace name`);
+  }
+  const clusterIssuer = str('clusterIssuer');
+  if (!new RegExp(HOSTNAME_PATTERN).test(clusterIssuer)) throw new Error(`${where('clusterIssuer')}: "${clusterIssuer}" must be a DNS-1123 name`);
+
+  const leaseDurationMs = int('leaseDuration', 2, 3600) * 1000;
+  const renewDeadlineMs = int('renewDeadline', 1, 3600) * 1000;
+  const retryPeriodMs = int('retryPeriod', 1, 3600) * 1000;
+  if (!(leaseDurationMs > renewDeadlineMs && renewDeadlineMs > retryPeriodMs)) {
+    throw new Error(`${where('leaseDuration')}, ${where('renewDeadline')}, ${where('retryPeriod')}: need lease duration > renew deadline > retry period`);
+  }
+  const keycloakURL = url('keycloakURL');
+  return {
+    watchNamespaces,
+    gateways: {
+      public: { name: name('publicGatewayName'), namespace: name('publicGatewayNamespace') },
+      internal: { name: name('internalGatewayName'), namespace: name('internalGatewayNamespace') },
+    },
+    clusterIssuer,
+    issuerURL: url('issuerURL'),
+    keycloak: keycloakURL
+      ? { url: keycloakURL, realm: str('keycloakRealm'), adminRealm: str('keycloakAdminRealm'), adminCredentialsFile: str('keycloakAdminCredentialsFile') }
+      : undefined,
+    operatorNamespace: name('operatorNamespace'),
+    identity: str('identity') || `${hostname()}-${process.pid}`,
+    leaderElection: bool('leaderElection'),
+    leaseName: name('leaseName'),
+    leaseDurationMs,
+    renewDeadlineMs,
+    retryPeriodMs,
+    metricsAddress: parseListenAddress(str('metricsAddress'), where('metricsAddress')),
+    concurrency: int('concurrency', 1, 256),
+    rateLimitQps: int('rateLimitQps', 1, 100_000),
+    rateLimitBurst: int('rateLimitBurst', 1, 100_000),
+    backoffBaseMs: int('backoffBase', 1, 3_600_000),
+    backoffMaxMs: int('backoffMax', 1, 86_400_000),
+    logLevel: parseLogLevel(str('logLevel'), where('logLevel')),
+    shutdownTimeoutMs: int('shutdownTimeout', 0, 3600) * 1000,
+  };
+}
