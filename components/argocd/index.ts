@@ -1,0 +1,135 @@
+/**
+ * ArgoCD (`nkp:argocd:ArgoCD`): Argo CD from the pinned argo-cd chart (Helm v4 Chart), OIDC sign-in through
+ * Keycloak, the foundation / packs / pack-catalog AppProjects, the gitops repository Secret and the root
+ * app-of-apps. A thin shell over ./spec.ts.
+ */
+import * as pulumi from '@pulumi/pulumi';
+import * as k8s from '@pulumi/kubernetes';
+import { NS } from '../cluster/namespaces.js';
+import {
+    ARGOCD_CHART,
+    argocdValues,
+    foundationProject,
+    GITOPS_REPO_SECRET_NAME,
+    OIDC_SECRET_KEY,
+    OIDC_SECRET_NAME,
+    packCatalogProject,
+    packsProject,
+    repositorySecretData,
+    rootApplication,
+    type RepoCredentials,
+} from './spec.js';
+
+export * from './spec.js';
+
+/** CustomResource args from a computed body: apiVersion and kind are static, metadata and spec come from the Output. */
+export function customResourceArgs(apiVersion: string, kind: string, body: pulumi.Output<{ metadata: object; spec: object }>): k8s.apiextensions.CustomResourceArgs {
+    return { apiVersion, kind, metadata: body.apply((b) => b.metadata) as k8s.apiextensions.CustomResourceArgs['metadata'], spec: body.apply((b) => b.spec) };
+}
+const appProjectArgs = (body: pulumi.Output<{ metadata: object; spec: object }>) => customResourceArgs('argoproj.io/v1alpha1', 'AppProject', body);
+
+export interface ArgoCDArgs {
+    /** Public hostname of the UI, e.g. argocd.example.com. */
+    hostname: pulumi.Input<string>;
+    /** OIDC sign-in through Keycloak (client `argocd`). */
+    oidc: {
+        issuerURL: pulumi.Input<string>;
+        /** Client secret of the Keycloak client `argocd` (a Pulumi secret). */
+        clientSecret: pulumi.Input<string>;
+        adminGroups: pulumi.Input<pulumi.Input<string>[]>;
+        viewerGroups: pulumi.Input<pulumi.Input<string>[]>;
+    };
+    /** The stack's gitops repository the root app-of-apps reads. */
+    gitops: {
+        repoURL: pulumi.Input<string>;
+        revision: pulumi.Input<string>;
+        path: pulumi.Input<string>;
+        credentials: RepoCredentials<pulumi.Input<string>>;
+    };
+    packs: { namespaces: pulumi.Input<pulumi.Input<string>[]>; sourceRepos: pulumi.Input<pulumi.Input<string>[]> };
+    /** Repositories the foundation Applications read (Helm repos and this platform repo). */
+    foundationSourceRepos: pulumi.Input<pulumi.Input<string>[]>;
+    /** Two replicas of the stateless parts. */
+    ha?: pulumi.Input<boolean>;
+}
+
+export class ArgoCD extends pulumi.ComponentResource {
+    readonly namespace: pulumi.Output<string>;
+    readonly url: pulumi.Output<string>;
+    readonly chartVersion: string = ARGOCD_CHART.version;
+    /** The chart and the AppProjects: foundation Applications depend on these. */
+    readonly ready: pulumi.Resource[];
+
+    constructor(name: string, args: ArgoCDArgs, opts?: pulumi.ComponentResourceOptions) {
+        super('nkp:argocd:ArgoCD', name, {}, opts);
+        const child = { parent: this };
+        this.namespace = pulumi.output(NS.argocd);
+
+        const oidcSecret = new k8s.core.v1.Secret(
+            `${name}-oidc-client`,
+            {
+                metadata: { name: OIDC_SECRET_NAME, namespace: NS.argocd, labels: { 'app.kubernetes.io/part-of': 'argocd' } },
+                type: 'Opaque',
+                stringData: { [OIDC_SECRET_KEY]: pulumi.secret(args.oidc.clientSecret) },
+            },
+            child,
+        );
+
+        const values = pulumi
+            .all([args.hostname, args.oidc.issuerURL, args.oidc.adminGroups, args.oidc.viewerGroups, args.ha ?? false])
+            .apply(([hostname, issuerURL, adminGroups, viewerGroups, ha]) => argocdValues({ hostname, issuerURL, adminGroups, viewerGroups, ha }));
+
+        const chart = new k8s.helm.v4.Chart(
+            `${name}-chart`,
+            {
+                chart: ARGOCD_CHART.chart,
+                version: ARGOCD_CHART.version,
+                repositoryOpts: { repo: ARGOCD_CHART.repo },
+                namespace: NS.argocd,
+                name: 'argocd',
+                values,
+            },
+            { parent: this, dependsOn: [oidcSecret] },
+        );
+
+        const afterChart = { parent: this, dependsOn: [chart] };
+        const foundation = new k8s.apiextensions.CustomResource(`${name}-project-foundation`, appProjectArgs(pulumi.output(args.foundationSourceRepos).apply((r) => foundationProject(r))), afterChart);
+        const packs = new k8s.apiextensions.CustomResource(
+            `${name}-project-packs`,
+            appProjectArgs(pulumi.all([args.packs.namespaces, args.gitops.repoURL, args.packs.sourceRepos]).apply(([namespaces, gitopsRepoURL, sourceRepos]) => packsProject({ namespaces, gitopsRepoURL, sourceRepos }))),
+            afterChart,
+        );
+        const catalog = new k8s.apiextensions.CustomResource(`${name}-project-pack-catalog`, appProjectArgs(pulumi.output(args.gitops.repoURL).apply(packCatalogProject)), afterChart);
+
+        const creds = args.gitops.credentials;
+        const repoSecret = new k8s.core.v1.Secret(
+            `${name}-gitops-repository`,
+            {
+                metadata: { name: GITOPS_REPO_SECRET_NAME, namespace: NS.argocd, labels: { 'argocd.argoproj.io/secret-type': 'repository', 'app.kubernetes.io/part-of': 'nkp' } },
+                type: 'Opaque',
+                stringData: pulumi.secret(
+                    pulumi.output(args.gitops.repoURL).apply((url) =>
+                        pulumi.output(
+                            creds.kind === 'none'
+                                ? repositorySecretData(url, creds)
+                                : creds.kind === 'https'
+                                  ? pulumi.all([creds.username, creds.password]).apply(([username, password]) => repositorySecretData(url, { kind: 'https', username, password }))
+                                  : pulumi.output(creds.sshPrivateKey).apply((sshPrivateKey) => repositorySecretData(url, { kind: 'ssh', sshPrivateKey })),
+                        ),
+                    ),
+                ) as unknown as pulumi.Output<Record<string, string>>,
+            },
+            child,
+        );
+
+        new k8s.apiextensions.CustomResource(
+            `${name}-root-app`,
+            customResourceArgs('argoproj.io/v1alpha1', 'Application', pulumi.all([args.gitops.repoURL, args.gitops.revision, args.gitops.path]).apply(([repoURL, revision, path]) => rootApplication({ repoURL, revision, path }))),
+            { parent: this, dependsOn: [catalog, packs, repoSecret] },
+        );
+
+        this.url = pulumi.interpolate`https://${args.hostname}`;
+        this.ready = [chart, foundation, packs, catalog];
+        this.registerOutputs({ namespace: this.namespace, url: this.url, chartVersion: this.chartVersion });
+    }
+}

@@ -1,0 +1,207 @@
+/**
+ * Pure helpers of the ArgoCD component: chart pin, Helm values, RBAC policy, AppProjects, the root app-of-apps
+ * and the repository Secret, as plain objects.
+ */
+import { stringify } from 'yaml';
+import { NS, PLATFORM_NAMESPACE_NAMES } from '../cluster/namespaces.js';
+
+/** The argo-cd Helm chart, pinned (chart 8.6.2 ships Argo CD v3.1.8). */
+export const ARGOCD_CHART = { chart: 'argo-cd', version: '8.6.2', repo: 'https://argoproj.github.io/argo-helm', appVersion: 'v3.1.8' } as const;
+
+export const IN_CLUSTER = 'https://kubernetes.default.svc';
+export const OIDC_SECRET_NAME = 'argocd-oidc-client';
+export const OIDC_SECRET_KEY = 'clientSecret';
+export const OIDC_CLIENT_ID = 'argocd';
+export const GITOPS_REPO_SECRET_NAME = 'gitops-repository';
+export const PROJECT_FOUNDATION = 'foundation';
+export const PROJECT_PACKS = 'packs';
+/** Project of the root app-of-apps: may only put Application objects into the pack-apps namespace. */
+export const PROJECT_PACK_CATALOG = 'pack-catalog';
+export const ROOT_APP_NAME = 'packs';
+export const APP_FINALIZER = 'resources-finalizer.argocd.argoproj.io';
+
+/** Automated sync with prune and self-heal, server-side apply, and retries with back-off. */
+export function syncPolicy(createNamespace = false) {
+    return {
+        automated: { prune: true, selfHeal: true },
+        syncOptions: ['ServerSideApply=true', ...(createNamespace ? ['CreateNamespace=true'] : []), 'PruneLast=true'],
+        retry: { limit: 10, backoff: { duration: '10s', factor: 2, maxDuration: '5m' } },
+    };
+}
+
+/** ArgoCD RBAC: admins get role:admin, viewers role:readonly; nobody else gets anything (policy.default empty). */
+export function rbacPolicyCsv(adminGroups: readonly string[], viewerGroups: readonly string[]): string {
+    const esc = (g: string) => {
+        if (!/^[A-Za-z0-9._:/-]+$/.test(g)) throw new Error(`ArgoCD RBAC group "${g}" contains characters policy.csv cannot hold; allowed: letters, digits and . _ : / -`);
+        return g;
+    };
+    return [...adminGroups.map((g) => `g, ${esc(g)}, role:admin`), ...viewerGroups.map((g) => `g, ${esc(g)}, role:readonly`)].join('\n') + '\n';
+}
+
+const resources = (cpu: string, memory: string, cpuLimit: string, memoryLimit: string) => ({ requests: { cpu, memory }, limits: { cpu: cpuLimit, memory: memoryLimit } });
+
+export interface ArgoCDValuesInput {
+    hostname: string;
+    issuerURL: string;
+    adminGroups: readonly string[];
+    viewerGroups: readonly string[];
+    ha: boolean;
+}
+
+/** Helm values of the argo-cd chart. */
+export function argocdValues(i: ArgoCDValuesInput): Record<string, unknown> {
+    const replicas = i.ha ? 2 : 1;
+    const oidcConfig = stringify({
+        name: 'Keycloak',
+        issuer: i.issuerURL,
+        clientID: OIDC_CLIENT_ID,
+        clientSecret: `$${OIDC_SECRET_NAME}:${OIDC_SECRET_KEY}`,
+        requestedScopes: ['openid', 'profile', 'email'],
+        requestedIDTokenClaims: { groups: { essential: true } },
+    });
+    return {
+        global: { domain: i.hostname },
+        crds: { install: true, keep: true },
+        dex: { enabled: false },
+        configs: {
+            cm: {
+                url: `https://${i.hostname}`,
+                'oidc.config': oidcConfig,
+                'admin.enabled': false,
+                'users.anonymous.enabled': false,
+                'exec.enabled': false,
+                'application.resourceTrackingMethod': 'annotation',
+            },
+            params: {
+                // TLS ends at the gateway; the Service is ClusterIP only.
+                'server.insecure': true,
+                // Pack Applications live in their own namespace and can only use projects that list it.
+                'application.namespaces': NS.packApps,
+            },
+            rbac: { 'policy.csv': rbacPolicyCsv(i.adminGroups, i.viewerGroups), 'policy.default': '', scopes: '[groups]' },
+        },
+        controller: { replicas: 1, resources: resources('250m', '512Mi', '2', '2Gi') },
+        server: { replicas, resources: resources('50m', '128Mi', '500m', '512Mi'), service: { type: 'ClusterIP' } },
+        repoServer: { replicas, resources: resources('100m', '256Mi', '1', '1Gi') },
+        applicationSet: { replicas, resources: resources('50m', '128Mi', '500m', '512Mi') },
+        notifications: { enabled: true, resources: resources('25m', '64Mi', '200m', '256Mi') },
+        redis: { resources: resources('50m', '64Mi', '500m', '256Mi') },
+        redisSecretInit: { resources: resources('10m', '32Mi', '100m', '64Mi') },
+    };
+}
+
+export interface AppProjectBody {
+    apiVersion: 'argoproj.io/v1alpha1';
+    kind: 'AppProject';
+    metadata: { name: string; namespace: string; labels: Record<string, string>; finalizers: string[] };
+    spec: {
+        description: string;
+        sourceRepos: string[];
+        destinations: { server: string; namespace: string }[];
+        clusterResourceWhitelist: { group: string; kind: string }[];
+        namespaceResourceWhitelist?: { group: string; kind: string }[];
+        namespaceResourceBlacklist?: { group: string; kind: string }[];
+        sourceNamespaces?: string[];
+        orphanedResources?: { warn: boolean };
+    };
+}
+
+function project(name: string, spec: AppProjectBody['spec']): AppProjectBody {
+    return {
+        apiVersion: 'argoproj.io/v1alpha1',
+        kind: 'AppProject',
+        metadata: { name, namespace: NS.argocd, labels: { 'app.kubernetes.io/part-of': 'nkp' }, finalizers: ['resources-finalizer.argocd.argoproj.io'] },
+        spec,
+    };
+}
+
+/** The foundation project: platform namespaces only, cluster-scoped resources allowed (CRDs, webhooks, issuers). */
+export function foundationProject(sourceRepos: readonly string[]): AppProjectBody {
+    return project(PROJECT_FOUNDATION, {
+        description: 'Platform foundation (cert-manager, Envoy Gateway, Keycloak, telemetry, operator, landing page); managed by Pulumi',
+        sourceRepos: [...new Set(sourceRepos)].sort(),
+        destinations: PLATFORM_NAMESPACE_NAMES.filter((n) => n !== NS.packApps).map((namespace) => ({ server: IN_CLUSTER, namespace })),
+        clusterResourceWhitelist: [{ group: '*', kind: '*' }],
+    });
+}
+
+/** Refuse pack destinations that would reach a platform or system namespace, or everything. */
+export function assertPackNamespaces(namespaces: readonly string[]): void {
+    for (const ns of namespaces) {
+        const prefix = ns.endsWith('*') ? ns.slice(0, -1) : undefined;
+        const hits = [...PLATFORM_NAMESPACE_NAMES, 'kube-system', 'kube-public', 'kube-node-lease', 'default'].filter((p) => (prefix !== undefined ? p.startsWith(prefix) : p === ns));
+        if (ns === '*' || prefix === '' || hits.length > 0) {
+            throw new Error(`packs AppProject destination "${ns}" would reach ${ns === '*' || prefix === '' ? 'every namespace' : hits.join(', ')}; allowed: pack namespaces outside the platform and system namespaces`);
+        }
+    }
+}
+
+/** The packs project: only the pack namespaces, no cluster-scoped resources, Applications only from nkp-pack-apps. */
+export function packsProject(input: { namespaces: readonly string[]; gitopsRepoURL: string; sourceRepos: readonly string[] }): AppProjectBody {
+    assertPackNamespaces(input.namespaces);
+    return project(PROJECT_PACKS, {
+        description: 'Software packs, deployed from the gitops repository into pack namespaces only',
+        sourceRepos: [...new Set([input.gitopsRepoURL, ...input.sourceRepos])],
+        destinations: input.namespaces.map((namespace) => ({ server: IN_CLUSTER, namespace })),
+        clusterResourceWhitelist: [],
+        namespaceResourceBlacklist: [
+            { group: '', kind: 'ResourceQuota' },
+            { group: '', kind: 'LimitRange' },
+        ],
+        sourceNamespaces: [NS.packApps],
+        orphanedResources: { warn: true },
+    });
+}
+
+/** The root app-of-apps' own project: it may only write Application objects into nkp-pack-apps. */
+export function packCatalogProject(gitopsRepoURL: string): AppProjectBody {
+    return project(PROJECT_PACK_CATALOG, {
+        description: 'The root app-of-apps: reads pack Applications from the gitops repository into nkp-pack-apps',
+        sourceRepos: [gitopsRepoURL],
+        destinations: [{ server: IN_CLUSTER, namespace: NS.packApps }],
+        clusterResourceWhitelist: [],
+        namespaceResourceWhitelist: [{ group: 'argoproj.io', kind: 'Application' }],
+    });
+}
+
+export interface GitopsSource {
+    repoURL: string;
+    revision: string;
+    path: string;
+}
+
+/** The root Application: reads packs' Applications from the stack's gitops repository. */
+export function rootApplication(src: GitopsSource) {
+    return {
+        apiVersion: 'argoproj.io/v1alpha1',
+        kind: 'Application',
+        metadata: {
+            name: ROOT_APP_NAME,
+            namespace: NS.argocd,
+            labels: { 'app.kubernetes.io/part-of': 'nkp', 'nkp.nebari.dev/layer': 'packs' },
+            finalizers: [APP_FINALIZER],
+        },
+        spec: {
+            project: PROJECT_PACK_CATALOG,
+            source: { repoURL: src.repoURL, targetRevision: src.revision, path: src.path, directory: { recurse: true } },
+            destination: { server: IN_CLUSTER, namespace: NS.packApps },
+            syncPolicy: syncPolicy(false),
+        },
+    };
+}
+
+export type RepoCredentials<T> = { kind: 'none' } | { kind: 'https'; username: T; password: T } | { kind: 'ssh'; sshPrivateKey: T };
+
+/** stringData of the gitops repository Secret. */
+export function repositorySecretData<T>(url: string, creds: RepoCredentials<T>): Record<string, string | T> {
+    const base = { type: 'git', name: 'gitops', url };
+    switch (creds.kind) {
+        case 'none':
+            return base;
+        case 'https':
+            return { ...base, username: creds.username, password: creds.password };
+        case 'ssh':
+            return { ...base, sshPrivateKey: creds.sshPrivateKey };
+    }
+}
+

@@ -1,0 +1,91 @@
+/**
+ * The platform namespaces: one source of truth for their names and for what each needs from the network and
+ * from Pod Security admission. Pure data; the baseline, ArgoCD, the foundation and the config validation read it.
+ */
+
+/** Name of every platform namespace, keyed by role. */
+export const NS = {
+    argocd: 'argocd',
+    certManager: 'cert-manager',
+    /** Envoy Gateway's controller and its Envoy proxies (the LoadBalancer Services) and the Gateways. */
+    gateway: 'envoy-gateway-system',
+    cnpg: 'cnpg-system',
+    keycloak: 'keycloak',
+    /** The OpenTelemetry Collector. */
+    monitoring: 'monitoring',
+    operator: 'nkp-operator',
+    landing: 'nkp-landing',
+    /** Pack Applications live here (ArgoCD "apps in any namespace"), never pack workloads. */
+    packApps: 'nkp-pack-apps',
+} as const;
+
+export type NamespaceRole = keyof typeof NS;
+export const PLATFORM_NAMESPACE_NAMES: readonly string[] = Object.values(NS);
+/** Kubernetes' own namespaces: never a pack destination. */
+export const RESERVED_NAMESPACES: readonly string[] = ['kube-system', 'kube-public', 'kube-node-lease', 'default'];
+
+export type PodSecurityLevel = 'privileged' | 'baseline' | 'restricted';
+
+export interface PortSpec {
+    port: number;
+    protocol?: 'TCP' | 'UDP';
+}
+
+export interface PlatformNamespaceSpec {
+    role: NamespaceRole;
+    name: string;
+    /** Pod Security admission level enforced; audit and warn are always restricted. */
+    enforce: PodSecurityLevel;
+    /** Why the level is what it is (shown as an annotation). */
+    reason: string;
+    /** Opted in to NebariApps (`nebari.dev/managed=true`). */
+    nebariManaged: boolean;
+    /** Serves HTTP through the gateway: gets an allow from the gateway namespace. */
+    gatewayBackend: boolean;
+    /** Ports reached by the API server (admission webhooks) or by clients outside the platform namespaces; from any source. */
+    openIngressPorts?: { podSelector: Record<string, string>; ports: PortSpec[]; why: string }[];
+    /** Namespaces (roles) allowed in besides the gateway and monitoring, on these ports. */
+    ingressFrom?: { role: NamespaceRole; ports: PortSpec[]; why: string }[];
+    /** Egress isolated: default-deny egress plus DNS, API server and the listed destinations only. */
+    egress?: { to: { role: NamespaceRole; ports: PortSpec[] }[] };
+}
+
+export const PLATFORM_NAMESPACES: readonly PlatformNamespaceSpec[] = [
+    { role: 'argocd', name: NS.argocd, enforce: 'restricted', reason: 'argo-cd chart runs every container non-root with a RuntimeDefault seccomp profile and no capabilities', nebariManaged: false, gatewayBackend: true },
+    {
+        role: 'certManager', name: NS.certManager, enforce: 'restricted', reason: 'cert-manager chart is restricted-compliant', nebariManaged: false, gatewayBackend: false,
+        openIngressPorts: [{ podSelector: { 'app.kubernetes.io/component': 'webhook' }, ports: [{ port: 10250 }], why: 'the API server calls the cert-manager admission webhook' }],
+    },
+    {
+        role: 'gateway', name: NS.gateway, enforce: 'baseline', reason: 'Envoy Gateway creates proxy Deployments whose security context the platform does not fully control', nebariManaged: false, gatewayBackend: false,
+        openIngressPorts: [
+            { podSelector: { 'app.kubernetes.io/managed-by': 'envoy-gateway', 'app.kubernetes.io/component': 'proxy' }, ports: [{ port: 10080 }, { port: 10443 }], why: 'users reach the Envoy proxies through the load balancer' },
+            { podSelector: { 'app.kubernetes.io/name': 'gateway-helm' }, ports: [{ port: 9443 }], why: 'the API server calls the Envoy Gateway webhook' },
+        ],
+    },
+    {
+        role: 'cnpg', name: NS.cnpg, enforce: 'restricted', reason: 'the CloudNativePG operator is restricted-compliant', nebariManaged: false, gatewayBackend: false,
+        openIngressPorts: [{ podSelector: { 'app.kubernetes.io/name': 'cloudnative-pg' }, ports: [{ port: 9443 }], why: 'the API server calls the CloudNativePG webhooks' }],
+    },
+    {
+        role: 'keycloak', name: NS.keycloak, enforce: 'baseline', reason: 'the keycloakx chart\'s init container (dbchecker) does not set a seccomp profile', nebariManaged: false, gatewayBackend: true,
+        ingressFrom: [
+            { role: 'operator', ports: [{ port: 8080 }], why: 'the operator provisions OIDC clients through the Keycloak admin API' },
+            { role: 'landing', ports: [{ port: 8080 }], why: 'the landing page validates tokens against Keycloak' },
+            { role: 'cnpg', ports: [{ port: 8000 }, { port: 5432 }], why: 'the CloudNativePG operator manages the database instances' },
+        ],
+    },
+    {
+        role: 'monitoring', name: NS.monitoring, enforce: 'privileged', reason: 'the collector reads container logs from hostPath /var/log/pods', nebariManaged: false, gatewayBackend: false,
+        openIngressPorts: [{ podSelector: { 'app.kubernetes.io/name': 'opentelemetry-collector' }, ports: [{ port: 4317 }, { port: 4318 }], why: 'every workload may send OTLP telemetry to the collector' }],
+    },
+    {
+        role: 'operator', name: NS.operator, enforce: 'restricted', reason: 'the operator runs non-root with a read-only root filesystem', nebariManaged: false, gatewayBackend: false,
+        egress: { to: [{ role: 'keycloak', ports: [{ port: 8080 }] }] },
+    },
+    {
+        role: 'landing', name: NS.landing, enforce: 'restricted', reason: 'the landing page runs non-root with a read-only root filesystem', nebariManaged: true, gatewayBackend: true,
+        egress: { to: [{ role: 'keycloak', ports: [{ port: 8080 }] }] },
+    },
+    { role: 'packApps', name: NS.packApps, enforce: 'restricted', reason: 'holds only ArgoCD Application objects, no workloads', nebariManaged: false, gatewayBackend: false },
+];

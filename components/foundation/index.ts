@@ -1,0 +1,105 @@
+/**
+ * Foundation (`nkp:foundation:Foundation`): the ArgoCD Applications of the platform's foundation, with pinned
+ * chart versions / revisions, sync waves, automated prune + self-heal and server-side apply, plus the few Secrets
+ * they need from Pulumi secrets (Keycloak's admin, the telemetry token) and the OCI Helm repository declaration.
+ * A thin shell over ./spec.ts.
+ */
+import * as pulumi from '@pulumi/pulumi';
+import * as k8s from '@pulumi/kubernetes';
+import { NS } from '../cluster/namespaces.js';
+import { customResourceArgs } from '../argocd/index.js';
+import {
+    ENVOY_OCI_REPO,
+    FOUNDATION_APP_NAMES,
+    foundationApplications,
+    KEYCLOAK_ADMIN_SECRET,
+    KEYCLOAK_ADMIN_USER,
+    OTEL_TOKEN_SECRET,
+    SYNC_WAVES,
+    type FoundationInput,
+    type FoundationAppName,
+} from './spec.js';
+
+export * from './spec.js';
+
+export interface FoundationArgs {
+    /** What the Applications contain (hostnames, revisions, images, sizes...). */
+    spec: pulumi.Input<FoundationInput>;
+    /** Password of Keycloak's bootstrap admin (a Pulumi secret), stored in the Secret keycloak/keycloak-admin. */
+    keycloakAdminPassword: pulumi.Input<string>;
+    /** Bearer token of the telemetry backend (a Pulumi secret); given exactly when spec.telemetry.auth is bearer. */
+    otelExporterToken?: pulumi.Input<string>;
+}
+
+export class Foundation extends pulumi.ComponentResource {
+    /** Application name -> sync wave. */
+    readonly syncWaves: Record<FoundationAppName, number> = { ...SYNC_WAVES };
+    /** The Application resources in wave order. */
+    readonly applications: k8s.apiextensions.CustomResource[];
+    readonly applicationNames: pulumi.Output<string[]>;
+
+    constructor(name: string, args: FoundationArgs, opts?: pulumi.ComponentResourceOptions) {
+        super('nkp:foundation:Foundation', name, {}, opts);
+        const child = { parent: this };
+        const spec = pulumi.output(args.spec);
+
+        const secrets: pulumi.Resource[] = [
+            new k8s.core.v1.Secret(
+                `${name}-keycloak-admin`,
+                {
+                    metadata: { name: KEYCLOAK_ADMIN_SECRET, namespace: NS.keycloak, labels: { 'app.kubernetes.io/part-of': 'nkp' } },
+                    type: 'Opaque',
+                    stringData: { username: KEYCLOAK_ADMIN_USER, password: pulumi.secret(args.keycloakAdminPassword) },
+                },
+                child,
+            ),
+            new k8s.core.v1.Secret(
+                `${name}-helm-oci-envoyproxy`,
+                {
+                    metadata: { name: ENVOY_OCI_REPO.secretName, namespace: NS.argocd, labels: { 'argocd.argoproj.io/secret-type': 'repository', 'app.kubernetes.io/part-of': 'nkp' } },
+                    type: 'Opaque',
+                    stringData: { type: 'helm', name: ENVOY_OCI_REPO.name, url: ENVOY_OCI_REPO.url, enableOCI: 'true' },
+                },
+                child,
+            ),
+        ];
+        if (args.otelExporterToken !== undefined) {
+            secrets.push(
+                new k8s.core.v1.Secret(
+                    `${name}-otel-exporter`,
+                    {
+                        metadata: { name: OTEL_TOKEN_SECRET, namespace: NS.monitoring, labels: { 'app.kubernetes.io/part-of': 'nkp' } },
+                        type: 'Opaque',
+                        stringData: { token: pulumi.secret(args.otelExporterToken) },
+                    },
+                    child,
+                ),
+            );
+        }
+
+        const bodies = spec.apply(foundationApplications);
+        // Pulumi creates the Applications in wave order too, so a first sync follows the same order ArgoCD would.
+        const ordered = [...FOUNDATION_APP_NAMES].sort((a, b) => SYNC_WAVES[a] - SYNC_WAVES[b]);
+        this.applications = [];
+        let previousWave: k8s.apiextensions.CustomResource[] = [];
+        let currentWave: k8s.apiextensions.CustomResource[] = [];
+        let wave = -Infinity;
+        for (const app of ordered) {
+            if (SYNC_WAVES[app] !== wave) {
+                previousWave = currentWave.length > 0 ? currentWave : previousWave;
+                currentWave = [];
+                wave = SYNC_WAVES[app];
+            }
+            const body = bodies.apply((all) => {
+                const found = all.find((a) => a.metadata.name === app);
+                if (found === undefined) throw new Error(`foundation Application ${app} is missing from foundationApplications()`);
+                return found;
+            });
+            const cr = new k8s.apiextensions.CustomResource(`${name}-app-${app}`, customResourceArgs('argoproj.io/v1alpha1', 'Application', body), { parent: this, dependsOn: [...secrets, ...previousWave] });
+            currentWave.push(cr);
+            this.applications.push(cr);
+        }
+        this.applicationNames = pulumi.output(ordered);
+        this.registerOutputs({ applicationNames: this.applicationNames, syncWaves: this.syncWaves });
+    }
+}

@@ -1,0 +1,339 @@
+/**
+ * Pure helpers of the foundation: the pinned charts, the sync waves, and the ArgoCD Application body of every
+ * foundation piece (cert-manager, Envoy Gateway, CloudNativePG, the gateway configuration, Keycloak's database,
+ * Keycloak, the OpenTelemetry Collector, the operator, the landing page).
+ */
+import { stringify } from 'yaml';
+import { NS } from '../cluster/namespaces.js';
+import { APP_FINALIZER, IN_CLUSTER, PROJECT_FOUNDATION, syncPolicy } from '../argocd/spec.js';
+
+export interface ChartPin {
+    /** Helm repository URL (https) or OCI registry host/path (no scheme, with enableOCI). */
+    repoURL: string;
+    chart: string;
+    version: string;
+}
+
+/** Every Helm chart the foundation installs, pinned to an exact version. */
+export const CHARTS = {
+    certManager: { repoURL: 'https://charts.jetstack.io', chart: 'cert-manager', version: 'v1.18.2' },
+    envoyGateway: { repoURL: 'docker.io/envoyproxy', chart: 'gateway-helm', version: 'v1.5.4' },
+    cloudnativePg: { repoURL: 'https://cloudnative-pg.github.io/charts', chart: 'cloudnative-pg', version: '0.27.0' },
+    keycloak: { repoURL: 'https://codecentric.github.io/helm-charts', chart: 'keycloakx', version: '7.1.7' },
+    otelCollector: { repoURL: 'https://open-telemetry.github.io/opentelemetry-helm-charts', chart: 'opentelemetry-collector', version: '0.127.2' },
+} as const satisfies Record<string, ChartPin>;
+
+/** Images the foundation pins explicitly (the rest come pinned with their chart version). */
+export const IMAGES = {
+    keycloak: { repository: 'quay.io/keycloak/keycloak', tag: '26.7.3' },
+    postgres: 'ghcr.io/cloudnative-pg/postgresql:17.5',
+    otelCollector: { repository: 'otel/opentelemetry-collector-k8s', tag: '0.129.1' },
+} as const;
+
+/** The OCI Helm registry of Envoy Gateway, declared to ArgoCD as a helm repository with enableOCI. */
+export const ENVOY_OCI_REPO = { name: 'envoyproxy', url: CHARTS.envoyGateway.repoURL, secretName: 'helm-oci-envoyproxy' } as const;
+
+/** Paths in this repository that ArgoCD reads. */
+export const REPO_PATHS = {
+    gateway: 'components/foundation/manifests/gateway',
+    keycloakDatabase: 'components/foundation/manifests/keycloak-database',
+    operator: 'operator/manifests',
+    landing: 'packs/landing/manifests',
+} as const;
+
+/** Image names used in operator/manifests and packs/landing/manifests that kustomize replaces with the configured images. */
+export const IMAGE_PLACEHOLDERS = { operator: 'nkp-operator', landing: 'nkp-landing' } as const;
+
+/** ArgoCD sync waves (annotation argocd.argoproj.io/sync-wave): lower syncs first. */
+export const SYNC_WAVES = {
+    'cert-manager': 10,
+    'envoy-gateway': 20,
+    'cloudnative-pg': 20,
+    'gateway-config': 30,
+    'keycloak-database': 35,
+    keycloak: 40,
+    'otel-collector': 45,
+    'nkp-operator': 50,
+    'nkp-landing': 60,
+} as const;
+
+export type FoundationAppName = keyof typeof SYNC_WAVES;
+export const FOUNDATION_APP_NAMES = Object.keys(SYNC_WAVES) as FoundationAppName[];
+
+export const KEYCLOAK_ADMIN_SECRET = 'keycloak-admin';
+export const KEYCLOAK_ADMIN_USER = 'admin';
+export const KEYCLOAK_DB_CLUSTER = 'keycloak-db';
+export const OTEL_TOKEN_SECRET = 'otel-exporter';
+
+export interface FoundationInput {
+    provider: 'aws' | 'hetzner' | 'local';
+    clusterName: string;
+    hostnames: { argocd: string; keycloak: string; landing: string };
+    platformRepo: { repoURL: string; revision: string };
+    tls: { issuer: 'letsencrypt' | 'letsencrypt-staging' | 'selfsigned-ca'; acmeEmail: string };
+    keycloak: { replicas: number; databaseInstances: number; databaseStorage: string; storageClass?: string };
+    telemetry: { exporter: 'debug' | 'otlp' | 'otlphttp'; endpoint: string; auth: 'none' | 'bearer' };
+    images: { operator: string; landing: string };
+}
+
+export interface ApplicationSource {
+    repoURL: string;
+    targetRevision: string;
+    chart?: string;
+    path?: string;
+    helm?: { releaseName?: string; valuesObject?: Record<string, unknown> };
+    kustomize?: { images?: string[]; patches?: { target: Record<string, string>; patch: string }[] };
+}
+
+export interface ApplicationBody {
+    apiVersion: 'argoproj.io/v1alpha1';
+    kind: 'Application';
+    metadata: { name: string; namespace: string; labels: Record<string, string>; annotations: Record<string, string>; finalizers: string[] };
+    spec: {
+        project: string;
+        source: ApplicationSource;
+        destination: { server: string; namespace: string };
+        syncPolicy: ReturnType<typeof syncPolicy>;
+        ignoreDifferences?: unknown[];
+    };
+}
+
+const FLOATING = /^(head|main|master|latest|stable|\*)$/i;
+
+/** Throws unless a revision is exact: no HEAD, branch-like names, wildcards or ranges. */
+export function assertPinnedRevision(app: string, rev: string): void {
+    if (rev.trim() === '' || FLOATING.test(rev.trim()) || /[*^~<>]|(^|\.)x(\.|$)/i.test(rev)) {
+        throw new Error(`Application ${app}: targetRevision "${rev}" is not pinned; allowed: an exact chart version or a git tag/commit`);
+    }
+}
+
+function application(name: FoundationAppName, namespace: string, source: ApplicationSource, extra: Partial<ApplicationBody['spec']> = {}): ApplicationBody {
+    assertPinnedRevision(name, source.targetRevision);
+    return {
+        apiVersion: 'argoproj.io/v1alpha1',
+        kind: 'Application',
+        metadata: {
+            name,
+            namespace: NS.argocd,
+            labels: { 'app.kubernetes.io/part-of': 'nkp', 'nkp.nebari.dev/layer': 'foundation' },
+            annotations: { 'argocd.argoproj.io/sync-wave': String(SYNC_WAVES[name]) },
+            finalizers: [APP_FINALIZER],
+        },
+        spec: {
+            project: PROJECT_FOUNDATION,
+            source,
+            destination: { server: IN_CLUSTER, namespace },
+            // Every destination is a platform namespace the baseline owns (with its labels): never created by ArgoCD.
+            syncPolicy: syncPolicy(false),
+            ...extra,
+        },
+    };
+}
+
+const helmSource = (pin: ChartPin, valuesObject: Record<string, unknown>, releaseName: string): ApplicationSource => ({
+    repoURL: pin.repoURL,
+    chart: pin.chart,
+    targetRevision: pin.version,
+    helm: { releaseName, valuesObject },
+});
+
+const res = (cpu: string, memory: string, cpuLimit: string, memoryLimit: string) => ({ requests: { cpu, memory }, limits: { cpu: cpuLimit, memory: memoryLimit } });
+const restrictedContainer = { runAsNonRoot: true, allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] }, seccompProfile: { type: 'RuntimeDefault' } };
+
+export function certManagerValues(): Record<string, unknown> {
+    return {
+        crds: { enabled: true, keep: true },
+        global: { leaderElection: { namespace: NS.certManager } },
+        // Gateway API support: HTTP-01 challenges are served through the Gateway (gatewayHTTPRoute solver).
+        config: { apiVersion: 'controller.config.cert-manager.io/v1alpha1', kind: 'ControllerConfiguration', enableGatewayAPI: true },
+        resources: res('20m', '64Mi', '500m', '256Mi'),
+        webhook: { resources: res('10m', '32Mi', '200m', '128Mi') },
+        cainjector: { resources: res('10m', '64Mi', '200m', '256Mi') },
+        startupapicheck: { resources: res('10m', '32Mi', '100m', '64Mi') },
+        prometheus: { enabled: true },
+    };
+}
+
+export function envoyGatewayValues(): Record<string, unknown> {
+    return {
+        deployment: { envoyGateway: { resources: res('50m', '128Mi', '500m', '512Mi') } },
+        config: { envoyGateway: { logging: { level: { default: 'info' } } } },
+    };
+}
+
+export function cloudnativePgValues(): Record<string, unknown> {
+    return {
+        crds: { create: true },
+        resources: res('50m', '128Mi', '500m', '512Mi'),
+        monitoring: { podMonitorEnabled: false },
+    };
+}
+
+/** JSON6902 patch text (JSON is valid YAML) for an ArgoCD kustomize patch. */
+const jsonPatch = (ops: object[]) => JSON.stringify(ops);
+
+/** kustomize patches that turn the static gateway manifests into this stack's gateway configuration. */
+export function gatewayPatches(i: FoundationInput): NonNullable<ApplicationSource['kustomize']>['patches'] {
+    const patches: { target: Record<string, string>; patch: string }[] = [
+        {
+            target: { group: 'gateway.networking.k8s.io', kind: 'Gateway', name: 'public' },
+            patch: jsonPatch([
+                { op: 'replace', path: '/metadata/annotations/cert-manager.io~1cluster-issuer', value: i.tls.issuer },
+                { op: 'replace', path: '/spec/listeners/1/hostname', value: i.hostnames.argocd },
+                { op: 'replace', path: '/spec/listeners/2/hostname', value: i.hostnames.keycloak },
+            ]),
+        },
+        { target: { group: 'gateway.networking.k8s.io', kind: 'HTTPRoute', name: 'argocd' }, patch: jsonPatch([{ op: 'replace', path: '/spec/hostnames/0', value: i.hostnames.argocd }]) },
+        { target: { group: 'gateway.networking.k8s.io', kind: 'HTTPRoute', name: 'keycloak' }, patch: jsonPatch([{ op: 'replace', path: '/spec/hostnames/0', value: i.hostnames.keycloak }]) },
+    ];
+    for (const issuer of ['letsencrypt', 'letsencrypt-staging']) {
+        patches.push(
+            i.tls.issuer === 'selfsigned-ca'
+                ? // No ACME account for local clusters: the Let's Encrypt issuers are removed.
+                  { target: { group: 'cert-manager.io', kind: 'ClusterIssuer', name: issuer }, patch: stringify({ $patch: 'delete', apiVersion: 'cert-manager.io/v1', kind: 'ClusterIssuer', metadata: { name: issuer } }) }
+                : { target: { group: 'cert-manager.io', kind: 'ClusterIssuer', name: issuer }, patch: jsonPatch([{ op: 'replace', path: '/spec/acme/email', value: i.tls.acmeEmail }]) },
+        );
+    }
+    if (i.provider === 'hetzner') {
+        // The Hetzner cloud-controller-manager puts the gateway's LoadBalancer Service on a load balancer in the cluster's location.
+        patches.push({
+            target: { group: 'gateway.envoyproxy.io', kind: 'EnvoyProxy', name: 'nkp-public' },
+            patch: jsonPatch([{ op: 'add', path: '/spec/provider/kubernetes/envoyService/annotations', value: { 'load-balancer.hetzner.cloud/name': `${i.clusterName}-gateway`, 'load-balancer.hetzner.cloud/use-private-ip': 'true' } }]),
+        });
+    }
+    if (i.provider === 'aws') {
+        patches.push({
+            target: { group: 'gateway.envoyproxy.io', kind: 'EnvoyProxy', name: 'nkp-public' },
+            patch: jsonPatch([{ op: 'add', path: '/spec/provider/kubernetes/envoyService/annotations', value: { 'service.beta.kubernetes.io/aws-load-balancer-type': 'external', 'service.beta.kubernetes.io/aws-load-balancer-scheme': 'internet-facing', 'service.beta.kubernetes.io/aws-load-balancer-nlb-target-type': 'ip' } }]),
+        });
+    }
+    return patches;
+}
+
+export function keycloakDatabasePatches(i: FoundationInput): NonNullable<ApplicationSource['kustomize']>['patches'] {
+    const ops: object[] = [
+        { op: 'replace', path: '/spec/instances', value: i.keycloak.databaseInstances },
+        { op: 'replace', path: '/spec/storage/size', value: i.keycloak.databaseStorage },
+        { op: 'replace', path: '/spec/imageName', value: IMAGES.postgres },
+    ];
+    if (i.keycloak.storageClass !== undefined) ops.push({ op: 'add', path: '/spec/storage/storageClass', value: i.keycloak.storageClass });
+    return [{ target: { group: 'postgresql.cnpg.io', kind: 'Cluster', name: KEYCLOAK_DB_CLUSTER }, patch: jsonPatch(ops) }];
+}
+
+export function keycloakValues(i: FoundationInput): Record<string, unknown> {
+    const extraEnv = [
+        { name: 'KC_HOSTNAME', value: `https://${i.hostnames.keycloak}` },
+        { name: 'KC_PROXY_HEADERS', value: 'xforwarded' },
+        { name: 'KC_HTTP_ENABLED', value: 'true' },
+        { name: 'KC_HEALTH_ENABLED', value: 'true' },
+        { name: 'KC_METRICS_ENABLED', value: 'true' },
+        { name: 'KC_BOOTSTRAP_ADMIN_USERNAME', valueFrom: { secretKeyRef: { name: KEYCLOAK_ADMIN_SECRET, key: 'username' } } },
+        { name: 'KC_BOOTSTRAP_ADMIN_PASSWORD', valueFrom: { secretKeyRef: { name: KEYCLOAK_ADMIN_SECRET, key: 'password' } } },
+        { name: 'JAVA_OPTS_APPEND', value: '-XX:MaxRAMPercentage=70 -Djgroups.dns.query=keycloak-headless.keycloak.svc.cluster.local' },
+    ];
+    return {
+        fullnameOverride: 'keycloak',
+        replicas: i.keycloak.replicas,
+        image: { repository: IMAGES.keycloak.repository, tag: IMAGES.keycloak.tag },
+        command: ['/opt/keycloak/bin/kc.sh', 'start', '--http-port=8080', '--cache=ispn', '--cache-stack=kubernetes'],
+        http: { relativePath: '/' },
+        // keycloakx renders extraEnv as a template string.
+        extraEnv: stringify(extraEnv),
+        database: {
+            vendor: 'postgres',
+            hostname: `${KEYCLOAK_DB_CLUSTER}-rw`,
+            port: 5432,
+            database: 'keycloak',
+            username: 'keycloak',
+            // Created by CloudNativePG for the bootstrap owner.
+            existingSecret: `${KEYCLOAK_DB_CLUSTER}-app`,
+            existingSecretKey: 'password',
+        },
+        dbchecker: { enabled: true, securityContext: restrictedContainer, resources: res('10m', '16Mi', '50m', '32Mi') },
+        resources: res('250m', '768Mi', '2', '1536Mi'),
+        podSecurityContext: { fsGroup: 1000, runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } },
+        securityContext: { ...restrictedContainer, readOnlyRootFilesystem: false, runAsUser: 1000 },
+        serviceMonitor: { enabled: false },
+        ...(i.keycloak.replicas > 1 ? { podDisruptionBudget: { minAvailable: 1 } } : {}),
+    };
+}
+
+export function otelCollectorValues(i: FoundationInput): Record<string, unknown> {
+    const exporterName = i.telemetry.exporter;
+    const headers = i.telemetry.auth === 'bearer' ? { authorization: 'Bearer ${env:OTEL_EXPORTER_TOKEN}' } : undefined;
+    const exporter =
+        exporterName === 'debug'
+            ? { verbosity: 'basic' }
+            : { endpoint: i.telemetry.endpoint, ...(headers ? { headers } : {}), compression: 'gzip', retry_on_failure: { enabled: true }, sending_queue: { enabled: true } };
+    const pipeline = (receivers: string[]) => ({ receivers, processors: ['k8sattributes', 'memory_limiter', 'batch'], exporters: [exporterName] });
+    return {
+        mode: 'daemonset',
+        image: { repository: IMAGES.otelCollector.repository, tag: IMAGES.otelCollector.tag },
+        command: { name: 'otelcol-k8s' },
+        presets: {
+            logsCollection: { enabled: true, includeCollectorLogs: false },
+            kubernetesAttributes: { enabled: true },
+            kubeletMetrics: { enabled: true },
+        },
+        resources: res('100m', '256Mi', '1', '512Mi'),
+        securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] }, seccompProfile: { type: 'RuntimeDefault' } },
+        extraEnvs: [
+            { name: 'K8S_NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } },
+            ...(i.telemetry.auth === 'bearer' ? [{ name: 'OTEL_EXPORTER_TOKEN', valueFrom: { secretKeyRef: { name: OTEL_TOKEN_SECRET, key: 'token' } } }] : []),
+        ],
+        clusterRole: { create: true, rules: [{ apiGroups: [''], resources: ['pods', 'endpoints', 'services'], verbs: ['get', 'list', 'watch'] }] },
+        config: {
+            receivers: {
+                otlp: { protocols: { grpc: { endpoint: '${env:MY_POD_IP}:4317' }, http: { endpoint: '${env:MY_POD_IP}:4318' } } },
+                // Metrics scraping: pods on this node annotated prometheus.io/scrape=true.
+                prometheus: {
+                    config: {
+                        scrape_configs: [
+                            {
+                                job_name: 'annotated-pods',
+                                scrape_interval: '30s',
+                                kubernetes_sd_configs: [{ role: 'pod', selectors: [{ role: 'pod', field: 'spec.nodeName=${env:K8S_NODE_NAME}' }] }],
+                                relabel_configs: [
+                                    { source_labels: ['__meta_kubernetes_pod_annotation_prometheus_io_scrape'], action: 'keep', regex: 'true' },
+                                    { source_labels: ['__address__', '__meta_kubernetes_pod_annotation_prometheus_io_port'], action: 'replace', regex: '([^:]+)(?::\\d+)?;(\\d+)', replacement: '$$1:$$2', target_label: '__address__' },
+                                    { source_labels: ['__meta_kubernetes_pod_annotation_prometheus_io_path'], action: 'replace', regex: '(.+)', target_label: '__metrics_path__' },
+                                ],
+                            },
+                        ],
+                    },
+                },
+            },
+            processors: { batch: {}, memory_limiter: { check_interval: '5s', limit_percentage: 80, spike_limit_percentage: 25 } },
+            exporters: { [exporterName]: exporter },
+            service: {
+                pipelines: {
+                    logs: pipeline(['otlp']),
+                    metrics: pipeline(['otlp', 'prometheus']),
+                    traces: pipeline(['otlp']),
+                },
+            },
+        },
+    };
+}
+
+/** Every foundation Application, in sync-wave order. */
+export function foundationApplications(i: FoundationInput): ApplicationBody[] {
+    const repo = (path: string, kustomize: ApplicationSource['kustomize']): ApplicationSource => ({ repoURL: i.platformRepo.repoURL, targetRevision: i.platformRepo.revision, path, kustomize });
+    const apps: ApplicationBody[] = [
+        application('cert-manager', NS.certManager, helmSource(CHARTS.certManager, certManagerValues(), 'cert-manager')),
+        application('envoy-gateway', NS.gateway, helmSource(CHARTS.envoyGateway, envoyGatewayValues(), 'envoy-gateway')),
+        application('cloudnative-pg', NS.cnpg, helmSource(CHARTS.cloudnativePg, cloudnativePgValues(), 'cloudnative-pg')),
+        application('gateway-config', NS.gateway, repo(REPO_PATHS.gateway, { patches: gatewayPatches(i) })),
+        application('keycloak-database', NS.keycloak, repo(REPO_PATHS.keycloakDatabase, { patches: keycloakDatabasePatches(i) })),
+        application('keycloak', NS.keycloak, helmSource(CHARTS.keycloak, keycloakValues(i), 'keycloak')),
+        application('otel-collector', NS.monitoring, helmSource(CHARTS.otelCollector, otelCollectorValues(i), 'otel-collector')),
+        application('nkp-operator', NS.operator, repo(REPO_PATHS.operator, { images: [`${IMAGE_PLACEHOLDERS.operator}=${i.images.operator}`] })),
+        application('nkp-landing', NS.landing, repo(REPO_PATHS.landing, { images: [`${IMAGE_PLACEHOLDERS.landing}=${i.images.landing}`] })),
+    ];
+    return apps.sort((a, b) => Number(a.metadata.annotations['argocd.argoproj.io/sync-wave']) - Number(b.metadata.annotations['argocd.argoproj.io/sync-wave']));
+}
+
+/** Repositories the foundation project must allow. */
+export function foundationSourceRepos(platformRepoURL: string): string[] {
+    return [...new Set([...Object.values(CHARTS).map((c) => c.repoURL), platformRepoURL])].sort();
+}

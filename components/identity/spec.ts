@@ -1,0 +1,136 @@
+/**
+ * Pure helpers of the Identity component: the realm's settings, its groups, the argocd client, the upstream
+ * identity provider and the MFA requirement, as plain argument objects for @pulumi/keycloak resources.
+ */
+export const ARGOCD_CLIENT_ID = 'argocd';
+export const GROUPS_CLAIM = 'groups';
+export const BASE_GROUPS = ['admins', 'developers', 'viewers'] as const;
+
+/** Realm groups: the three base groups plus extras, de-duplicated, in a stable order. */
+export function realmGroups(extra: readonly string[]): string[] {
+    const all = [...BASE_GROUPS, ...extra];
+    return all.filter((g, i) => all.indexOf(g) === i);
+}
+
+export function realmSettings(realm: string, displayName: string) {
+    return {
+        realm,
+        displayName,
+        enabled: true,
+        sslRequired: 'external',
+        registrationAllowed: false,
+        loginWithEmailAllowed: true,
+        duplicateEmailsAllowed: false,
+        resetPasswordAllowed: true,
+        rememberMe: false,
+        accessTokenLifespan: '5m',
+        ssoSessionIdleTimeout: '30m',
+        ssoSessionMaxLifespan: '10h',
+        passwordPolicy: 'length(12) and notUsername and notEmail',
+        securityDefenses: {
+            bruteForceDetection: { permanentLockout: false, maxLoginFailures: 10, waitIncrementSeconds: 60, maxFailureWaitSeconds: 900, failureResetTimeSeconds: 43200 },
+            headers: { xFrameOptions: 'DENY', contentSecurityPolicy: "frame-src 'self'; frame-ancestors 'self'; object-src 'none';", xContentTypeOptions: 'nosniff', strictTransportSecurity: 'max-age=31536000; includeSubDomains', xRobotsTag: 'none', xXssProtection: '1; mode=block', referrerPolicy: 'no-referrer' },
+        },
+        otpPolicy: { type: 'totp', algorithm: 'HmacSHA1', digits: 6, period: 30, lookAheadWindow: 1 },
+    };
+}
+
+/**
+ * MFA: the CONFIGURE_TOTP required action as a default action makes every new user enrol an authenticator at first
+ * login; from then on the built-in browser flow's conditional OTP step asks for it at every sign-in.
+ */
+export function mfaRequiredAction(mfaRequired: boolean) {
+    return { alias: 'CONFIGURE_TOTP', name: 'Configure OTP', enabled: true, defaultAction: mfaRequired, priority: 10 };
+}
+
+/** The confidential argocd client: standard flow only, redirect to ArgoCD's callback, origins exactly ArgoCD's. */
+export function argocdClient(argocdUrl: string) {
+    const url = argocdUrl.replace(/\/+$/, '');
+    if (!/^https:\/\/[^\s/]+$/.test(url)) throw new Error(`argocd URL "${argocdUrl}" must be https://<host> with no path`);
+    return {
+        clientId: ARGOCD_CLIENT_ID,
+        name: 'Argo CD',
+        accessType: 'CONFIDENTIAL',
+        standardFlowEnabled: true,
+        implicitFlowEnabled: false,
+        directAccessGrantsEnabled: false,
+        serviceAccountsEnabled: false,
+        pkceCodeChallengeMethod: 'S256',
+        rootUrl: url,
+        baseUrl: '/applications',
+        validRedirectUris: [`${url}/auth/callback`, `${url}/pkce/verify`],
+        validPostLogoutRedirectUris: [`${url}/applications`],
+        webOrigins: [url],
+    };
+}
+
+/** The groups claim in ID, access and userinfo tokens, plain group names (no leading slash). */
+export function groupsMapper() {
+    return { name: 'groups', claimName: GROUPS_CLAIM, fullPath: false, addToIdToken: true, addToAccessToken: true, addToUserinfo: true };
+}
+
+export type UpstreamSpec =
+    | { type: 'none' }
+    | { type: 'oidc'; issuer: string; authorizationUrl: string; tokenUrl: string; jwksUrl: string; clientId: string }
+    | { type: 'ldap'; url: string; vendor: 'ad' | 'other'; bindDn: string; usersDn: string; groupsDn: string };
+
+export function oidcIdentityProvider(u: Extract<UpstreamSpec, { type: 'oidc' }>) {
+    return {
+        alias: 'upstream',
+        displayName: 'Company sign-in',
+        providerId: 'oidc',
+        issuer: u.issuer,
+        authorizationUrl: u.authorizationUrl,
+        tokenUrl: u.tokenUrl,
+        jwksUrl: u.jwksUrl,
+        validateSignature: true,
+        clientId: u.clientId,
+        defaultScopes: 'openid profile email',
+        syncMode: 'FORCE',
+        trustEmail: true,
+        storeToken: false,
+        backchannelSupported: true,
+        extraConfig: { pkceEnabled: 'true', pkceMethod: 'S256' },
+    };
+}
+
+/** LDAP / Active Directory federation, read-only, with the attribute names each vendor uses. */
+export function ldapFederation(u: Extract<UpstreamSpec, { type: 'ldap' }>) {
+    const ad = u.vendor === 'ad';
+    return {
+        name: ad ? 'active-directory' : 'ldap',
+        vendor: ad ? 'AD' : 'OTHER',
+        connectionUrl: u.url,
+        startTls: u.url.startsWith('ldap://'),
+        bindDn: u.bindDn,
+        usersDn: u.usersDn,
+        usernameLdapAttribute: ad ? 'sAMAccountName' : 'uid',
+        rdnLdapAttribute: ad ? 'cn' : 'uid',
+        uuidLdapAttribute: ad ? 'objectGUID' : 'entryUUID',
+        userObjectClasses: ad ? ['person', 'organizationalPerson', 'user'] : ['inetOrgPerson', 'organizationalPerson'],
+        editMode: 'READ_ONLY',
+        importEnabled: true,
+        syncRegistrations: false,
+        searchScope: 'SUBTREE',
+        trustEmail: true,
+        pagination: true,
+        fullSyncPeriod: 86400,
+        changedSyncPeriod: 3600,
+    };
+}
+
+export function ldapGroupMapper(u: Extract<UpstreamSpec, { type: 'ldap' }>) {
+    const ad = u.vendor === 'ad';
+    return {
+        name: 'groups',
+        ldapGroupsDn: u.groupsDn,
+        groupNameLdapAttribute: 'cn',
+        groupObjectClasses: ad ? ['group'] : ['groupOfNames'],
+        membershipLdapAttribute: 'member',
+        membershipAttributeType: 'DN',
+        membershipUserLdapAttribute: ad ? 'sAMAccountName' : 'uid',
+        mode: 'READ_ONLY',
+        userRolesRetrieveStrategy: ad ? 'LOAD_GROUPS_BY_MEMBER_ATTRIBUTE_RECURSIVELY' : 'LOAD_GROUPS_BY_MEMBER_ATTRIBUTE',
+        dropNonExistingGroupsDuringSync: false,
+    };
+}

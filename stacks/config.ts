@@ -1,0 +1,575 @@
+/**
+ * The stack's typed configuration: one schema (TypeBox), validated once at program start with Ajv, before any
+ * resource is registered. Every key is a flat, top-level `nkp:<key>` so that the project-level `config:` block of
+ * Pulumi.yaml (which only knows string, integer, boolean and array) can declare it; the block is derived from
+ * {@link CONFIG_KEYS} (see {@link projectConfigBlock}) and a unit test fails when Pulumi.yaml drifts.
+ *
+ * Everything here is pure: it reads values through a function and returns a typed {@link PlatformSettings} or
+ * throws one {@link ConfigValidationError} that lists every problem, each naming the key and what is allowed.
+ */
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { Ajv, type ErrorObject } from 'ajv';
+import type { AwsCloudArgs, HetznerCloudArgs, LocalClusterArgs, AwsNodeGroupArgs, HetznerWorkerPoolArgs } from '../components/cloud/index.js';
+import { PLATFORM_NAMESPACE_NAMES, RESERVED_NAMESPACES } from '../components/cluster/namespaces.js';
+
+/** The Pulumi config namespace of every key (the project name). */
+export const CONFIG_NAMESPACE = 'nkp';
+
+const DNS_LABEL = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
+/** Same pattern as NebariApp spec.hostname. */
+const DNS_NAME = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$';
+const IPV4_CIDR = '^((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)\\.){3}(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)/(3[0-2]|[12]?\\d)$';
+const GIT_URL = '^(https://[^\\s@]+|ssh://[^\\s]+|git@[^\\s:]+:[^\\s]+)$';
+const HTTPS_URL = '^https://[^\\s]+$';
+const HTTP_URL = '^https?://[^\\s]+$';
+/** registry/path:tag (tag not `latest`) or registry/path@sha256:digest. */
+const PINNED_IMAGE = '^[a-z0-9]([-a-z0-9.]*[a-z0-9])?(:[0-9]+)?/[a-z0-9._/-]+(:(?!latest$)[A-Za-z0-9_][A-Za-z0-9._-]{0,127}|@sha256:[a-f0-9]{64})$';
+const GROUP_NAME = '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$';
+/** Pack namespace names or ArgoCD globs like `pack-*` (a prefix, never a bare `*`). */
+const NAMESPACE_GLOB = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(-\\*)?$';
+
+const str = (description: string, extra: Record<string, unknown> = {}) => Type.String({ description, ...extra });
+const strArray = (description: string, item: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
+    Type.Array(Type.String(item), { description, ...extra });
+
+const NodeGroupSchema = Type.Object(
+    {
+        name: Type.String({ pattern: DNS_LABEL, maxLength: 38 }),
+        instanceTypes: Type.Array(Type.String({ pattern: '^[a-z0-9-]+\\.[a-z0-9]+$' }), { minItems: 1 }),
+        minSize: Type.Integer({ minimum: 0, maximum: 500 }),
+        maxSize: Type.Integer({ minimum: 1, maximum: 500 }),
+        desiredSize: Type.Integer({ minimum: 0, maximum: 500 }),
+        labels: Type.Optional(Type.Record(Type.String(), Type.String())),
+        taints: Type.Optional(
+            Type.Array(
+                Type.Object(
+                    {
+                        key: Type.String({ minLength: 1 }),
+                        value: Type.Optional(Type.String()),
+                        effect: Type.Union([Type.Literal('NoSchedule'), Type.Literal('PreferNoSchedule'), Type.Literal('NoExecute')]),
+                    },
+                    { additionalProperties: false },
+                ),
+            ),
+        ),
+        gpu: Type.Optional(Type.Boolean()),
+        capacityType: Type.Optional(Type.Union([Type.Literal('ON_DEMAND'), Type.Literal('SPOT')])),
+        diskSizeGiB: Type.Optional(Type.Integer({ minimum: 20, maximum: 16384 })),
+    },
+    { additionalProperties: false },
+);
+
+const WorkerPoolSchema = Type.Object(
+    {
+        name: Type.String({ pattern: DNS_LABEL, maxLength: 30 }),
+        count: Type.Integer({ minimum: 0, maximum: 50 }),
+        serverType: Type.String({ pattern: '^[a-z0-9-]+$' }),
+        labels: Type.Optional(Type.Record(Type.String(), Type.String())),
+    },
+    { additionalProperties: false },
+);
+
+interface KeyDef {
+    schema: TSchema;
+    /** Applied when the key is absent; keys without a default are required (maybe only for one cloud, see the rules). */
+    default?: unknown;
+}
+
+/**
+ * Every config key of the program. Order matters only for the generated Pulumi.yaml block.
+ * Descriptions say what is allowed: they are printed in validation errors and in Pulumi.yaml.
+ */
+export const CONFIG_KEYS = {
+    // ---- environment and cost tags
+    environment: { schema: str('Environment name, a lower-case DNS label of at most 40 characters, e.g. aws-prod; becomes the environment tag and prefixes resource names.', { pattern: DNS_LABEL, maxLength: 40 }) },
+    owner: { schema: str('Team or person accountable for the environment (the owner tag), 1..63 characters.', { minLength: 1, maxLength: 63 }) },
+    costCentre: { schema: str('Cost centre the spend is booked against (the cost-centre tag), 1..63 characters.', { minLength: 1, maxLength: 63 }) },
+    cloudProvider: { schema: str('Where the cluster comes from: aws (VPC + EKS), hetzner (K3s on Hetzner Cloud) or local (an existing cluster).', { enum: ['aws', 'hetzner', 'local'] }) },
+    domain: { schema: str('Base DNS name of the platform, e.g. platform.example.com; ArgoCD is served on argocd.<domain>, Keycloak on keycloak.<domain>, the landing page on <domain>.', { pattern: DNS_NAME, maxLength: 200 }) },
+
+    // ---- TLS
+    tlsIssuer: { schema: str('ClusterIssuer for platform certificates: letsencrypt (production ACME, HTTP-01 on the public gateway), letsencrypt-staging, or selfsigned-ca (a local CA; for local clusters).', { enum: ['letsencrypt', 'letsencrypt-staging', 'selfsigned-ca'] }) },
+    acmeEmail: { schema: str('Contact e-mail for the ACME account; required with letsencrypt issuers, empty otherwise.', { pattern: '^$|^[^\\s@]+@[^\\s@]+\\.[^\\s@]+$' }), default: '' },
+
+    // ---- AWS (only read when cloudProvider is aws)
+    awsAvailabilityZones: { schema: strArray('AWS: availability zones to spread subnets and NAT over, at least two distinct ones, e.g. ["eu-central-1a","eu-central-1b"].', { pattern: '^[a-z]{2}(-gov)?-[a-z]+-\\d[a-z]$' }, { uniqueItems: true }), default: [] },
+    awsVpcCidr: { schema: str('AWS: IPv4 CIDR of the VPC with prefix /16 to /24, e.g. 10.0.0.0/16.', { pattern: IPV4_CIDR }), default: '10.0.0.0/16' },
+    awsNatGateways: { schema: str('AWS: perAz (one NAT gateway per AZ, resilient) or single (one shared NAT gateway, cheaper).', { enum: ['perAz', 'single'] }), default: 'perAz' },
+    awsKubernetesVersion: { schema: str('AWS: EKS Kubernetes version as major.minor, 1.28 to 1.39, e.g. 1.33.', { pattern: '^1\\.(2[89]|3\\d)$' }), default: '1.33' },
+    awsEndpointPublicAccess: { schema: Type.Boolean({ description: 'AWS: expose the public EKS API endpoint (limited to awsPublicAccessCidrs); the private endpoint is always on.' }), default: true },
+    awsPublicAccessCidrs: { schema: strArray('AWS: IPv4 CIDRs allowed to reach the public EKS endpoint; non-empty when the endpoint is public; 0.0.0.0/0 is refused.', { pattern: IPV4_CIDR }), default: [] },
+    awsAdminPrincipalArns: { schema: strArray('AWS: IAM principal ARNs that get cluster-admin through EKS access entries.', { pattern: '^arn:aws[a-z-]*:(iam|sts)::\\d{12}:[A-Za-z0-9+=,.@_/-]+$' }), default: [] },
+    awsNodeGroups: { schema: Type.Array(NodeGroupSchema, { description: 'AWS: managed node groups, at least one: [{name, instanceTypes, minSize, maxSize, desiredSize, labels?, taints?, gpu?, capacityType?, diskSizeGiB?}] with minSize <= desiredSize <= maxSize.' }), default: [] },
+    awsEfsEnabled: { schema: Type.Boolean({ description: 'AWS: create an encrypted EFS file system and its efs StorageClass for ReadWriteMany volumes.' }), default: false },
+
+    // ---- Hetzner (only read when cloudProvider is hetzner)
+    hetznerLocation: { schema: str('Hetzner: location of servers and load balancer: fsn1, nbg1, hel1, ash, hil or sin.', { enum: ['fsn1', 'nbg1', 'hel1', 'ash', 'hil', 'sin'] }), default: 'fsn1' },
+    hetznerNetworkZone: { schema: str('Hetzner: network zone matching the location: eu-central (fsn1, nbg1, hel1), us-east (ash), us-west (hil) or ap-southeast (sin).', { enum: ['eu-central', 'us-east', 'us-west', 'ap-southeast'] }), default: 'eu-central' },
+    hetznerNetworkCidr: { schema: str('Hetzner: IPv4 CIDR of the private network, e.g. 10.10.0.0/16.', { pattern: IPV4_CIDR }), default: '10.10.0.0/16' },
+    hetznerK3sVersion: { schema: str('Hetzner: pinned K3s release like v1.33.5+k3s1.', { pattern: '^v1\\.\\d+\\.\\d+\\+k3s\\d+$' }), default: 'v1.33.5+k3s1' },
+    hetznerControlPlaneCount: { schema: Type.Integer({ description: 'Hetzner: number of K3s control-plane servers: 1 (single) or 3 (HA with embedded etcd).', enum: [1, 3] }), default: 1 },
+    hetznerControlPlaneServerType: { schema: str('Hetzner: server type of the control-plane servers, e.g. cx32.', { pattern: '^[a-z0-9-]+$' }), default: 'cx32' },
+    hetznerWorkerPools: { schema: Type.Array(WorkerPoolSchema, { description: 'Hetzner: worker pools [{name, count 0..50, serverType, labels?}]; may be empty (workloads then run on the control plane).' }), default: [] },
+    hetznerAdminCidrs: { schema: strArray('Hetzner: IPv4 CIDRs allowed to reach SSH and the Kubernetes API; non-empty; 0.0.0.0/0 is refused.', { pattern: IPV4_CIDR }), default: [] },
+    hetznerSshPublicKey: { schema: str('Hetzner: OpenSSH public key installed on every server (ssh-ed25519 or ssh-rsa ...); its private key is the secret nkp:hetznerSshPrivateKey.', { pattern: '^$|^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256) [A-Za-z0-9+/=]+( .*)?$' }), default: '' },
+    hetznerLoadBalancerType: { schema: str('Hetzner: load balancer type of the gateway: lb11, lb21 or lb31.', { enum: ['lb11', 'lb21', 'lb31'] }), default: 'lb11' },
+
+    // ---- local / existing cluster (only read when cloudProvider is local)
+    localKubeconfigPath: { schema: str('Local: path of the kubeconfig file of the existing cluster (~ expands to the home directory).', { minLength: 0 }), default: '' },
+    localContext: { schema: str('Local: kubeconfig context to use; empty means the current-context.', { minLength: 0 }), default: '' },
+    localFlavour: { schema: str('Local: what the existing cluster is: k3s, k3d, kind or other (decides the default StorageClass).', { enum: ['k3s', 'k3d', 'kind', 'other'] }), default: 'other' },
+
+    // ---- who may use the cluster
+    oidcGroupsPrefix: { schema: str('Prefix the Kubernetes API server puts before OIDC group names (its --oidc-groups-prefix, e.g. oidc:); empty when it adds none.', { pattern: '^[A-Za-z0-9:._-]{0,32}$' }), default: 'oidc:' },
+    clusterAdminGroups: { schema: strArray('Identity-provider groups bound to the platform-admin ClusterRole, at least one.', { pattern: GROUP_NAME }, { minItems: 1, uniqueItems: true }), default: ['admins'] },
+    clusterViewerGroups: { schema: strArray('Identity-provider groups bound to the read-only platform-viewer ClusterRole.', { pattern: GROUP_NAME }, { uniqueItems: true }), default: ['viewers', 'developers'] },
+    packNamespaces: { schema: strArray('Namespaces packs may deploy into: names or prefix globs like pack-* (never *, never a platform or system namespace).', { pattern: NAMESPACE_GLOB }, { minItems: 1, uniqueItems: true }), default: ['pack-*'] },
+    packSourceRepos: { schema: strArray('Repositories (git or Helm) pack Applications may read besides the gitops repository; https URLs.', { pattern: HTTPS_URL }, { uniqueItems: true }), default: [] },
+
+    // ---- GitOps
+    gitopsRepoUrl: { schema: str('Git repository holding the packs\' ArgoCD Applications (https://..., ssh://... or git@host:path).', { pattern: GIT_URL }) },
+    gitopsRevision: { schema: str('Pinned revision of the gitops repository the root app-of-apps reads: a tag or commit SHA (not HEAD, not a wildcard, not a branch like main).', { pattern: '^[A-Za-z0-9][A-Za-z0-9._/-]{0,127}$' }) },
+    gitopsPath: { schema: str('Directory of the gitops repository holding the packs\' Applications, relative, e.g. clusters/aws-prod/packs.', { pattern: '^[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*$' }) },
+    gitopsAuth: { schema: str('How ArgoCD authenticates to the gitops repository: none (public), https (username + secret nkp:gitopsRepoPassword) or ssh (secret nkp:gitopsRepoSshKey).', { enum: ['none', 'https', 'ssh'] }), default: 'none' },
+    gitopsUsername: { schema: str('Username for https access to the gitops repository (with gitopsAuth https), e.g. a bot account.', { pattern: '^[A-Za-z0-9._@-]{0,100}$' }), default: '' },
+    platformRepoUrl: { schema: str('This platform repository (public https URL), from which ArgoCD reads the gateway configuration, the operator and the landing page manifests.', { pattern: HTTPS_URL }) },
+    platformRevision: { schema: str('Pinned revision of the platform repository: a release tag or commit SHA (not HEAD, not a branch).', { pattern: '^[A-Za-z0-9][A-Za-z0-9._/-]{0,127}$' }) },
+
+    // ---- ArgoCD, Keycloak
+    argocdHa: { schema: Type.Boolean({ description: 'Run ArgoCD highly available (2 replicas of server and repo-server, Redis HA off, controller sharded by 1).' }), default: false },
+    keycloakReplicas: { schema: Type.Integer({ description: 'Keycloak replicas, 1..5.', minimum: 1, maximum: 5 }), default: 1 },
+    keycloakDatabaseInstances: { schema: Type.Integer({ description: 'PostgreSQL instances of Keycloak\'s CloudNativePG cluster, 1..5 (2+ gives a streaming replica).', minimum: 1, maximum: 5 }), default: 1 },
+    keycloakDatabaseStorage: { schema: str('Volume size of each Keycloak PostgreSQL instance, e.g. 10Gi (Gi or Ti).', { pattern: '^[1-9][0-9]{0,4}(Gi|Ti)$' }), default: '10Gi' },
+    keycloakAdminUrl: { schema: str('URL the Keycloak Pulumi provider uses to reach Keycloak; empty means https://keycloak.<domain>. Use e.g. http://127.0.0.1:8080 with a port-forward.', { pattern: '^$|' + HTTP_URL }), default: '' },
+
+    // ---- identity (the Keycloak realm)
+    identityEnabled: { schema: Type.Boolean({ description: 'Manage the Keycloak realm, groups and clients; set true only after ArgoCD reports the keycloak Application Healthy (see README: identity convergence).' }), default: false },
+    identityRealm: { schema: str('Keycloak realm of the platform, a lower-case DNS label, not master.', { pattern: DNS_LABEL, maxLength: 36, not: { const: 'master' } }), default: 'nebari' },
+    identityExtraGroups: { schema: strArray('Realm groups created besides admins, developers and viewers.', { pattern: GROUP_NAME }, { uniqueItems: true }), default: [] },
+    identityMfaRequired: { schema: Type.Boolean({ description: 'Require OTP multi-factor authentication: every user must configure an authenticator at first login.' }), default: true },
+    identityUpstream: { schema: str('Upstream identity provider users sign in with: none (local Keycloak users), oidc, or ldap (LDAP or Active Directory).', { enum: ['none', 'oidc', 'ldap'] }), default: 'none' },
+    identityUpstreamOidcIssuer: { schema: str('Upstream OIDC: issuer URL (https).', { pattern: '^$|' + HTTPS_URL }), default: '' },
+    identityUpstreamOidcAuthorizationUrl: { schema: str('Upstream OIDC: authorization endpoint URL (https).', { pattern: '^$|' + HTTPS_URL }), default: '' },
+    identityUpstreamOidcTokenUrl: { schema: str('Upstream OIDC: token endpoint URL (https).', { pattern: '^$|' + HTTPS_URL }), default: '' },
+    identityUpstreamOidcJwksUrl: { schema: str('Upstream OIDC: JWKS URL (https) used to validate signatures.', { pattern: '^$|' + HTTPS_URL }), default: '' },
+    identityUpstreamOidcClientId: { schema: str('Upstream OIDC: client id registered for this Keycloak (secret: nkp:identityUpstreamOidcClientSecret).', { pattern: '^[A-Za-z0-9._:/-]{0,200}$' }), default: '' },
+    identityUpstreamLdapUrl: { schema: str('Upstream LDAP: connection URL, ldaps://host:636 (or ldap:// with StartTLS).', { pattern: '^$|^ldaps?://[^\\s]+$' }), default: '' },
+    identityUpstreamLdapVendor: { schema: str('Upstream LDAP: ad (Active Directory) or other (OpenLDAP, 389ds...).', { enum: ['ad', 'other'] }), default: 'other' },
+    identityUpstreamLdapBindDn: { schema: str('Upstream LDAP: bind DN (secret: nkp:identityUpstreamLdapBindCredential).', { maxLength: 500 }), default: '' },
+    identityUpstreamLdapUsersDn: { schema: str('Upstream LDAP: DN under which users live, e.g. ou=people,dc=example,dc=com.', { maxLength: 500 }), default: '' },
+    identityUpstreamLdapGroupsDn: { schema: str('Upstream LDAP: DN under which groups live; empty: groups are not imported.', { maxLength: 500 }), default: '' },
+
+    // ---- telemetry
+    otelExporter: { schema: str('Where the OpenTelemetry Collector sends logs and metrics: debug (collector log only), otlp (gRPC) or otlphttp.', { enum: ['debug', 'otlp', 'otlphttp'] }), default: 'debug' },
+    otelEndpoint: { schema: str('Endpoint of the otlp/otlphttp exporter (https URL); empty with debug.', { pattern: '^$|' + HTTPS_URL }), default: '' },
+    otelAuth: { schema: str('Authentication of the exporter: none or bearer (token in the secret nkp:otelExporterToken).', { enum: ['none', 'bearer'] }), default: 'none' },
+
+    // ---- images of this repository's workloads
+    operatorImage: { schema: str('Image of the NebariApp operator, pinned: registry/path:tag (not latest) or @sha256:digest.', { pattern: PINNED_IMAGE }) },
+    landingImage: { schema: str('Image of the landing page, pinned: registry/path:tag (not latest) or @sha256:digest.', { pattern: PINNED_IMAGE }) },
+} as const satisfies Record<string, KeyDef>;
+
+export type ConfigKey = keyof typeof CONFIG_KEYS;
+type KeyValue<K extends ConfigKey> = Static<(typeof CONFIG_KEYS)[K]['schema']>;
+/** The flat values after parsing, defaulting and schema validation. */
+export type FlatConfig = { [K in ConfigKey]: KeyValue<K> };
+
+/**
+ * Secrets, read with `config.getSecret` / `requireSecret` (never in the stack YAML, set them with
+ * `pulumi config set --secret <key> ...`). `when` says which settings need them.
+ */
+export const SECRET_KEYS = {
+    argocdOidcClientSecret: { description: 'Client secret of the Keycloak client argocd (shared by Keycloak and ArgoCD); 32+ random characters.', when: () => true },
+    keycloakAdminPassword: { description: 'Password of Keycloak\'s bootstrap admin user (also used by the Pulumi Keycloak provider).', when: () => true },
+    gitopsRepoPassword: { description: 'Password or token for https access to the gitops repository.', when: (c: FlatConfig) => c.gitopsAuth === 'https' },
+    gitopsRepoSshKey: { description: 'SSH private key (PEM/OpenSSH) with read access to the gitops repository.', when: (c: FlatConfig) => c.gitopsAuth === 'ssh' },
+    hetznerToken: { description: 'Hetzner Cloud API token (read/write) for the cloud-controller-manager and CSI driver.', when: (c: FlatConfig) => c.cloudProvider === 'hetzner' },
+    hetznerSshPrivateKey: { description: 'OpenSSH private key matching hetznerSshPublicKey, used to fetch the kubeconfig.', when: (c: FlatConfig) => c.cloudProvider === 'hetzner' },
+    identityUpstreamOidcClientSecret: { description: 'Client secret at the upstream OIDC provider.', when: (c: FlatConfig) => c.identityUpstream === 'oidc' },
+    identityUpstreamLdapBindCredential: { description: 'Password of the LDAP bind DN.', when: (c: FlatConfig) => c.identityUpstream === 'ldap' },
+    otelExporterToken: { description: 'Bearer token of the telemetry backend.', when: (c: FlatConfig) => c.otelAuth === 'bearer' },
+} as const satisfies Record<string, { description: string; when: (c: FlatConfig) => boolean }>;
+
+export type SecretKey = keyof typeof SECRET_KEYS;
+
+/** Thrown when configuration is invalid; `problems` holds one line per problem, each naming its key. */
+export class ConfigValidationError extends Error {
+    constructor(readonly problems: string[]) {
+        super(`Invalid stack configuration (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n` + problems.map((p) => `  - ${p}`).join('\n'));
+        this.name = 'ConfigValidationError';
+    }
+}
+
+const ajv = new Ajv({ allErrors: true, strict: false });
+const validators = new Map<ConfigKey, ReturnType<typeof ajv.compile>>(
+    (Object.keys(CONFIG_KEYS) as ConfigKey[]).map((k) => [k, ajv.compile(CONFIG_KEYS[k].schema)]),
+);
+
+const fq = (key: string) => `${CONFIG_NAMESPACE}:${key}`;
+
+function schemaType(schema: TSchema): string {
+    return (schema as { type?: string }).type ?? 'string';
+}
+
+/** Turn the raw string Pulumi stores into the key's type; returns an error text when it cannot. */
+export function parseRawValue(key: ConfigKey, raw: string): { value?: unknown; error?: string } {
+    const type = schemaType(CONFIG_KEYS[key].schema);
+    switch (type) {
+        case 'string':
+            return { value: raw };
+        case 'integer': {
+            if (!/^-?\d+$/.test(raw.trim())) return { error: `"${raw}" is not an integer` };
+            return { value: Number(raw.trim()) };
+        }
+        case 'boolean': {
+            if (raw === 'true') return { value: true };
+            if (raw === 'false') return { value: false };
+            return { error: `"${raw}" is not a boolean (true or false)` };
+        }
+        default: {
+            try {
+                return { value: JSON.parse(raw) as unknown };
+            } catch {
+                return { error: `is not a valid ${type} (expected YAML/JSON ${type})` };
+            }
+        }
+    }
+}
+
+function describeAjvError(e: ErrorObject): string {
+    const where = e.instancePath ? ` at ${e.instancePath}` : '';
+    const p = e.params as Record<string, unknown>;
+    switch (e.keyword) {
+        case 'enum':
+            return `must be one of ${(p.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}${where}`;
+        case 'pattern':
+            return `has an invalid format${where}`;
+        case 'additionalProperties':
+            return `has an unknown field "${String(p.additionalProperty)}"${where}`;
+        case 'required':
+            return `is missing field "${String(p.missingProperty)}"${where}`;
+        case 'anyOf':
+            return `has no allowed value${where}`;
+        default:
+            return `${e.message ?? 'is invalid'}${where}`;
+    }
+}
+
+function valuePreview(v: unknown): string {
+    const s = JSON.stringify(v);
+    return s.length > 80 ? s.slice(0, 77) + '...' : s;
+}
+
+/** Pure: parse, default and validate every key; returns the values and a list of problems (empty when valid). */
+export function parseFlatConfig(read: (key: string) => string | undefined): { values: Partial<FlatConfig>; problems: string[] } {
+    const values: Record<string, unknown> = {};
+    const problems: string[] = [];
+    for (const key of Object.keys(CONFIG_KEYS) as ConfigKey[]) {
+        const def: KeyDef = CONFIG_KEYS[key];
+        const raw = read(key);
+        if (raw === undefined) {
+            if ('default' in def) values[key] = structuredClone(def.default);
+            else problems.push(`${fq(key)} is required: ${def.schema.description as string}`);
+            continue;
+        }
+        const parsed = parseRawValue(key, raw);
+        if (parsed.error !== undefined) {
+            problems.push(`${fq(key)} ${parsed.error}; allowed: ${def.schema.description as string}`);
+            continue;
+        }
+        const validate = validators.get(key)!;
+        if (!validate(parsed.value)) {
+            const details = [...new Set((validate.errors ?? []).filter((e) => e.keyword !== 'if').map(describeAjvError))].join('; ');
+            problems.push(`${fq(key)} = ${valuePreview(parsed.value)} ${details}; allowed: ${def.schema.description as string}`);
+            continue;
+        }
+        values[key] = parsed.value;
+    }
+    return { values: values as Partial<FlatConfig>, problems };
+}
+
+const FLOATING_REVISIONS = new Set(['head', 'main', 'master', 'develop', 'development', 'trunk', 'latest', 'stable']);
+
+/** True when a git revision looks floating (HEAD, a common branch name, a wildcard or a range). */
+export function isFloatingRevision(rev: string): boolean {
+    const r = rev.trim();
+    return r === '' || FLOATING_REVISIONS.has(r.toLowerCase()) || /[*^~<>]/.test(r) || /(^|\.)x(\.|$)/i.test(r) || r.includes('..');
+}
+
+function cidrIsWorld(c: string): boolean {
+    return c === '0.0.0.0/0' || c.endsWith('/0');
+}
+
+function globMatches(glob: string, name: string): boolean {
+    return glob.endsWith('*') ? name.startsWith(glob.slice(0, -1)) : glob === name;
+}
+
+/** Pure: rules spanning several keys. `c` holds only keys that passed their own validation. */
+export function crossKeyProblems(c: Partial<FlatConfig>): string[] {
+    const p: string[] = [];
+    const has = <K extends ConfigKey>(k: K): boolean => c[k] !== undefined;
+    if (has('tlsIssuer') && c.tlsIssuer !== 'selfsigned-ca' && has('acmeEmail') && c.acmeEmail === '') {
+        p.push(`${fq('acmeEmail')} is required when ${fq('tlsIssuer')} is ${c.tlsIssuer}: an e-mail address for the ACME account`);
+    }
+    if (has('tlsIssuer') && c.tlsIssuer === 'selfsigned-ca' && c.cloudProvider !== undefined && c.cloudProvider !== 'local') {
+        p.push(`${fq('tlsIssuer')} = "selfsigned-ca" is only allowed with ${fq('cloudProvider')} local; use letsencrypt or letsencrypt-staging for ${c.cloudProvider}`);
+    }
+    for (const k of ['gitopsRevision', 'platformRevision'] as const) {
+        if (has(k) && isFloatingRevision(c[k] as string)) {
+            p.push(`${fq(k)} = ${JSON.stringify(c[k])} is a floating revision; allowed: a release tag (e.g. v1.4.0) or a commit SHA, never HEAD, a branch name like main, or a wildcard`);
+        }
+    }
+    if (c.gitopsAuth === 'https' && c.gitopsUsername === '') {
+        p.push(`${fq('gitopsUsername')} is required when ${fq('gitopsAuth')} is https`);
+    }
+    if (c.gitopsAuth === 'https' && c.gitopsRepoUrl !== undefined && !c.gitopsRepoUrl.startsWith('https://')) {
+        p.push(`${fq('gitopsRepoUrl')} must be an https:// URL when ${fq('gitopsAuth')} is https`);
+    }
+    if (c.gitopsAuth === 'ssh' && c.gitopsRepoUrl !== undefined && c.gitopsRepoUrl.startsWith('https://')) {
+        p.push(`${fq('gitopsRepoUrl')} must be an ssh:// or git@host:path URL when ${fq('gitopsAuth')} is ssh`);
+    }
+    for (const glob of c.packNamespaces ?? []) {
+        const clash = [...PLATFORM_NAMESPACE_NAMES, ...RESERVED_NAMESPACES].find((ns) => globMatches(glob, ns));
+        if (clash !== undefined) p.push(`${fq('packNamespaces')} entry "${glob}" covers the platform/system namespace ${clash}; allowed: namespaces (or prefix globs) outside ${[...PLATFORM_NAMESPACE_NAMES, ...RESERVED_NAMESPACES].join(', ')}`);
+    }
+    const overlap = (c.clusterAdminGroups ?? []).filter((g) => (c.clusterViewerGroups ?? []).includes(g));
+    if (overlap.length > 0) p.push(`${fq('clusterViewerGroups')} must not repeat admin groups (${overlap.join(', ')})`);
+
+    if (c.cloudProvider === 'aws') {
+        if (c.awsAvailabilityZones !== undefined && c.awsAvailabilityZones.length < 2) p.push(`${fq('awsAvailabilityZones')} needs at least two distinct availability zones with ${fq('cloudProvider')} aws`);
+        if (c.awsAvailabilityZones !== undefined && new Set(c.awsAvailabilityZones.map((z) => z.slice(0, -1))).size > 1) p.push(`${fq('awsAvailabilityZones')} must all be in one region`);
+        if (c.awsVpcCidr !== undefined) {
+            const prefix = Number(c.awsVpcCidr.split('/')[1]);
+            if (prefix < 16 || prefix > 24) p.push(`${fq('awsVpcCidr')} = "${c.awsVpcCidr}" must have a prefix between /16 and /24`);
+        }
+        if (c.awsEndpointPublicAccess === true && c.awsPublicAccessCidrs !== undefined) {
+            if (c.awsPublicAccessCidrs.length === 0) p.push(`${fq('awsPublicAccessCidrs')} must list at least one CIDR while ${fq('awsEndpointPublicAccess')} is true`);
+            for (const cidr of c.awsPublicAccessCidrs.filter(cidrIsWorld)) p.push(`${fq('awsPublicAccessCidrs')} entry ${cidr} opens the API to the world; allowed: specific CIDRs`);
+        }
+        if (c.awsNodeGroups !== undefined) {
+            if (c.awsNodeGroups.length === 0) p.push(`${fq('awsNodeGroups')} needs at least one node group with ${fq('cloudProvider')} aws`);
+            const names = new Set<string>();
+            c.awsNodeGroups.forEach((g, i) => {
+                if (names.has(g.name)) p.push(`${fq('awsNodeGroups')}[${i}].name "${g.name}" is used twice`);
+                names.add(g.name);
+                if (!(g.minSize <= g.desiredSize && g.desiredSize <= g.maxSize)) p.push(`${fq('awsNodeGroups')}[${i}] (${g.name}) needs minSize <= desiredSize <= maxSize, got ${g.minSize} <= ${g.desiredSize} <= ${g.maxSize}`);
+            });
+        }
+    }
+    if (c.cloudProvider === 'hetzner') {
+        if (c.hetznerAdminCidrs !== undefined) {
+            if (c.hetznerAdminCidrs.length === 0) p.push(`${fq('hetznerAdminCidrs')} must list at least one CIDR with ${fq('cloudProvider')} hetzner (include where pulumi up runs)`);
+            for (const cidr of c.hetznerAdminCidrs.filter(cidrIsWorld)) p.push(`${fq('hetznerAdminCidrs')} entry ${cidr} opens SSH and the API to the world; allowed: specific CIDRs`);
+        }
+        if (c.hetznerSshPublicKey === '') p.push(`${fq('hetznerSshPublicKey')} is required with ${fq('cloudProvider')} hetzner`);
+        const zoneOf: Record<string, string> = { fsn1: 'eu-central', nbg1: 'eu-central', hel1: 'eu-central', ash: 'us-east', hil: 'us-west', sin: 'ap-southeast' };
+        if (c.hetznerLocation !== undefined && c.hetznerNetworkZone !== undefined && zoneOf[c.hetznerLocation] !== c.hetznerNetworkZone) {
+            p.push(`${fq('hetznerNetworkZone')} = "${c.hetznerNetworkZone}" does not match ${fq('hetznerLocation')} ${c.hetznerLocation}; allowed: ${zoneOf[c.hetznerLocation]}`);
+        }
+        const names = new Set<string>();
+        (c.hetznerWorkerPools ?? []).forEach((w, i) => {
+            if (names.has(w.name)) p.push(`${fq('hetznerWorkerPools')}[${i}].name "${w.name}" is used twice`);
+            names.add(w.name);
+        });
+    }
+    if (c.cloudProvider === 'local' && c.localKubeconfigPath === '') {
+        p.push(`${fq('localKubeconfigPath')} is required with ${fq('cloudProvider')} local: the kubeconfig file of the existing cluster`);
+    }
+    if (c.identityUpstream === 'oidc') {
+        for (const k of ['identityUpstreamOidcIssuer', 'identityUpstreamOidcAuthorizationUrl', 'identityUpstreamOidcTokenUrl', 'identityUpstreamOidcJwksUrl', 'identityUpstreamOidcClientId'] as const) {
+            if (c[k] === '') p.push(`${fq(k)} is required when ${fq('identityUpstream')} is oidc`);
+        }
+    }
+    if (c.identityUpstream === 'ldap') {
+        for (const k of ['identityUpstreamLdapUrl', 'identityUpstreamLdapBindDn', 'identityUpstreamLdapUsersDn'] as const) {
+            if (c[k] === '') p.push(`${fq(k)} is required when ${fq('identityUpstream')} is ldap`);
+        }
+    }
+    if (c.otelExporter !== undefined && c.otelExporter !== 'debug' && c.otelEndpoint === '') {
+        p.push(`${fq('otelEndpoint')} is required when ${fq('otelExporter')} is ${c.otelExporter}`);
+    }
+    if (c.otelExporter === 'debug' && c.otelAuth === 'bearer') {
+        p.push(`${fq('otelAuth')} = "bearer" needs ${fq('otelExporter')} otlp or otlphttp`);
+    }
+    return p;
+}
+
+/** Pure: which secrets the flat config needs and which of them are missing. */
+export function missingSecretProblems(c: FlatConfig, secretPresent: (key: string) => boolean): string[] {
+    return (Object.keys(SECRET_KEYS) as SecretKey[])
+        .filter((k) => SECRET_KEYS[k].when(c) && !secretPresent(k))
+        .map((k) => `${fq(k)} (secret) is required: ${SECRET_KEYS[k].description} Set it with: pulumi config set --secret ${k} <value>`);
+}
+
+/** The platform's settings, typed and structured, with no secret in them. */
+export interface PlatformSettings {
+    environment: string;
+    tags: { environment: string; owner: string; costCentre: string };
+    domain: string;
+    hostnames: { argocd: string; keycloak: string; landing: string };
+    cloud:
+        | { provider: 'aws'; aws: AwsCloudArgs }
+        | { provider: 'hetzner'; hetzner: Omit<HetznerCloudArgs, 'sshPrivateKey' | 'hcloudToken'> }
+        | { provider: 'local'; local: LocalClusterArgs };
+    tls: { issuer: 'letsencrypt' | 'letsencrypt-staging' | 'selfsigned-ca'; acmeEmail: string };
+    clusterAccess: { oidcGroupsPrefix: string; adminGroups: string[]; viewerGroups: string[] };
+    packs: { namespaces: string[]; sourceRepos: string[] };
+    gitops: { repoURL: string; revision: string; path: string; auth: 'none' | 'https' | 'ssh'; username: string };
+    platformRepo: { repoURL: string; revision: string };
+    argocd: { ha: boolean };
+    keycloak: { replicas: number; databaseInstances: number; databaseStorage: string; adminUrl: string; issuerURL: string };
+    identity: {
+        enabled: boolean;
+        realm: string;
+        groups: { admins: 'admins'; developers: 'developers'; viewers: 'viewers'; extra: string[] };
+        mfaRequired: boolean;
+        upstream:
+            | { type: 'none' }
+            | { type: 'oidc'; issuer: string; authorizationUrl: string; tokenUrl: string; jwksUrl: string; clientId: string }
+            | { type: 'ldap'; url: string; vendor: 'ad' | 'other'; bindDn: string; usersDn: string; groupsDn: string };
+    };
+    telemetry: { exporter: 'debug' | 'otlp' | 'otlphttp'; endpoint: string; auth: 'none' | 'bearer' };
+    images: { operator: string; landing: string };
+    /** Secrets this configuration needs (the program reads exactly these). */
+    requiredSecrets: SecretKey[];
+}
+
+/** Pure: turn valid flat values into structured settings. */
+export function toSettings(c: FlatConfig): PlatformSettings {
+    const tags = { environment: c.environment, owner: c.owner, costCentre: c.costCentre };
+    const clusterName = `nkp-${c.environment}`;
+    let cloud: PlatformSettings['cloud'];
+    switch (c.cloudProvider) {
+        case 'aws':
+            cloud = {
+                provider: 'aws',
+                aws: {
+                    clusterName,
+                    tags,
+                    availabilityZones: [...c.awsAvailabilityZones],
+                    vpcCidr: c.awsVpcCidr,
+                    natGateways: c.awsNatGateways as 'perAz' | 'single',
+                    kubernetesVersion: c.awsKubernetesVersion,
+                    endpointPublicAccess: c.awsEndpointPublicAccess,
+                    publicAccessCidrs: [...c.awsPublicAccessCidrs],
+                    adminPrincipalArns: [...c.awsAdminPrincipalArns],
+                    nodeGroups: c.awsNodeGroups.map((g) => ({ ...g }) as AwsNodeGroupArgs),
+                    efs: { enabled: c.awsEfsEnabled },
+                },
+            };
+            break;
+        case 'hetzner':
+            cloud = {
+                provider: 'hetzner',
+                hetzner: {
+                    clusterName,
+                    tags,
+                    location: c.hetznerLocation,
+                    networkZone: c.hetznerNetworkZone,
+                    networkCidr: c.hetznerNetworkCidr,
+                    k3sVersion: c.hetznerK3sVersion,
+                    controlPlane: { count: c.hetznerControlPlaneCount as 1 | 3, serverType: c.hetznerControlPlaneServerType },
+                    workerPools: c.hetznerWorkerPools.map((w) => ({ ...w }) as HetznerWorkerPoolArgs),
+                    adminCidrs: [...c.hetznerAdminCidrs],
+                    sshPublicKey: c.hetznerSshPublicKey,
+                    loadBalancerType: c.hetznerLoadBalancerType,
+                },
+            };
+            break;
+        default:
+            cloud = {
+                provider: 'local',
+                local: {
+                    kubeconfigPath: c.localKubeconfigPath,
+                    ...(c.localContext !== '' ? { context: c.localContext } : {}),
+                    flavour: c.localFlavour as LocalClusterArgs['flavour'],
+                    clusterName,
+                },
+            };
+    }
+    const keycloakHost = `keycloak.${c.domain}`;
+    let upstream: PlatformSettings['identity']['upstream'] = { type: 'none' };
+    if (c.identityUpstream === 'oidc') {
+        upstream = {
+            type: 'oidc',
+            issuer: c.identityUpstreamOidcIssuer,
+            authorizationUrl: c.identityUpstreamOidcAuthorizationUrl,
+            tokenUrl: c.identityUpstreamOidcTokenUrl,
+            jwksUrl: c.identityUpstreamOidcJwksUrl,
+            clientId: c.identityUpstreamOidcClientId,
+        };
+    } else if (c.identityUpstream === 'ldap') {
+        upstream = {
+            type: 'ldap',
+            url: c.identityUpstreamLdapUrl,
+            vendor: c.identityUpstreamLdapVendor as 'ad' | 'other',
+            bindDn: c.identityUpstreamLdapBindDn,
+            usersDn: c.identityUpstreamLdapUsersDn,
+            groupsDn: c.identityUpstreamLdapGroupsDn,
+        };
+    }
+    return {
+        environment: c.environment,
+        tags,
+        domain: c.domain,
+        hostnames: { argocd: `argocd.${c.domain}`, keycloak: keycloakHost, landing: c.domain },
+        cloud,
+        tls: { issuer: c.tlsIssuer as PlatformSettings['tls']['issuer'], acmeEmail: c.acmeEmail },
+        clusterAccess: { oidcGroupsPrefix: c.oidcGroupsPrefix, adminGroups: [...c.clusterAdminGroups], viewerGroups: [...c.clusterViewerGroups] },
+        packs: { namespaces: [...c.packNamespaces], sourceRepos: [...c.packSourceRepos] },
+        gitops: { repoURL: c.gitopsRepoUrl, revision: c.gitopsRevision, path: c.gitopsPath, auth: c.gitopsAuth as 'none' | 'https' | 'ssh', username: c.gitopsUsername },
+        platformRepo: { repoURL: c.platformRepoUrl, revision: c.platformRevision },
+        argocd: { ha: c.argocdHa },
+        keycloak: {
+            replicas: c.keycloakReplicas,
+            databaseInstances: c.keycloakDatabaseInstances,
+            databaseStorage: c.keycloakDatabaseStorage,
+            adminUrl: c.keycloakAdminUrl !== '' ? c.keycloakAdminUrl : `https://${keycloakHost}`,
+            issuerURL: `https://${keycloakHost}/realms/${c.identityRealm}`,
+        },
+        identity: {
+            enabled: c.identityEnabled,
+            realm: c.identityRealm,
+            groups: { admins: 'admins', developers: 'developers', viewers: 'viewers', extra: [...c.identityExtraGroups] },
+            mfaRequired: c.identityMfaRequired,
+            upstream,
+        },
+        telemetry: { exporter: c.otelExporter as 'debug' | 'otlp' | 'otlphttp', endpoint: c.otelEndpoint, auth: c.otelAuth as 'none' | 'bearer' },
+        images: { operator: c.operatorImage, landing: c.landingImage },
+        requiredSecrets: (Object.keys(SECRET_KEYS) as SecretKey[]).filter((k) => SECRET_KEYS[k].when(c)),
+    };
+}
+
+/**
+ * Pure entry point: validate everything and return the settings, or throw one ConfigValidationError listing every
+ * problem. `read` returns the raw string Pulumi stores for `nkp:<key>` (undefined when unset); `secretPresent`
+ * says whether a secret key is set (its value is never needed here).
+ */
+export function validateConfig(read: (key: string) => string | undefined, secretPresent: (key: string) => boolean): PlatformSettings {
+    const { values, problems } = parseFlatConfig(read);
+    problems.push(...crossKeyProblems(values));
+    if (problems.length === 0) problems.push(...missingSecretProblems(values as FlatConfig, secretPresent));
+    if (problems.length > 0) throw new ConfigValidationError(problems);
+    return toSettings(values as FlatConfig);
+}
+
+/** Keys whose values are lists of objects: Pulumi's project schema cannot type them, so Pulumi.yaml leaves them out. */
+export const UNDECLARED_KEYS: readonly ConfigKey[] = (Object.keys(CONFIG_KEYS) as ConfigKey[]).filter((k) => {
+    const s = CONFIG_KEYS[k].schema as { type?: string; items?: { type?: string } };
+    return s.type === 'array' && s.items?.type === 'object';
+});
+
+/** Pure: the project-level `config:` block of Pulumi.yaml derived from CONFIG_KEYS (type, description, default). */
+export function projectConfigBlock(): Record<string, Record<string, unknown>> {
+    const block: Record<string, Record<string, unknown>> = {};
+    for (const key of Object.keys(CONFIG_KEYS) as ConfigKey[]) {
+        if (UNDECLARED_KEYS.includes(key)) continue;
+        const def: KeyDef = CONFIG_KEYS[key];
+        const s = def.schema as { type?: string; items?: { type?: string }; description?: string };
+        const entry: Record<string, unknown> = { type: s.type, description: s.description };
+        if (s.type === 'array') entry.items = { type: s.items?.type ?? 'string' };
+        if ('default' in def) entry.default = def.default;
+        block[key] = entry;
+    }
+    return block;
+}
