@@ -7,8 +7,24 @@
  * (AZs, CIDRs, node-group sizes...), are plain values: the stack reads them synchronously from config.
  * Everything else is a `pulumi.Input`.
  */
-import type * as pulumi from '@pulumi/pulumi';
-import type { CostTags } from './types.js';
+import * as aws from '@pulumi/aws';
+import * as eks from '@pulumi/eks';
+import * as k8s from '@pulumi/kubernetes';
+import * as pulumi from '@pulumi/pulumi';
+import {
+    EBS_CSI_SERVICE_ACCOUNT,
+    EFS_CSI_SERVICE_ACCOUNT,
+    MANAGED_POLICY,
+    clusterAutoscalerPolicy,
+    ebsStorageClassParameters,
+    nodeGroupSpec,
+    nodeTrustPolicy,
+    podIdentityTrustPolicy,
+    subnetTags,
+    validateAwsCloudArgs,
+} from './aws-plan.js';
+import type { CloudOutputs, CostTags } from './types.js';
+import { costTagMap } from './validate.js';
 
 /** A Kubernetes node taint. */
 export interface NodeTaint {
@@ -90,4 +106,233 @@ export interface AwsCloudArgs {
     clusterAutoscalerServiceAccount?: string;
     /** KMS key deletion window in days, 7..30 (default 30). */
     kmsDeletionWindowDays?: number;
+}
+
+/** Type token of {@link AwsCloud}. */
+export const AWS_CLOUD_TYPE = 'nkp:cloud:AwsCloud';
+
+/**
+ * VPC + EKS + managed node groups + storage for one environment on AWS. A thin shell over the pure planners in
+ * `aws-plan.ts`; every taggable AWS resource carries the environment / owner / cost-centre tags.
+ */
+export class AwsCloud extends pulumi.ComponentResource implements CloudOutputs {
+    readonly provider = 'aws' as const;
+    /** Kubeconfig of the cluster (secret); authenticates with `aws eks get-token`. */
+    readonly kubeconfig: pulumi.Output<string>;
+    readonly clusterName: pulumi.Output<string>;
+    /** OIDC issuer URL of the cluster (for IRSA-style federation and the OIDC provider). */
+    readonly oidcIssuer: pulumi.Output<string>;
+    readonly vpcId: pulumi.Output<string>;
+    readonly privateSubnetIds: pulumi.Output<string[]>;
+    readonly publicSubnetIds: pulumi.Output<string[]>;
+    readonly defaultStorageClass: pulumi.Output<string>;
+    /** ARN of the KMS key encrypting Kubernetes Secrets (and EFS). */
+    readonly kmsKeyArn: pulumi.Output<string>;
+    /** ARN of the IAM role the cluster autoscaler assumes through Pod Identity. */
+    readonly clusterAutoscalerRoleArn: pulumi.Output<string>;
+    /** EFS file system id, or undefined when EFS is off. */
+    readonly efsFileSystemId: pulumi.Output<string | undefined>;
+    /** Name of the EFS StorageClass, or undefined when EFS is off. */
+    readonly efsStorageClass: pulumi.Output<string | undefined>;
+
+    constructor(name: string, args: AwsCloudArgs, opts?: pulumi.ComponentResourceOptions) {
+        const plan = validateAwsCloudArgs(args);
+        super(AWS_CLOUD_TYPE, name, {}, opts);
+        const parent = { parent: this };
+        const cn = plan.clusterName;
+        const tags = costTagMap(plan.tags);
+        const named = (n: string) => ({ ...tags, Name: `${cn}-${n}` });
+
+        // --- network: VPC, one public + one private subnet per AZ, IGW, NAT per AZ or single ---
+        const vpc = new aws.ec2.Vpc(`${name}-vpc`, { cidrBlock: plan.vpcCidr, enableDnsHostnames: true, enableDnsSupport: true, tags: named('vpc') }, parent);
+        const igw = new aws.ec2.InternetGateway(`${name}-igw`, { vpcId: vpc.id, tags: named('igw') }, parent);
+        const publicSubnets = plan.subnets.map((s) =>
+            new aws.ec2.Subnet(`${name}-public-${s.az}`, {
+                vpcId: vpc.id, availabilityZone: s.az, cidrBlock: s.publicCidr, mapPublicIpOnLaunch: false,
+                tags: subnetTags(plan.tags, cn, 'public', s.az),
+            }, parent));
+        const privateSubnets = plan.subnets.map((s) =>
+            new aws.ec2.Subnet(`${name}-private-${s.az}`, {
+                vpcId: vpc.id, availabilityZone: s.az, cidrBlock: s.privateCidr, mapPublicIpOnLaunch: false,
+                tags: subnetTags(plan.tags, cn, 'private', s.az),
+            }, parent));
+        const publicRt = new aws.ec2.RouteTable(`${name}-public`, {
+            vpcId: vpc.id, routes: [{ cidrBlock: '0.0.0.0/0', gatewayId: igw.id }], tags: named('public'),
+        }, parent);
+        publicSubnets.forEach((sn, i) =>
+            new aws.ec2.RouteTableAssociation(`${name}-public-${plan.subnets[i]!.az}`, { subnetId: sn.id, routeTableId: publicRt.id }, parent));
+        const nats = Array.from({ length: plan.nat.count }, (_, i) => {
+            const az = plan.subnets[i]!.az;
+            const eip = new aws.ec2.Eip(`${name}-nat-${az}`, { domain: 'vpc', tags: named(`nat-${az}`) }, parent);
+            return new aws.ec2.NatGateway(`${name}-nat-${az}`, {
+                allocationId: eip.id, subnetId: publicSubnets[i]!.id, connectivityType: 'public', tags: named(`nat-${az}`),
+            }, { parent: this, dependsOn: [igw] });
+        });
+        privateSubnets.forEach((sn, i) => {
+            const az = plan.subnets[i]!.az;
+            const rt = new aws.ec2.RouteTable(`${name}-private-${az}`, {
+                vpcId: vpc.id, routes: [{ cidrBlock: '0.0.0.0/0', natGatewayId: nats[plan.nat.gatewayForAz[i]!]!.id }], tags: named(`private-${az}`),
+            }, parent);
+            new aws.ec2.RouteTableAssociation(`${name}-private-${az}`, { subnetId: sn.id, routeTableId: rt.id }, parent);
+        });
+
+        // --- KMS key for envelope encryption of Secrets (rotation on) ---
+        const key = new aws.kms.Key(`${name}-secrets`, {
+            description: `${cn} EKS secrets and EFS encryption`,
+            enableKeyRotation: true,
+            deletionWindowInDays: plan.kmsDeletionWindowDays,
+            tags: named('secrets'),
+        }, parent);
+        new aws.kms.Alias(`${name}-secrets`, { name: `alias/${cn}-secrets`, targetKeyId: key.keyId }, parent);
+
+        // --- EKS control plane (remote component): access entries, KMS, private + CIDR-limited public endpoint, OIDC ---
+        const accessEntries = Object.fromEntries(plan.adminPrincipalArns.map((arn, i) => [`admin-${i}`, {
+            principalArn: arn,
+            accessPolicies: { admin: { policyArn: MANAGED_POLICY.clusterAdmin, accessScope: { type: 'cluster' } } },
+            tags,
+        }]));
+        const cluster = new eks.Cluster(`${name}-eks`, {
+            name: cn,
+            version: args.kubernetesVersion,
+            vpcId: vpc.id,
+            publicSubnetIds: publicSubnets.map((s) => s.id),
+            privateSubnetIds: privateSubnets.map((s) => s.id),
+            nodeAssociatePublicIpAddress: false,
+            skipDefaultNodeGroup: true,
+            skipDefaultSecurityGroups: true,
+            authenticationMode: eks.AuthenticationMode.Api,
+            accessEntries,
+            encryptionConfigKeyArn: key.arn,
+            endpointPrivateAccess: true,
+            endpointPublicAccess: plan.endpointPublicAccess,
+            publicAccessCidrs: plan.publicAccessCidrs,
+            createOidcProvider: true,
+            enabledClusterLogTypes: ['api', 'audit', 'authenticator'],
+            tags,
+            clusterTags: named('eks'),
+        }, parent);
+        const clusterName = cluster.eksCluster.apply((c) => c.name);
+
+        // --- worker nodes: one IAM role, a launch template (encrypted gp3 root, IMDSv2) per group, private subnets only ---
+        const nodeRole = new aws.iam.Role(`${name}-node`, { assumeRolePolicy: nodeTrustPolicy(), tags: named('node') }, parent);
+        const nodeAttachments = [MANAGED_POLICY.workerNode, MANAGED_POLICY.cni, MANAGED_POLICY.ecrPull].map((arn, i) =>
+            new aws.iam.RolePolicyAttachment(`${name}-node-${i}`, { role: nodeRole.name, policyArn: arn }, parent));
+        const nodeGroups = plan.nodeGroups.map((g) => {
+            const spec = nodeGroupSpec(g, cn);
+            const lt = new aws.ec2.LaunchTemplate(`${name}-${g.name}`, {
+                description: `${spec.nodeGroupName} nodes`,
+                blockDeviceMappings: [{
+                    deviceName: '/dev/xvda',
+                    ebs: { volumeSize: spec.diskSizeGiB, volumeType: 'gp3', encrypted: 'true', deleteOnTermination: 'true' },
+                }],
+                metadataOptions: { httpEndpoint: 'enabled', httpTokens: 'required', httpPutResponseHopLimit: 2 },
+                tagSpecifications: ['instance', 'volume', 'network-interface'].map((resourceType) => ({ resourceType, tags: named(g.name) })),
+                tags: named(g.name),
+            }, parent);
+            return new aws.eks.NodeGroup(`${name}-${g.name}`, {
+                clusterName,
+                nodeGroupName: spec.nodeGroupName,
+                nodeRoleArn: nodeRole.arn,
+                subnetIds: privateSubnets.map((s) => s.id),
+                amiType: spec.amiType,
+                capacityType: spec.capacityType,
+                instanceTypes: spec.instanceTypes,
+                scalingConfig: spec.scalingConfig,
+                labels: spec.labels,
+                taints: spec.taints,
+                launchTemplate: { id: lt.id, version: lt.latestVersion.apply(String) },
+                updateConfig: { maxUnavailable: 1 },
+                tags: { ...named(g.name), ...spec.autoscalerTags },
+            }, { parent: this, dependsOn: nodeAttachments, ignoreChanges: ['scalingConfig.desiredSize'] });
+        });
+
+        // --- EKS Pod Identity: the agent addon, then one role + association per workload that calls AWS ---
+        const podIdentityAgent = new aws.eks.Addon(`${name}-pod-identity`, {
+            clusterName, addonName: 'eks-pod-identity-agent', resolveConflictsOnCreate: 'OVERWRITE', tags,
+        }, { parent: this, dependsOn: nodeGroups });
+        const podIdentityRole = (id: string, namespace: string, serviceAccount: string, policies: { arn?: string; json?: string }[]) => {
+            const role = new aws.iam.Role(`${name}-${id}`, { assumeRolePolicy: podIdentityTrustPolicy(), tags: named(id) }, parent);
+            const attached: pulumi.Resource[] = policies.map((p, i) => p.arn
+                ? new aws.iam.RolePolicyAttachment(`${name}-${id}-${i}`, { role: role.name, policyArn: p.arn }, parent)
+                : new aws.iam.RolePolicy(`${name}-${id}-${i}`, { role: role.name, policy: p.json! }, parent));
+            const association = new aws.eks.PodIdentityAssociation(`${name}-${id}`, {
+                clusterName, namespace, serviceAccount, roleArn: role.arn, tags,
+            }, { parent: this, dependsOn: [podIdentityAgent, ...attached] });
+            return { role, association };
+        };
+
+        // --- EBS CSI driver + encrypted gp3 default StorageClass ---
+        const ebs = podIdentityRole('ebs-csi', 'kube-system', EBS_CSI_SERVICE_ACCOUNT, [{ arn: MANAGED_POLICY.ebsCsi }]);
+        const ebsAddon = new aws.eks.Addon(`${name}-ebs-csi`, {
+            clusterName, addonName: 'aws-ebs-csi-driver', addonVersion: args.ebsCsiAddonVersion, resolveConflictsOnCreate: 'OVERWRITE', tags,
+        }, { parent: this, dependsOn: [ebs.association, ...nodeGroups] });
+        const k8sProvider = new k8s.Provider(`${name}-k8s`, { kubeconfig: pulumi.secret(cluster.kubeconfigJson) }, parent);
+        const defaultSc = new k8s.storage.v1.StorageClass(`${name}-${plan.defaultStorageClassName}`, {
+            metadata: { name: plan.defaultStorageClassName, annotations: { 'storageclass.kubernetes.io/is-default-class': 'true' } },
+            provisioner: 'ebs.csi.aws.com',
+            parameters: ebsStorageClassParameters(),
+            reclaimPolicy: 'Delete',
+            volumeBindingMode: 'WaitForFirstConsumer',
+            allowVolumeExpansion: true,
+        }, { parent: this, provider: k8sProvider, dependsOn: [ebsAddon] });
+
+        // --- optional EFS: encrypted, mount targets in private subnets, NFS only from inside the VPC ---
+        let efsFileSystemId: pulumi.Output<string | undefined> = pulumi.output(undefined);
+        let efsStorageClass: pulumi.Output<string | undefined> = pulumi.output(undefined);
+        if (plan.efs.enabled) {
+            const fs = new aws.efs.FileSystem(`${name}-efs`, {
+                encrypted: true, kmsKeyId: key.arn, performanceMode: plan.efs.performanceMode, throughputMode: 'elastic', tags: named('efs'),
+            }, parent);
+            const sg = new aws.ec2.SecurityGroup(`${name}-efs`, {
+                vpcId: vpc.id,
+                description: `NFS to ${cn} EFS from inside the VPC only`,
+                ingress: [{ protocol: 'tcp', fromPort: 2049, toPort: 2049, cidrBlocks: [plan.vpcCidr], description: 'NFS from the VPC' }],
+                egress: [],
+                tags: named('efs'),
+            }, parent);
+            const mountTargets = privateSubnets.map((sn, i) =>
+                new aws.efs.MountTarget(`${name}-efs-${plan.subnets[i]!.az}`, { fileSystemId: fs.id, subnetId: sn.id, securityGroups: [sg.id] }, parent));
+            const efs = podIdentityRole('efs-csi', 'kube-system', EFS_CSI_SERVICE_ACCOUNT, [{ arn: MANAGED_POLICY.efsCsi }]);
+            const efsAddon = new aws.eks.Addon(`${name}-efs-csi`, {
+                clusterName, addonName: 'aws-efs-csi-driver', addonVersion: args.efsCsiAddonVersion, resolveConflictsOnCreate: 'OVERWRITE', tags,
+            }, { parent: this, dependsOn: [efs.association, ...nodeGroups, ...mountTargets] });
+            const sc = new k8s.storage.v1.StorageClass(`${name}-${plan.efs.storageClassName}`, {
+                metadata: { name: plan.efs.storageClassName },
+                provisioner: 'efs.csi.aws.com',
+                parameters: { provisioningMode: 'efs-ap', fileSystemId: fs.id, directoryPerms: '700', basePath: '/dynamic' },
+                reclaimPolicy: 'Delete',
+                volumeBindingMode: 'Immediate',
+            }, { parent: this, provider: k8sProvider, dependsOn: [efsAddon] });
+            efsFileSystemId = fs.id;
+            efsStorageClass = sc.metadata.name;
+        }
+
+        // --- cluster autoscaler: IAM role + least-privilege policy via Pod Identity ---
+        const autoscaler = podIdentityRole('cluster-autoscaler', plan.clusterAutoscalerNamespace, plan.clusterAutoscalerServiceAccount, [{ json: clusterAutoscalerPolicy(cn) }]);
+
+        this.kubeconfig = pulumi.secret(cluster.kubeconfigJson);
+        this.clusterName = clusterName;
+        this.oidcIssuer = cluster.oidcIssuer;
+        this.vpcId = vpc.id;
+        this.privateSubnetIds = pulumi.all(privateSubnets.map((s) => s.id));
+        this.publicSubnetIds = pulumi.all(publicSubnets.map((s) => s.id));
+        this.defaultStorageClass = defaultSc.metadata.name;
+        this.kmsKeyArn = key.arn;
+        this.clusterAutoscalerRoleArn = autoscaler.role.arn;
+        this.efsFileSystemId = efsFileSystemId;
+        this.efsStorageClass = efsStorageClass;
+        this.registerOutputs({
+            kubeconfig: this.kubeconfig,
+            clusterName: this.clusterName,
+            oidcIssuer: this.oidcIssuer,
+            vpcId: this.vpcId,
+            privateSubnetIds: this.privateSubnetIds,
+            publicSubnetIds: this.publicSubnetIds,
+            defaultStorageClass: this.defaultStorageClass,
+            kmsKeyArn: this.kmsKeyArn,
+            clusterAutoscalerRoleArn: this.clusterAutoscalerRoleArn,
+            efsFileSystemId: this.efsFileSystemId,
+            efsStorageClass: this.efsStorageClass,
+        });
+    }
 }

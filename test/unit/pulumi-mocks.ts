@@ -22,7 +22,10 @@ import { createRequire } from 'node:module';
 const require = createRequire(import.meta.url);
 // Pulumi's wire-format constants (CommonJS module inside @pulumi/pulumi; same instance the SDK uses).
 const rpc = require('@pulumi/pulumi/runtime/rpc.js') as { specialSigKey: string; specialSecretSig: string };
-const settings = require('@pulumi/pulumi/runtime/settings.js') as { waitForRPCs?: () => Promise<void> };
+const settings = require('@pulumi/pulumi/runtime/settings.js') as {
+    waitForRPCs?: () => Promise<void>;
+    getMonitor?: () => { getRegisteredResources?: () => Map<string, unknown> } | undefined;
+};
 
 export interface RecordedResource {
     /** Type token, e.g. `aws:ec2/subnet:Subnet`. */
@@ -111,6 +114,16 @@ export class RecordingMocks implements pulumi.runtime.Mocks {
             throw new Error(`expected exactly one ${type}${name ? ` named ${name}` : ''}, found ${found.length}: ${this.ofType(type).map((r) => r.name).join(', ')}`);
         }
         return found[0]!;
+    }
+
+    /**
+     * URNs the mock monitor registered for a resource type and name (the URN's type chain shows the parents,
+     * e.g. `nkp:cloud:AwsCloud$aws:ec2/vpc:Vpc`). Not cleared by reset().
+     */
+    urnsOf(type: string, name: string): string[] {
+        const registered = settings.getMonitor?.()?.getRegisteredResources?.();
+        if (!registered) return [];
+        return [...registered.keys()].filter((urn) => urn.endsWith(`::${name}`) && urn.split('::')[2]!.split('$').pop() === type);
     }
 
     /** Forget what was recorded (between tests). */
