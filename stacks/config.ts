@@ -81,7 +81,7 @@ interface KeyDef {
  */
 export const CONFIG_KEYS = {
     // ---- environment and cost tags
-    environment: { schema: str('Environment name, a lower-case DNS label of at most 40 characters, e.g. aws-prod; becomes the environment tag and prefixes resource names.', { pattern: DNS_LABEL, maxLength: 40 }) },
+    environment: { schema: str('Environment name, a lower-case DNS label of at most 36 characters, e.g. aws-prod; becomes the environment tag and the cluster name nkp-<environment>.', { pattern: DNS_LABEL, maxLength: 36 }) },
     owner: { schema: str('Team or person accountable for the environment (the owner tag), 1..63 characters.', { minLength: 1, maxLength: 63 }) },
     costCentre: { schema: str('Cost centre the spend is booked against (the cost-centre tag), 1..63 characters.', { minLength: 1, maxLength: 63 }) },
     cloudProvider: { schema: str('Where the cluster comes from: aws (VPC + EKS), hetzner (K3s on Hetzner Cloud) or local (an existing cluster).', { enum: ['aws', 'hetzner', 'local'] }) },

@@ -1,0 +1,165 @@
+/**
+ * The whole platform from validated settings: cloud -> k8s.Provider -> cluster baseline -> ArgoCD -> foundation
+ * -> identity. `stacks/index.ts` calls {@link buildPlatform} with the stack's config; tests, the benchmark and the
+ * policy-pack tests call it under Pulumi mocks with each stack's YAML.
+ */
+import * as pulumi from '@pulumi/pulumi';
+import * as k8s from '@pulumi/kubernetes';
+import type { CloudOutputs } from '../components/cloud/index.js';
+import { AwsCloud } from '../components/cloud/aws.js';
+import { HetznerCloud } from '../components/cloud/hetzner.js';
+import { LocalCluster } from '../components/cloud/local.js';
+import { ClusterBaseline } from '../components/cluster/index.js';
+import { ArgoCD, type RepoCredentials } from '../components/argocd/index.js';
+import { Foundation, foundationSourceRepos, type FoundationInput } from '../components/foundation/index.js';
+import { Identity, type UpstreamSpec } from '../components/identity/index.js';
+import { KEYCLOAK_ADMIN_USER } from '../components/foundation/spec.js';
+import type { PlatformSettings, SecretKey } from './config.js';
+
+export interface PlatformConfig {
+    settings: PlatformSettings;
+    /** Secret values by key (Pulumi secrets); exactly settings.requiredSecrets must be present. */
+    secrets: Partial<Record<SecretKey, pulumi.Input<string>>>;
+}
+
+export interface Platform {
+    cloud: CloudOutputs;
+    k8sProvider: k8s.Provider;
+    baseline: ClusterBaseline;
+    argocd: ArgoCD;
+    foundation: Foundation;
+    identity?: Identity;
+    /** Non-secret stack outputs. */
+    outputs: Record<string, pulumi.Input<unknown>>;
+}
+
+function secretGetter(cfg: PlatformConfig) {
+    return (key: SecretKey): pulumi.Output<string> => {
+        const v = cfg.secrets[key];
+        if (v === undefined) throw new Error(`secret nkp:${key} is required by this configuration; set it with: pulumi config set --secret ${key} <value>`);
+        return pulumi.secret(v);
+    };
+}
+
+function buildCloud(s: PlatformSettings, secret: (k: SecretKey) => pulumi.Output<string>): CloudOutputs {
+    switch (s.cloud.provider) {
+        case 'aws':
+            return new AwsCloud('cloud', s.cloud.aws);
+        case 'hetzner':
+            return new HetznerCloud('cloud', { ...s.cloud.hetzner, hcloudToken: secret('hetznerToken'), sshPrivateKey: secret('hetznerSshPrivateKey') });
+        case 'local':
+            return new LocalCluster('cloud', s.cloud.local);
+    }
+}
+
+/** Pure: what the foundation Applications need, from settings and the storage class of platform data. */
+export function foundationInput(s: PlatformSettings, storageClass: string | undefined): FoundationInput {
+    return {
+        provider: s.cloud.provider,
+        clusterName: `nkp-${s.environment}`,
+        hostnames: s.hostnames,
+        platformRepo: s.platformRepo,
+        tls: s.tls,
+        keycloak: { replicas: s.keycloak.replicas, databaseInstances: s.keycloak.databaseInstances, databaseStorage: s.keycloak.databaseStorage, ...(storageClass !== undefined ? { storageClass } : {}) },
+        telemetry: s.telemetry,
+        images: s.images,
+    };
+}
+
+/** Pure: the gitops repository credentials from settings and secrets. */
+export function gitopsCredentials(s: PlatformSettings, secret: (k: SecretKey) => pulumi.Output<string>): RepoCredentials<pulumi.Input<string>> {
+    switch (s.gitops.auth) {
+        case 'none':
+            return { kind: 'none' };
+        case 'https':
+            return { kind: 'https', username: s.gitops.username, password: secret('gitopsRepoPassword') };
+        case 'ssh':
+            return { kind: 'ssh', sshPrivateKey: secret('gitopsRepoSshKey') };
+    }
+}
+
+export function buildPlatform(cfg: PlatformConfig): Platform {
+    const s = cfg.settings;
+    const secret = secretGetter(cfg);
+
+    const cloud = buildCloud(s, secret);
+    const k8sProvider = new k8s.Provider('cluster', { kubeconfig: cloud.kubeconfig, enableServerSideApply: true });
+    const onCluster = { providers: [k8sProvider] };
+
+    const baseline = new ClusterBaseline(
+        'baseline',
+        {
+            provider: s.cloud.provider,
+            oidcGroupsPrefix: s.clusterAccess.oidcGroupsPrefix,
+            adminGroups: s.clusterAccess.adminGroups,
+            viewerGroups: s.clusterAccess.viewerGroups,
+            defaultStorageClass: cloud.defaultStorageClass,
+        },
+        onCluster,
+    );
+
+    const argocd = new ArgoCD(
+        'argocd',
+        {
+            hostname: s.hostnames.argocd,
+            oidc: {
+                issuerURL: s.keycloak.issuerURL,
+                clientSecret: secret('argocdOidcClientSecret'),
+                adminGroups: [s.identity.groups.admins],
+                viewerGroups: [s.identity.groups.viewers, s.identity.groups.developers],
+            },
+            gitops: { repoURL: s.gitops.repoURL, revision: s.gitops.revision, path: s.gitops.path, credentials: gitopsCredentials(s, secret) },
+            packs: { namespaces: s.packs.namespaces, sourceRepos: s.packs.sourceRepos },
+            foundationSourceRepos: foundationSourceRepos(s.platformRepo.repoURL),
+            ha: s.argocd.ha,
+        },
+        { ...onCluster, dependsOn: [baseline] },
+    );
+
+    const foundation = new Foundation(
+        'foundation',
+        {
+            spec: baseline.dataStorageClass.apply((sc) => foundationInput(s, sc)),
+            keycloakAdminPassword: secret('keycloakAdminPassword'),
+            ...(s.telemetry.auth === 'bearer' ? { otelExporterToken: secret('otelExporterToken') } : {}),
+        },
+        { ...onCluster, dependsOn: [baseline, ...argocd.ready] },
+    );
+
+    let identity: Identity | undefined;
+    if (s.identity.enabled) {
+        const upstream: UpstreamSpec = s.identity.upstream;
+        identity = new Identity(
+            'identity',
+            {
+                keycloakUrl: s.keycloak.adminUrl,
+                adminUsername: KEYCLOAK_ADMIN_USER,
+                adminPassword: secret('keycloakAdminPassword'),
+                realm: s.identity.realm,
+                extraGroups: s.identity.groups.extra,
+                mfaRequired: s.identity.mfaRequired,
+                argocd: { url: `https://${s.hostnames.argocd}`, clientSecret: secret('argocdOidcClientSecret') },
+                upstream,
+                ...(upstream.type === 'oidc' ? { upstreamSecret: secret('identityUpstreamOidcClientSecret') } : {}),
+                ...(upstream.type === 'ldap' ? { upstreamSecret: secret('identityUpstreamLdapBindCredential') } : {}),
+            },
+            { dependsOn: [foundation] },
+        );
+    }
+
+    const outputs: Record<string, pulumi.Input<unknown>> = {
+        environment: s.environment,
+        cloudProvider: s.cloud.provider,
+        clusterName: cloud.clusterName,
+        defaultStorageClass: cloud.defaultStorageClass,
+        argocdUrl: argocd.url,
+        keycloakUrl: `https://${s.hostnames.keycloak}`,
+        oidcIssuerUrl: s.keycloak.issuerURL,
+        landingUrl: `https://${s.hostnames.landing}`,
+        gitops: { repoURL: s.gitops.repoURL, revision: s.gitops.revision, path: s.gitops.path },
+        foundationApplications: foundation.applicationNames,
+        argocdChartVersion: argocd.chartVersion,
+        identityManaged: s.identity.enabled,
+    };
+    return { cloud, k8sProvider, baseline, argocd, foundation, ...(identity ? { identity } : {}), outputs };
+}
