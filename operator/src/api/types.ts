@@ -111,6 +111,9 @@ export const EXTRA_REASONS = {
   IssuerNotConfigured: 'IssuerNotConfigured',
   /** Auth is enabled but enforceAtGateway is false: client and Secret only, the app does OAuth itself. */
   AppEnforcedAuth: 'AppEnforcedAuth',
+  /** Auth is enforced at the gateway but its SecurityPolicy cannot exist yet: the route is withheld so the app is
+   * never served without login. */
+  AuthNotReady: 'AuthNotReady',
   /** The NebariApp is being deleted. */
   Deleting: 'Deleting',
 } as const;
