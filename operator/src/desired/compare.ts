@@ -1,0 +1,53 @@
+// Comparison of desired and observed objects, so that a steady cluster sees zero writes from the operator:
+// a child is written only when the observed object lacks a desired field or value (drift, or never applied) or
+// carries a different desired-hash annotation (the desired object changed, including fields that were removed).
+// Fields the server or other controllers add (defaults, status, managedFields, uid...) are tolerated.
+import type { NebariAppStatus } from '../api/types.js';
+import { DESIRED_HASH_ANNOTATION, canonicalJson, objectId, ownerOf, type KubeObject } from './objects.js';
+
+/** Every field of `desired` is present in `observed` with an equal value (objects: subset; arrays: same length, element-wise). */
+export function containsDesired(desired: unknown, observed: unknown): boolean {
+  if (desired === undefined) return true;
+  if (desired === null || typeof desired !== 'object') return desired === observed;
+  if (Array.isArray(desired)) {
+    if (!Array.isArray(observed) || observed.length !== desired.length) return false;
+    return desired.every((d, i) => containsDesired(d, observed[i]));
+  }
+  if (observed === null || typeof observed !== 'object' || Array.isArray(observed)) return false;
+  const o = observed as Record<string, unknown>;
+  return Object.entries(desired as Record<string, unknown>).every(([k, v]) => containsDesired(v, o[k]));
+}
+
+/** Whether `desired` must be applied given what is observed (undefined: the object does not exist). */
+export function needsWrite(desired: KubeObject, observed: KubeObject | undefined): boolean {
+  if (!observed) return true;
+  const want = desired.metadata.annotations?.[DESIRED_HASH_ANNOTATION];
+  const have = observed.metadata?.annotations?.[DESIRED_HASH_ANNOTATION];
+  if (want !== undefined && want !== have) return true;
+  return !containsDesired(stripUndefined(desired), observed);
+}
+
+function stripUndefined<T>(v: T): T {
+  return JSON.parse(JSON.stringify(v)) as T;
+}
+
+/** Whether the status must be written: any difference (fields added, changed or removed) counts. */
+export function statusNeedsWrite(desired: NebariAppStatus, observed: NebariAppStatus | undefined): boolean {
+  return canonicalJson(stripUndefined(desired)) !== canonicalJson(stripUndefined(observed ?? {}));
+}
+
+/**
+ * Observed children of one app that are no longer desired (to delete). `observedOwned` are objects of CHILD_KINDS
+ * carrying the app's owner annotation (others are ignored, so nothing foreign is ever deleted).
+ */
+export function childrenToDelete(
+  app: { namespace: string; name: string },
+  desired: readonly KubeObject[],
+  observedOwned: readonly KubeObject[],
+): KubeObject[] {
+  const keep = new Set(desired.map(objectId));
+  return observedOwned.filter((o) => {
+    const owner = ownerOf(o);
+    return owner !== undefined && owner.namespace === app.namespace && owner.name === app.name && !keep.has(objectId(o));
+  });
+}

@@ -1,0 +1,148 @@
+// Inputs of the desired-state functions besides the NebariApp itself: what the runtime observed in the cluster
+// (ObservedFacts, gathered from informer caches) and how the operator is configured (OperatorConfig, from its
+// flags/environment). Both are plain data so desired state stays a pure function.
+
+/** A shared Gateway owned by GitOps (never mutated by the operator). */
+export interface GatewayConfig {
+  name: string;
+  namespace: string;
+  /** Name of the Gateway's plain-HTTP listener that HTTP-only apps attach to (sectionName); absent: any listener. */
+  httpListenerName?: string;
+}
+
+export interface OperatorConfig {
+  /** The two shared Gateways, chosen by spec.gateway. */
+  gateways: { public: GatewayConfig; internal: GatewayConfig };
+  /** Port of the per-app HTTPS listener in the app's ListenerSet. Default 443. */
+  httpsPort: number;
+  /** cert-manager ClusterIssuer that signs every app's certificate. */
+  clusterIssuer: string;
+  oidc: {
+    /**
+     * The Keycloak realm's issuer URL, the ONE address both browsers and the gateway use (e.g.
+     * https://auth.example.com/realms/nebari). Absent: apps with provider keycloak get AuthReady=False
+     * IssuerNotConfigured.
+     */
+    issuerURL?: string;
+    /** JWKS of that issuer for group checks; default `<issuerURL>/protocol/openid-connect/certs` (Keycloak's). */
+    jwksURI?: string;
+    /** Token claim that lists the user's groups. Default `groups`. */
+    groupsClaim: string;
+    /** Path on every app's hostname that logs out at the gateway. Default `/oauth2/logout`. */
+    logoutPath: string;
+  };
+}
+
+export const DEFAULT_HTTPS_PORT = 443;
+export const DEFAULT_GROUPS_CLAIM = 'groups';
+export const DEFAULT_LOGOUT_PATH = '/oauth2/logout';
+
+export interface OperatorConfigInput {
+  gateways: { public: GatewayConfig; internal: GatewayConfig };
+  clusterIssuer: string;
+  httpsPort?: number;
+  oidc?: { issuerURL?: string; jwksURI?: string; groupsClaim?: string; logoutPath?: string };
+}
+
+/** Fill the configuration's defaults and check it; throws naming the key and what is allowed. */
+export function operatorConfig(input: OperatorConfigInput): OperatorConfig {
+  const problems: string[] = [];
+  const dns = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+  for (const which of ['public', 'internal'] as const) {
+    const g = input.gateways?.[which];
+    if (!g || typeof g.name !== 'string' || g.name === '') problems.push(`gateways.${which}.name: required (the Gateway's name)`);
+    if (!g || typeof g.namespace !== 'string' || !dns.test(g.namespace)) {
+      problems.push(`gateways.${which}.namespace: required, a DNS-1123 label`);
+    }
+  }
+  if (typeof input.clusterIssuer !== 'string' || input.clusterIssuer === '') {
+    problems.push('clusterIssuer: required (name of the cert-manager ClusterIssuer)');
+  }
+  const httpsPort = input.httpsPort ?? DEFAULT_HTTPS_PORT;
+  if (!Number.isInteger(httpsPort) || httpsPort < 1 || httpsPort > 65535) problems.push('httpsPort: must be an integer 1..65535');
+  const issuerURL = input.oidc?.issuerURL?.replace(/\/+$/, '');
+  if (issuerURL !== undefined && !/^https?:\/\/[^\s/]+(\/[^\s]*)?$/.test(issuerURL)) {
+    problems.push('oidc.issuerURL: must be an absolute http(s) URL without whitespace');
+  }
+  const jwksURI = input.oidc?.jwksURI;
+  if (jwksURI !== undefined && !/^https?:\/\/[^\s]+$/.test(jwksURI)) problems.push('oidc.jwksURI: must be an absolute http(s) URL');
+  const logoutPath = input.oidc?.logoutPath ?? DEFAULT_LOGOUT_PATH;
+  if (!logoutPath.startsWith('/')) problems.push('oidc.logoutPath: must start with "/"');
+  const groupsClaim = input.oidc?.groupsClaim ?? DEFAULT_GROUPS_CLAIM;
+  if (groupsClaim === '') problems.push('oidc.groupsClaim: must not be empty');
+  if (problems.length > 0) throw new Error(`invalid operator configuration: ${problems.join('; ')}`);
+  return {
+    gateways: { public: { ...input.gateways.public }, internal: { ...input.gateways.internal } },
+    httpsPort,
+    clusterIssuer: input.clusterIssuer,
+    oidc: {
+      ...(issuerURL !== undefined ? { issuerURL } : {}),
+      ...(jwksURI !== undefined ? { jwksURI } : {}),
+      groupsClaim,
+      logoutPath,
+    },
+  };
+}
+
+/** Another NebariApp's (or this one's) claim on a hostname. */
+export interface HostnameClaim {
+  namespace: string;
+  name: string;
+  hostname: string;
+  /** RFC 3339 creation time; the oldest claim wins, ties broken by namespace/name. */
+  creationTimestamp: string | Date;
+}
+
+/** A Service as observed (in spec.service.namespace, or the app's namespace). */
+export type ServiceFact = { found: false } | { found: true; ports: readonly number[] };
+
+/** The OIDC client Secret as observed (keys only, never values). */
+export type SecretFact = { found: false } | { found: true; keys: readonly string[] };
+
+/** cert-manager Certificate status as observed. */
+export interface CertificateFact {
+  /** Certificate condition Ready is True. */
+  ready: boolean;
+  /** Its Ready condition message (cert-manager's; never secret). */
+  message?: string;
+}
+
+/** The per-app ListenerSet's listener status as reported by the gateway controller (absent when nothing reported). */
+export interface ListenerFact {
+  /** false only when the controller explicitly set Accepted/Programmed/ResolvedRefs to False. */
+  accepted: boolean;
+  reason?: string;
+  message?: string;
+}
+
+/** Result of Keycloak client provisioning for this app (from the Keycloak reconciler). */
+export interface ProvisioningFact {
+  /** false when the last attempt failed. */
+  ok: boolean;
+  /** Why it failed (never carries secret values). */
+  message?: string;
+  /** SHA-256 of the provisioned client config, mirrored into status.authConfigHash. */
+  authConfigHash?: string;
+}
+
+export interface ObservedFacts {
+  /** The app's namespace has label nebari.dev/managed=true. */
+  namespaceOptedIn: boolean;
+  /** The backend namespace (spec.service.namespace) has nebari.dev/managed=true; ignored when it is the app's own. */
+  backendNamespaceOptedIn: boolean;
+  service: ServiceFact;
+  /** The Gateway selected by spec.gateway exists. */
+  gatewayFound: boolean;
+  /** Claims of every NebariApp that serves routes (see `hostnameClaim`); this app's own claim may be included. */
+  hostnameClaims: readonly HostnameClaim[];
+  /** The app's Certificate; absent when not (yet) observed. */
+  certificate?: CertificateFact;
+  /** The app's ListenerSet status; absent when the gateway controller has not reported. */
+  listener?: ListenerFact;
+  /** The client Secret (clientSecretRef, or `<name>-oidc-client` when provisioned) in the app's namespace. */
+  clientSecret: SecretFact;
+  /** Keycloak provisioning outcome; absent when not attempted (e.g. generic-oidc or clientSecretRef). */
+  provisioning?: ProvisioningFact;
+  /** JWKS URI discovered for provider generic-oidc (needed only when auth.groups is set). */
+  genericJwksURI?: string;
+}
