@@ -51,13 +51,14 @@ export function nodeCapacity(r: { type: string; props: Props }): { max: number |
         }
         case C.eksNodeGroupV2:
         case C.eksNodeGroupV1: {
-            const t = readOr(() => p["instanceType"], "t2.medium");
+            const t = readOr(() => p["instanceType"], undefined) ?? "t2.medium";
             return { max: num(() => p["maxSize"], 2), types: typeof t === "string" ? [t] : [] };
         }
         case C.eksComponent: {
             if (readOr(() => p["skipDefaultNodeGroup"], false) === true) return undefined;
             const opts = (readOr(() => p["nodeGroupOptions"], undefined) ?? {}) as Props;
-            const t = readOr(() => opts["instanceType"] ?? p["instanceType"], "t2.medium");
+            // @pulumi/eks defaults the default node group to t2.medium.
+            const t = readOr(() => opts["instanceType"] ?? p["instanceType"], undefined) ?? "t2.medium";
             return { max: num(() => opts["maxSize"] ?? p["maxSize"], 2), types: typeof t === "string" ? [t] : [] };
         }
         case C.hcloudServer: {
