@@ -22,7 +22,7 @@ export interface KeycloakSettings {
   adminCredentialsFile: string;
 }
 
-export interface OperatorConfig {
+export interface OperatorSettings {
   /** Namespaces whose NebariApps are reconciled; empty = all namespaces. */
   watchNamespaces: string[];
   gateways: { public: GatewayRef; internal: GatewayRef };
@@ -106,7 +106,7 @@ function parseFlags(argv: readonly string[]): Map<string, string> {
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
-export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: readonly string[] = []): OperatorConfig {
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: readonly string[] = []): OperatorSettings {
   const flags = parseFlags(argv);
   const raw = (k: Key): string | undefined => {
     const o: Option = OPTIONS[k];

@@ -236,3 +236,48 @@ function stripManagedFields<T extends KubeObject>(obj: T): T {
   if (obj.metadata && 'managedFields' in obj.metadata) delete obj.metadata.managedFields;
   return obj;
 }
+
+/** Read side of a cache of objects, whether one informer or a group of per-namespace informers. */
+export interface ObjectCache<T extends KubeObject = KubeObject> {
+  readonly name: string;
+  get(namespace: string | undefined, name: string): T | undefined;
+  list(): T[];
+  on(handler: InformerHandler<T>): this;
+  hasSynced(): boolean;
+}
+
+/** Several informers of one resource (one per watched namespace) seen as one cache. */
+export class InformerGroup<T extends KubeObject = KubeObject> implements ObjectCache<T> {
+  constructor(
+    readonly name: string,
+    readonly informers: readonly Informer<T>[],
+    /** namespace -> informer; undefined when one informer covers all namespaces. */
+    private readonly byNamespace?: ReadonlyMap<string, Informer<T>>,
+  ) {}
+
+  get(namespace: string | undefined, name: string): T | undefined {
+    if (this.byNamespace && namespace !== undefined) return this.byNamespace.get(namespace)?.get(namespace, name);
+    for (const i of this.informers) {
+      const o = i.get(namespace, name);
+      if (o) return o;
+    }
+    return undefined;
+  }
+
+  list(): T[] {
+    return this.informers.flatMap((i) => i.list());
+  }
+
+  on(handler: InformerHandler<T>): this {
+    for (const i of this.informers) i.on(handler);
+    return this;
+  }
+
+  hasSynced(): boolean {
+    return this.informers.every((i) => i.hasSynced());
+  }
+
+  get size(): number {
+    return this.informers.reduce((n, i) => n + i.size, 0);
+  }
+}

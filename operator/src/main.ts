@@ -1,0 +1,58 @@
+/**
+ * Entry point of the NebariApp operator: load the configuration (env + flags), the kubeconfig (in-cluster
+ * service account, else $KUBECONFIG / ~/.kube/config), run until SIGTERM/SIGINT, then shut down gracefully
+ * (finish in-flight reconciles, release the leader Lease). Exits non-zero when the Lease is lost, so the
+ * kubelet restarts the container as a fresh candidate.
+ */
+import { KubeConfig } from '@kubernetes/client-node';
+import { loadConfig } from './config.js';
+import { Operator } from './reconciler-controller.js';
+import { createLogger } from './runtime/logger.js';
+
+export async function main(argv: readonly string[] = process.argv.slice(2), env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  let settings;
+  try {
+    settings = loadConfig(env, argv);
+  } catch (err) {
+    process.stderr.write(`nebari-operator: ${(err as Error).message}\n`);
+    process.exit(2);
+  }
+  const log = createLogger({ level: settings.logLevel, base: { component: 'nebari-operator', instance: settings.identity } });
+  const kc = new KubeConfig();
+  kc.loadFromDefault();
+  let exitCode = 0;
+  const op = new Operator({
+    settings,
+    kubeConfig: kc,
+    log,
+    onLeadershipLost: () => {
+      exitCode = 1;
+      void shutdown('leader lease lost');
+    },
+  });
+  let shuttingDown: Promise<void> | undefined;
+  const shutdown = (why: string): Promise<void> => {
+    if (!shuttingDown) {
+      log.info('shutting down', { why });
+      shuttingDown = op.stop().then(() => process.exit(exitCode));
+    }
+    return shuttingDown;
+  };
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+  process.on('unhandledRejection', (err) => log.error('unhandled rejection', { err }));
+  log.info('starting', {
+    watchNamespaces: settings.watchNamespaces.length ? settings.watchNamespaces : 'all',
+    leaderElection: settings.leaderElection,
+    metricsAddress: `${settings.metricsAddress.host}:${settings.metricsAddress.port}`,
+  });
+  try {
+    await op.start();
+  } catch (err) {
+    log.error('start failed', { err });
+    exitCode = 1;
+    await shutdown('start failed');
+  }
+}
+
+await main();

@@ -1,0 +1,281 @@
+/**
+ * The operator process: informers (all replicas keep warm caches), leader election (only the leader
+ * reconciles), the work queue and its workers, event mapping, the probe/metrics server and graceful shutdown.
+ */
+import type { KubeConfig } from '@kubernetes/client-node';
+import { MANAGED_BY_LABEL, MANAGED_BY_VALUE, objectKey, type NebariApp } from './api/types.js';
+import { operatorConfig, type OperatorConfig } from './desired/facts.js';
+import { CERTIFICATE, CHILD_KINDS, LISTENERSET } from './desired/objects.js';
+import type { OperatorSettings } from './config.js';
+import type { AuthProvisioner } from './reconciler-auth.js';
+import { AppIndex, gatewayClassesOf, keysForAppEvent, keysForChild } from './reconciler-index.js';
+import { GATEWAY, NAMESPACE, NEBARIAPP, SECRET, SERVICE, childResource, secretToKeys, type SecretKeysObject } from './reconciler-resources.js';
+import { OwnedIndex, Reconciler } from './reconciler.js';
+import { EventRecorder } from './runtime/events.js';
+import { Informer, InformerGroup, kubeListWatcher, type ObjectCache } from './runtime/informer.js';
+import { KubeClient, type KubeObject, type ResourceType } from './runtime/kube.js';
+import { LeaderElector } from './runtime/leader.js';
+import { createLogger, type Logger } from './runtime/logger.js';
+import { OperatorMetrics } from './runtime/metrics.js';
+import { WorkQueue } from './runtime/queue.js';
+import { TokenBucket } from './runtime/ratelimit.js';
+import { ProbeServer } from './runtime/server.js';
+import { WorkerPool } from './runtime/workers.js';
+
+export interface OperatorOptions {
+  settings: OperatorSettings;
+  kubeConfig: KubeConfig;
+  log?: Logger;
+  metrics?: OperatorMetrics;
+  provisioner?: AuthProvisioner;
+  /** Serve /healthz /readyz /metrics (default true). */
+  serveHttp?: boolean;
+  /** Called when this instance lost the leader Lease and stopped reconciling; the process should exit. */
+  onLeadershipLost?: () => void;
+}
+
+export class Operator {
+  readonly metrics: OperatorMetrics;
+  readonly client: KubeClient;
+  readonly log: Logger;
+  readonly queue: WorkQueue;
+  readonly index = new AppIndex();
+  readonly owned = new OwnedIndex();
+  readonly config: OperatorConfig;
+  readonly reconciler: Reconciler;
+  private readonly informers: Informer<KubeObject>[] = [];
+  private readonly caches: {
+    apps: InformerGroup<NebariApp & KubeObject>;
+    namespaces: InformerGroup;
+    services: InformerGroup;
+    secrets: InformerGroup<SecretKeysObject>;
+    gateways: InformerGroup;
+    children: Map<string, InformerGroup>;
+  };
+  private readonly pool: WorkerPool;
+  private elector: LeaderElector | undefined;
+  private server: ProbeServer | undefined;
+  private active = false;
+  private stopping = false;
+  private started = false;
+  httpAddress: { host: string; port: number } | undefined;
+
+  constructor(private readonly o: OperatorOptions) {
+    const s = o.settings;
+    this.log = o.log ?? createLogger({ level: s.logLevel, base: { component: 'nebari-operator', instance: s.identity } });
+    this.metrics = o.metrics ?? new OperatorMetrics({ defaultMetrics: true });
+    this.client = new KubeClient(o.kubeConfig, { metrics: this.metrics, userAgent: `nebari-operator/${s.identity}` });
+    this.config = operatorConfig({ gateways: s.gateways, clusterIssuer: s.clusterIssuer, oidc: { issuerURL: s.issuerURL } });
+    this.queue = new WorkQueue({ backoffBaseMs: s.backoffBaseMs, backoffMaxMs: s.backoffMaxMs });
+    this.queue.onDepthChange = (depth, inFlight) => {
+      this.metrics.queueDepth.set(depth);
+      this.metrics.queueInFlight.set(inFlight);
+    };
+
+    const namespaces: (string | undefined)[] = s.watchNamespaces.length > 0 ? s.watchNamespaces : [undefined];
+    const group = <T extends KubeObject>(name: string, rt: ResourceType, opts: { labelSelector?: string; transform?: (o: T) => T } = {}): InformerGroup<T> => {
+      const infs = namespaces.map(
+        (ns) =>
+          new Informer<T>({
+            name: ns ? `${name}@${ns}` : name,
+            listWatcher: kubeListWatcher<T>(this.client, rt, { namespace: ns, labelSelector: opts.labelSelector }),
+            log: this.log,
+            metrics: this.metrics,
+            transform: opts.transform,
+          }),
+      );
+      this.informers.push(...(infs as unknown as Informer<KubeObject>[]));
+      const byNs = namespaces[0] === undefined ? undefined : new Map(infs.map((inf, i) => [namespaces[i]!, inf]));
+      return new InformerGroup<T>(name, infs, byNs);
+    };
+    const managed = `${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}`;
+
+    const nsInformer = new Informer<KubeObject>({
+      name: 'namespaces',
+      listWatcher: kubeListWatcher(this.client, NAMESPACE, { metadataOnly: true }),
+      log: this.log,
+      metrics: this.metrics,
+    });
+    this.informers.push(nsInformer);
+    const gwNamespaces = [...new Set([s.gateways.public.namespace, s.gateways.internal.namespace])];
+    const gwInformers = gwNamespaces.map(
+      (ns) => new Informer<KubeObject>({ name: `gateways@${ns}`, listWatcher: kubeListWatcher(this.client, GATEWAY, { namespace: ns }), log: this.log, metrics: this.metrics }),
+    );
+    this.informers.push(...gwInformers);
+
+    this.caches = {
+      apps: group<NebariApp & KubeObject>('nebariapps', NEBARIAPP),
+      namespaces: new InformerGroup('namespaces', [nsInformer]),
+      services: group('services', SERVICE),
+      secrets: group<SecretKeysObject>('secrets', SECRET, { transform: (o) => secretToKeys(o) }),
+      gateways: new InformerGroup('gateways', gwInformers, new Map(gwInformers.map((inf, i) => [gwNamespaces[i]!, inf]))),
+      children: new Map(CHILD_KINDS.map((k) => [k.kind, group(k.plural, childResource(k), { labelSelector: managed })])),
+    };
+
+    this.wireEvents();
+
+    const caches = this.caches;
+    this.reconciler = new Reconciler({
+      client: this.client,
+      config: this.config,
+      caches: {
+        apps: caches.apps,
+        namespaces: caches.namespaces,
+        services: caches.services,
+        secrets: caches.secrets,
+        gateways: caches.gateways,
+        certificates: caches.children.get(CERTIFICATE.kind)!,
+        listenerSets: caches.children.get(LISTENERSET.kind)!,
+        children: caches.children as ReadonlyMap<string, ObjectCache>,
+      },
+      index: this.index,
+      owned: this.owned,
+      events: new EventRecorder(this.client, 'nebari.dev/nebari-operator', s.identity, this.log),
+      log: this.log,
+      provisioner: o.provisioner,
+    });
+    this.pool = new WorkerPool({
+      queue: this.queue,
+      concurrency: s.concurrency,
+      bucket: new TokenBucket(s.rateLimitQps, s.rateLimitBurst),
+      log: this.log,
+      metrics: this.metrics,
+      reconcile: (key) => this.reconciler.reconcile(key),
+    });
+  }
+
+  private enqueue(keys: Iterable<string>): void {
+    if (!this.active) return;
+    for (const k of keys) this.queue.add(k);
+  }
+
+  private wireEvents(): void {
+    const c = this.caches;
+    c.apps.on((type, app, old) => {
+      const key = objectKey(app.metadata.namespace!, app.metadata.name);
+      const keys = keysForAppEvent(this.index, app, old);
+      if (type === 'delete') this.index.remove(key);
+      else this.index.upsert(app);
+      this.metrics.managedApps.set(this.index.size);
+      for (const k of keysForAppEvent(this.index, app, old)) keys.push(k);
+      this.enqueue(keys);
+    });
+    c.namespaces.on((_t, ns) => this.enqueue(this.index.forNamespace(ns.metadata.name)));
+    c.services.on((_t, svc) => this.enqueue(this.index.forService(svc.metadata.namespace!, svc.metadata.name)));
+    c.secrets.on((_t, sec) => this.enqueue(this.index.forSecret(sec.metadata.namespace!, sec.metadata.name)));
+    c.gateways.on((_t, gw) => {
+      for (const cls of gatewayClassesOf(this.config.gateways, gw.metadata.namespace!, gw.metadata.name)) this.enqueue(this.index.forGatewayClass(cls));
+    });
+    for (const cache of c.children.values()) {
+      cache.on((type, child, old) => {
+        if (old) this.owned.remove(old);
+        if (type === 'delete') this.owned.remove(child);
+        else this.owned.upsert(child);
+        this.enqueue(keysForChild(child));
+        if (old) this.enqueue(keysForChild(old));
+      });
+    }
+  }
+
+  get isLeader(): boolean {
+    return this.active;
+  }
+
+  synced(): boolean {
+    return this.informers.every((i) => i.hasSynced());
+  }
+
+  ready(): boolean {
+    return !this.stopping && this.synced();
+  }
+
+  /** Start caches, the HTTP server and (after the caches synced) leader election or, without it, the workers. */
+  async start(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    const s = this.o.settings;
+    if (this.o.serveHttp !== false) {
+      this.server = new ProbeServer({
+        host: s.metricsAddress.host,
+        port: s.metricsAddress.port,
+        registry: this.metrics.registry,
+        healthy: () => !this.stopping,
+        ready: () => this.ready(),
+      });
+      const addr = await this.server.start();
+      this.httpAddress = { host: addr.address, port: addr.port };
+    }
+    for (const i of this.informers) i.start();
+    await Promise.all(this.informers.map((i) => i.waitForSync()));
+    if (this.stopping) return;
+    this.log.info('caches synced', { nebariapps: this.index.size });
+    if (s.leaderElection) {
+      this.elector = new LeaderElector({
+        client: this.client,
+        namespace: s.operatorNamespace,
+        name: s.leaseName,
+        identity: s.identity,
+        leaseDurationMs: s.leaseDurationMs,
+        renewDeadlineMs: s.renewDeadlineMs,
+        retryPeriodMs: s.retryPeriodMs,
+        log: this.log,
+        metrics: this.metrics,
+        onStartedLeading: () => this.activate(),
+        onStoppedLeading: () => this.leadershipLost(),
+      });
+      this.elector.start();
+    } else {
+      this.activate();
+    }
+  }
+
+  private activate(): void {
+    if (this.active || this.stopping) return;
+    this.active = true;
+    this.metrics.isLeader.set(1);
+    this.enqueue(this.caches.apps.list().map((a) => objectKey(a.metadata.namespace!, a.metadata.name)));
+    // apps gone while we were not leading may have left children behind
+    this.enqueue(this.orphanOwnerKeys());
+    this.pool.start();
+  }
+
+  private orphanOwnerKeys(): string[] {
+    const keys = new Set<string>();
+    for (const cache of this.caches.children.values()) for (const ch of cache.list()) for (const k of keysForChild(ch)) keys.add(k);
+    return [...keys].filter((k) => {
+      const i = k.indexOf('/');
+      return !this.caches.apps.get(k.slice(0, i), k.slice(i + 1));
+    });
+  }
+
+  private leadershipLost(): void {
+    if (!this.active) return;
+    this.active = false;
+    this.log.error('lost the leader Lease: stopping reconciles');
+    this.queue.shutdown();
+    this.o.onLeadershipLost?.();
+  }
+
+  /** Graceful stop: finish in-flight reconciles (bounded), release the Lease, stop watches and the server. */
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    this.queue.shutdown();
+    const timeout = this.o.settings.shutdownTimeoutMs;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.pool.drained(), new Promise<void>((r) => (timer = setTimeout(r, timeout)))]);
+    clearTimeout(timer);
+    this.active = false;
+    await this.elector?.stop(true);
+    this.metrics.isLeader.set(0);
+    await Promise.all(this.informers.map((i) => i.stop()));
+    await this.server?.stop();
+    await this.client.close();
+    this.log.info('operator stopped');
+  }
+
+  /** Informer statistics (tests). */
+  informerStats(): Record<string, Informer['stats']> {
+    return Object.fromEntries(this.informers.map((i) => [i.name, { ...i.stats }]));
+  }
+}

@@ -1,0 +1,48 @@
+/**
+ * Remembers the operator's own recent writes until the informer cache catches up, so a reconcile that runs
+ * before the watch event arrives compares against what was written, not the stale cached copy (no duplicate
+ * writes, no repeated deletes, no duplicate Events).
+ *
+ * A record says: "when I wrote X, the cache held resourceVersion R (or nothing)". While the cache still holds R
+ * the written object is the better observation; once the cache holds anything else it is newer and the record
+ * is dropped.
+ */
+import type { KubeObject } from './kube.js';
+
+interface Rec {
+  cachedRV: string | undefined;
+  written: KubeObject | null; // null: deleted
+  at: number;
+}
+
+export class RecentWrites {
+  private readonly recs = new Map<string, Rec>();
+  constructor(private readonly ttlMs = 60_000) {}
+
+  recordWrite(id: string, cached: KubeObject | undefined, written: KubeObject): void {
+    this.recs.set(id, { cachedRV: cached?.metadata.resourceVersion, written, at: Date.now() });
+  }
+
+  recordDelete(id: string, cached: KubeObject | undefined): void {
+    this.recs.set(id, { cachedRV: cached?.metadata.resourceVersion, written: null, at: Date.now() });
+  }
+
+  /** The best observation of `id`: the recorded write while the cache has not moved on, else the cached object. */
+  observe<T extends KubeObject>(id: string, cached: T | undefined): T | undefined {
+    const r = this.recs.get(id);
+    if (!r) return cached;
+    if (Date.now() - r.at > this.ttlMs || cached?.metadata.resourceVersion !== r.cachedRV) {
+      this.recs.delete(id);
+      return cached;
+    }
+    return r.written === null ? undefined : (r.written as T);
+  }
+
+  forget(id: string): void {
+    this.recs.delete(id);
+  }
+
+  get size(): number {
+    return this.recs.size;
+  }
+}
