@@ -142,7 +142,7 @@ export function nodeGroupSpec(group: NodeGroupPlan, clusterName: string) {
         capacityType: group.capacityType,
         instanceTypes: [...group.instanceTypes],
         scalingConfig: { minSize: group.minSize, maxSize: group.maxSize, desiredSize: group.desiredSize },
-        labels: { ...group.labels, 'nkp.dev/node-group': group.name },
+        labels: { ...group.labels, 'nkp.dev/node-group': group.name } as Record<string, string>,
         taints: group.taints.map((t) => ({ key: t.key, value: t.value ?? '', effect: eksTaintEffect(t.effect) })),
         diskSizeGiB: group.diskSizeGiB,
         autoscalerTags: {

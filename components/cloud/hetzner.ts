@@ -7,8 +7,29 @@
  * (server counts, CIDRs, K3s version...), are plain values: the stack reads them synchronously from config.
  * Secrets (hcloud token, SSH private key) are `pulumi.Input`s and should be Pulumi secrets.
  */
-import type * as pulumi from '@pulumi/pulumi';
-import type { CostTags } from './types.js';
+import * as command from '@pulumi/command';
+import * as hcloud from '@pulumi/hcloud';
+import * as k8s from '@pulumi/kubernetes';
+import * as pulumi from '@pulumi/pulumi';
+import * as random from '@pulumi/random';
+import * as tls from '@pulumi/tls';
+import {
+    GATEWAY_NODE_PORTS,
+    GATEWAY_TARGET_LABEL,
+    CLUSTER_LABEL,
+    HCLOUD_CHART_REPO,
+    HCLOUD_SECRET_NAME,
+    HCLOUD_STORAGE_CLASS,
+    ccmValues,
+    csiValues,
+    firewallRules,
+    hcloudLabels,
+    kubeconfigFetchCommand,
+    renderCloudInit,
+    rewriteK3sKubeconfig,
+    validateHetznerCloudArgs,
+} from './hetzner-plan.js';
+import type { CloudOutputs, CostTags } from './types.js';
 
 /** A pool of identical K3s worker servers. */
 export interface HetznerWorkerPoolArgs {
@@ -58,4 +79,167 @@ export interface HetznerCloudArgs {
     ccmChartVersion?: string;
     /** Pinned chart version of hcloud-csi (default pinned in this module). */
     csiChartVersion?: string;
+}
+
+/** Type token of {@link HetznerCloud}. */
+export const HETZNER_CLOUD_TYPE = 'nkp:cloud:HetznerCloud';
+
+/**
+ * K3s on Hetzner Cloud for one environment. A thin shell over the pure planners in `hetzner-plan.ts`.
+ *
+ * Notes for operators:
+ * - `pulumi up` must run from a network listed in `adminCidrs`: it reads the kubeconfig over SSH and installs
+ *   the CCM and CSI charts through the Kubernetes API (port 6443).
+ * - Servers ignore later changes of their cloud-init (`userData`) and image, so a new `k3sVersion` or token never
+ *   replaces (wipes) running nodes by surprise; it applies to servers created afterwards. Upgrade running nodes
+ *   in place (e.g. with the K3s system-upgrade-controller), or replace them deliberately with `pulumi up --replace`.
+ * - The gateway's Service must be a NodePort Service on {@link GATEWAY_NODE_PORTS} (http 30080, https 30443):
+ *   the load balancer forwards 80/443 to those ports over the private network.
+ */
+export class HetznerCloud extends pulumi.ComponentResource implements CloudOutputs {
+    readonly provider = 'hetzner' as const;
+    /** Admin kubeconfig (secret), server rewritten to the first control plane's public address. */
+    readonly kubeconfig: pulumi.Output<string>;
+    readonly clusterName: pulumi.Output<string>;
+    /** Public IPv4 of the gateway load balancer (point the platform's DNS records here). */
+    readonly gatewayLoadBalancerIp: pulumi.Output<string>;
+    /** `hcloud-volumes`, resolved once the CSI driver is installed. */
+    readonly defaultStorageClass: pulumi.Output<string>;
+    /** Public IPv4 of the first control-plane server (the Kubernetes API endpoint). */
+    readonly apiServerAddress: pulumi.Output<string>;
+    /** Id of the private network. */
+    readonly networkId: pulumi.Output<string>;
+    /** NodePorts the gateway Service must expose (the load balancer's destinations). */
+    readonly gatewayNodePorts: pulumi.Output<{ http: number; https: number }>;
+
+    constructor(name: string, args: HetznerCloudArgs, opts?: pulumi.ComponentResourceOptions) {
+        const plan = validateHetznerCloudArgs(args);
+        super(HETZNER_CLOUD_TYPE, name, {}, opts);
+        const parent = { parent: this };
+        const cn = plan.clusterName;
+        const labels = (extra: Record<string, string> = {}) => hcloudLabels(plan.tags, cn, extra);
+
+        // --- network, firewall, SSH key, placement ---
+        const network = new hcloud.Network(`${name}-net`, { name: cn, ipRange: plan.networkCidr, labels: labels() }, parent);
+        const networkId = network.id.apply(Number);
+        const subnet = new hcloud.NetworkSubnet(`${name}-subnet`, {
+            networkId, type: 'cloud', networkZone: plan.networkZone, ipRange: plan.subnetCidr,
+        }, parent);
+        const firewall = new hcloud.Firewall(`${name}-fw`, { name: cn, rules: firewallRules(plan.adminCidrs), labels: labels() }, parent);
+        const sshKey = new hcloud.SshKey(`${name}-ssh`, { name: cn, publicKey: args.sshPublicKey, labels: labels() }, parent);
+        const spread = new hcloud.PlacementGroup(`${name}-cp`, { name: `${cn}-cp`, type: 'spread', labels: labels() }, parent);
+
+        // --- join token: random, a Pulumi secret, only ever inside (secret) cloud-init ---
+        const token = new random.RandomPassword(`${name}-k3s-token`, { length: 48, special: false }, parent);
+        const tokenSecret = pulumi.secret(token.result);
+
+        // --- control planes get a fixed public IP (known before boot, for the API certificate) and a pinned SSH host key ---
+        const controlPlanes = plan.servers.filter((s) => s.role === 'server');
+        const cpIps = controlPlanes.map((s) => new hcloud.PrimaryIp(`${name}-${s.name}`, {
+            name: s.name, type: 'ipv4', assigneeType: 'server', location: plan.location, autoDelete: false, labels: labels({ 'nkp.dev/role': 'control-plane' }),
+        }, parent));
+        const hostKeys = controlPlanes.map((s) => new tls.PrivateKey(`${name}-${s.name}-hostkey`, { algorithm: 'ED25519' }, parent));
+        const initIp = plan.servers.find((s) => s.init)!.privateIp;
+        const tlsSans = pulumi.all(cpIps.map((ip) => ip.ipAddress));
+
+        const servers = plan.servers.map((s) => {
+            const cpIndex = controlPlanes.indexOf(s);
+            const hostKey = cpIndex >= 0 ? hostKeys[cpIndex] : undefined;
+            const userData = pulumi.secret(pulumi.all([tokenSecret, tlsSans, hostKey?.privateKeyOpenssh, hostKey?.publicKeyOpenssh]).apply(([tok, sans, priv, pub]) =>
+                renderCloudInit(s, { k3sVersion: plan.k3sVersion, token: tok, initServerIp: initIp, tlsSans: sans, highAvailability: plan.highAvailability },
+                    priv !== undefined && pub !== undefined ? { ed25519Private: priv, ed25519Public: pub } : undefined)));
+            const role = s.role === 'server' ? 'control-plane' : 'worker';
+            const server = new hcloud.Server(`${name}-${s.name}`, {
+                name: s.name,
+                serverType: s.serverType,
+                image: plan.image,
+                location: plan.location,
+                sshKeys: [sshKey.id],
+                firewallIds: [firewall.id.apply(Number)],
+                networks: [{ networkId, ip: s.privateIp }],
+                publicNets: [cpIndex >= 0
+                    ? { ipv4Enabled: true, ipv4: cpIps[cpIndex]!.id.apply(Number), ipv6Enabled: false }
+                    : { ipv4Enabled: true, ipv6Enabled: false }],
+                placementGroupId: cpIndex >= 0 ? spread.id.apply(Number) : undefined,
+                userData,
+                labels: labels({ 'nkp.dev/role': role, 'nkp.dev/pool': s.pool, ...(s.gatewayTarget ? { [GATEWAY_TARGET_LABEL]: 'true' } : {}) }),
+            }, { parent: this, dependsOn: [subnet], ignoreChanges: ['userData', 'image'] });
+            return { plan: s, server };
+        });
+        const init = servers.find((x) => x.plan.init)!;
+        const initIndex = controlPlanes.indexOf(init.plan);
+        const apiServerAddress = cpIps[initIndex]!.ipAddress;
+
+        // --- kubeconfig over SSH (host key pinned), kept secret and rewritten to the public address ---
+        const fetch = new command.remote.Command(`${name}-kubeconfig`, {
+            connection: {
+                host: apiServerAddress,
+                user: 'root',
+                privateKey: pulumi.secret(args.sshPrivateKey),
+                hostKey: hostKeys[initIndex]!.publicKeyOpenssh.apply((k) => k.trim()),
+                dialErrorLimit: 60,
+                perDialTimeout: 10,
+            },
+            create: kubeconfigFetchCommand(),
+            logging: 'none',
+            triggers: [init.server.id],
+        }, { parent: this, dependsOn: [init.server], additionalSecretOutputs: ['stdout'] });
+        const kubeconfig = pulumi.secret(pulumi.all([pulumi.secret(fetch.stdout), apiServerAddress]).apply(([raw, host]) => rewriteK3sKubeconfig(raw, host, cn)));
+
+        // --- Hetzner CCM + CSI: Pulumi-owned Helm charts (needed before ArgoCD can schedule anything) ---
+        const k8sProvider = new k8s.Provider(`${name}-k8s`, { kubeconfig }, parent);
+        const hcloudSecret = new k8s.core.v1.Secret(`${name}-hcloud`, {
+            metadata: { name: HCLOUD_SECRET_NAME, namespace: 'kube-system' },
+            type: 'Opaque',
+            stringData: { token: pulumi.secret(args.hcloudToken), network: network.id },
+        }, { parent: this, provider: k8sProvider });
+        const ccm = new k8s.helm.v4.Chart(`${name}-hcloud-ccm`, {
+            chart: 'hcloud-cloud-controller-manager',
+            version: plan.ccmChartVersion,
+            namespace: 'kube-system',
+            repositoryOpts: { repo: HCLOUD_CHART_REPO },
+            values: ccmValues(plan.location),
+        }, { parent: this, provider: k8sProvider, dependsOn: [hcloudSecret] });
+        const csi = new k8s.helm.v4.Chart(`${name}-hcloud-csi`, {
+            chart: 'hcloud-csi',
+            version: plan.csiChartVersion,
+            namespace: 'kube-system',
+            repositoryOpts: { repo: HCLOUD_CHART_REPO },
+            values: csiValues(),
+        }, { parent: this, provider: k8sProvider, dependsOn: [hcloudSecret, ccm] });
+
+        // --- the gateway's load balancer: 80/443 -> the gateway NodePorts on labelled servers, over the private network ---
+        const lb = new hcloud.LoadBalancer(`${name}-gateway`, {
+            name: `${cn}-gateway`, loadBalancerType: plan.loadBalancerType, location: plan.location,
+            algorithm: { type: 'round_robin' }, labels: labels({ 'nkp.dev/role': 'gateway' }),
+        }, parent);
+        const lbId = lb.id.apply(Number);
+        const lbNet = new hcloud.LoadBalancerNetwork(`${name}-gateway`, { loadBalancerId: lbId, subnetId: subnet.id, enablePublicInterface: true }, parent);
+        new hcloud.LoadBalancerTarget(`${name}-gateway`, {
+            loadBalancerId: lbId, type: 'label_selector', labelSelector: `${CLUSTER_LABEL}=${cn},${GATEWAY_TARGET_LABEL}=true`, usePrivateIp: true,
+        }, { parent: this, dependsOn: [lbNet] });
+        for (const [listenPort, destinationPort] of [[80, GATEWAY_NODE_PORTS.http], [443, GATEWAY_NODE_PORTS.https]] as const) {
+            new hcloud.LoadBalancerService(`${name}-gateway-${listenPort}`, {
+                loadBalancerId: lb.id, protocol: 'tcp', listenPort, destinationPort, proxyprotocol: false,
+                healthCheck: { protocol: 'tcp', port: destinationPort, interval: 10, timeout: 5, retries: 3 },
+            }, parent);
+        }
+
+        this.kubeconfig = kubeconfig;
+        this.clusterName = pulumi.output(cn);
+        this.gatewayLoadBalancerIp = lb.ipv4;
+        this.defaultStorageClass = csi.urn.apply(() => HCLOUD_STORAGE_CLASS);
+        this.apiServerAddress = apiServerAddress;
+        this.networkId = network.id;
+        this.gatewayNodePorts = pulumi.output({ ...GATEWAY_NODE_PORTS });
+        this.registerOutputs({
+            kubeconfig: this.kubeconfig,
+            clusterName: this.clusterName,
+            gatewayLoadBalancerIp: this.gatewayLoadBalancerIp,
+            defaultStorageClass: this.defaultStorageClass,
+            apiServerAddress: this.apiServerAddress,
+            networkId: this.networkId,
+            gatewayNodePorts: this.gatewayNodePorts,
+        });
+    }
 }

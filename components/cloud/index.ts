@@ -11,3 +11,7 @@ export type { CloudOutputs, CloudProviderName, CostTags } from './types.js';
 export type { AwsCloudArgs, AwsNodeGroupArgs, AwsEfsArgs, NodeTaint } from './aws.js';
 export type { HetznerCloudArgs, HetznerWorkerPoolArgs } from './hetzner.js';
 export type { LocalClusterArgs, LocalFlavour } from './local.js';
+export { AwsCloud, AWS_CLOUD_TYPE } from './aws.js';
+export { HetznerCloud, HETZNER_CLOUD_TYPE } from './hetzner.js';
+export { LocalCluster, LOCAL_CLUSTER_TYPE } from './local.js';
+export { CloudArgsError } from './validate.js';
