@@ -62,7 +62,7 @@ export class NebariAppWatcher {
     inf.on('delete', (o) => this.store.remove(`${o.metadata?.namespace}/${o.metadata?.name}`));
     inf.on('error', (err) => this.scheduleRestart(err));
     this.informer = inf;
-    await inf.start();
+    await inf.start().catch((e: unknown) => this.scheduleRestart(e));
   }
 
   private scheduleRestart(err: unknown): void {

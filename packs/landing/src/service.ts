@@ -1,0 +1,89 @@
+// Wires the parts together: store <- informer, store -> health prober, store -> HTTP/SSE server. main.ts runs it
+// from the environment; the tests and the benchmark run the very same composition on loopback.
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { Logger } from '../../../operator/src/runtime/logger.js';
+import { HealthProber, type ServiceResolver } from './health.js';
+import { LandingMetrics } from './metrics.js';
+import { createLandingServer, type LandingServer, type OidcOptions } from './server.js';
+import { AppStore } from './store.js';
+import { NebariAppWatcher } from './watcher.js';
+
+export interface LandingServiceOptions {
+  /** Where to watch NebariApps; omitted: the store is fed by the caller (benchmark seeding). */
+  kubeConfig?: KubeConfig;
+  oidc: OidcOptions | null;
+  staticDir: string;
+  log: Logger;
+  metrics?: LandingMetrics;
+  host?: string;
+  port?: number;
+  /** Health probe address of a target; default http://<service>.<ns>.svc:<port>. */
+  resolver?: ServiceResolver;
+  /** Probe interval in ms for a declared intervalSeconds; default seconds * 1000. */
+  healthIntervalMs?: (seconds: number) => number;
+  coalesceMs?: number;
+  heartbeatMs?: number;
+}
+
+export interface LandingService {
+  url: string;
+  port: number;
+  store: AppStore;
+  metrics: LandingMetrics;
+  watcher: NebariAppWatcher | null;
+  prober: HealthProber;
+  http: LandingServer;
+  stop(): Promise<void>;
+}
+
+export async function startLandingService(o: LandingServiceOptions): Promise<LandingService> {
+  const metrics = o.metrics ?? new LandingMetrics();
+  const store = new AppStore();
+  const prober = new HealthProber(store, {
+    resolver: o.resolver,
+    intervalMs: o.healthIntervalMs,
+    onResult: (id, h, ms) => {
+      metrics.probes.inc({ result: h });
+      metrics.probeDuration.observe(ms / 1000);
+      o.log.debug('health probe', { app: id, result: h, ms: Math.round(ms) });
+    },
+  });
+  store.onChange(() => prober.sync());
+  const watcher = o.kubeConfig
+    ? new NebariAppWatcher(o.kubeConfig, store, {
+        onSkip: (id, reason) => o.log.debug('not shown', { app: id, reason }),
+        onError: (err, ms) => {
+          metrics.watchRestarts.inc();
+          o.log.warn('NebariApp watch failed; restarting', { err, restartInMs: ms });
+        },
+        onSynced: () => o.log.info('NebariApps listed', { apps: store.size() }),
+      })
+    : null;
+  const http = createLandingServer({
+    store,
+    staticDir: o.staticDir,
+    log: o.log,
+    metrics,
+    oidc: o.oidc,
+    ready: () => watcher === null || watcher.synced,
+    coalesceMs: o.coalesceMs,
+    heartbeatMs: o.heartbeatMs,
+  });
+  const port = await http.listen(o.port ?? 0, o.host ?? '127.0.0.1');
+  if (watcher) await watcher.start();
+  const host = o.host ?? '127.0.0.1';
+  return {
+    url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`,
+    port,
+    store,
+    metrics,
+    watcher,
+    prober,
+    http,
+    stop: async () => {
+      prober.stop();
+      await watcher?.stop();
+      await http.close();
+    },
+  };
+}

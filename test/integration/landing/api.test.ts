@@ -1,0 +1,210 @@
+// The landing service against the REAL control plane (etcd + kube-apiserver with the NebariApp CRD): apps
+// created, changed and deleted show up on the JSON API and in the per-user SSE stream; private apps never reach
+// anyone outside their groups. Tokens come from the OIDC STAND-IN (oidc-standin.ts: a key the test controls).
+import assert from 'node:assert/strict';
+import { sharedControlPlane, freePort, type ControlPlane } from '../../harness/control-plane.js';
+import { silentLogger } from '../../../operator/src/runtime/logger.js';
+import { startLandingService, type LandingService } from '../../../packs/landing/src/service.js';
+import { startOidcStandin, type OidcStandin, type StandinUser } from './oidc-standin.js';
+import { Apps, createNamespace, eventually, findApp, healthBackend, names, nebariApp, openSse, snapshot, webAssets } from './helpers.js';
+
+const alice: StandinUser = { sub: 'alice', name: 'Alice', groups: ['admins'] };
+const bob: StandinUser = { sub: 'bob', name: 'Bob', groups: ['users'] };
+
+describe('landing service on a real control plane (API + SSE)', function () {
+  this.timeout(180_000);
+  let cp: ControlPlane;
+  let issuer: OidcStandin;
+  let svc: LandingService;
+  let apps: Apps;
+  let ns: string;
+  let backend: Awaited<ReturnType<typeof healthBackend>>;
+
+  before(async () => {
+    cp = await sharedControlPlane();
+    issuer = await startOidcStandin();
+    backend = await healthBackend();
+    const port = await freePort();
+    svc = await startLandingService({
+      kubeConfig: cp.kubeConfig(),
+      oidc: {
+        settings: {
+          issuer: issuer.issuer,
+          clientId: issuer.clientId,
+          clientSecret: issuer.clientSecret,
+          publicUrl: `http://127.0.0.1:${port}`,
+          redirectPath: '/oauth2/callback',
+          scopes: ['openid', 'profile', 'email'],
+          sessionTtlSeconds: 3600,
+        },
+      },
+      staticDir: await webAssets(),
+      log: silentLogger,
+      port,
+      // Health probes go to the loopback backend instead of <svc>.<ns>.svc, every 200 ms instead of >= 10 s.
+      resolver: () => `http://127.0.0.1:${backend.port}`,
+      healthIntervalMs: () => 200,
+      coalesceMs: 20,
+    });
+    apps = new Apps(cp.kubeConfig());
+    ns = await createNamespace(cp.kubeConfig());
+  });
+
+  after(async () => {
+    await svc?.stop();
+    await issuer?.stop();
+    await backend?.stop();
+  });
+
+  const getApps = async (token?: string, query = ''): Promise<{ status: number; body: any }> => {
+    const res = await fetch(`${svc.url}/api/apps${query}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+    return { status: res.status, body: await res.json() };
+  };
+  const appNames = async (token?: string): Promise<string[]> => names((await getApps(token)).body.groups);
+  const mine = (list: string[]): string[] => list.filter((n) => n.includes(`[${ns}]`));
+
+  it('is ready once the informer has listed and the issuer is discovered', async () => {
+    await eventually(() => fetch(`${svc.url}/readyz`).then((r) => r.status), (s) => s === 200, 15_000, 'readyz 200');
+    assert.equal((await fetch(`${svc.url}/healthz`)).status, 200);
+  });
+
+  it('apps created, changed and deleted show up on the API and in the stream', async () => {
+    const anon = await openSse(`${svc.url}/api/events`);
+    try {
+      assert.equal(anon.status, 200);
+      await anon.waitFor((e) => e.event === 'apps');
+      await apps.create(nebariApp(ns, 'grafana', { landingPage: { enabled: true, displayName: `Grafana [${ns}]`, category: 'Monitoring', icon: 'grafana', priority: 10 } }));
+      await apps.create(nebariApp(ns, 'prom', { landingPage: { enabled: true, displayName: `Prometheus [${ns}]`, category: 'Monitoring', icon: 'prometheus', priority: 5 } }));
+      await apps.create(nebariApp(ns, 'jupyter', { landingPage: { enabled: true, displayName: `JupyterHub [${ns}]`, category: 'Data Science', icon: 'jupyter' } }));
+      await apps.create(nebariApp(ns, 'hidden', { landingPage: { enabled: false, displayName: `Hidden [${ns}]` } }));
+      const want = [`Data Science: JupyterHub [${ns}]`, `Monitoring: Prometheus [${ns}]`, `Monitoring: Grafana [${ns}]`];
+      await anon.waitFor((e) => JSON.stringify(mine(names(snapshot(e)))) === JSON.stringify(want));
+      assert.deepEqual(mine(await appNames()), want, 'API: grouped by category, ordered by priority then name');
+
+      await apps.update(ns, 'grafana', (o) => {
+        o.spec.landingPage.displayName = `Dashboards [${ns}]`;
+        o.spec.landingPage.priority = 1;
+      });
+      const changed = [`Data Science: JupyterHub [${ns}]`, `Monitoring: Dashboards [${ns}]`, `Monitoring: Prometheus [${ns}]`];
+      await anon.waitFor((e) => JSON.stringify(mine(names(snapshot(e)))) === JSON.stringify(changed));
+      assert.deepEqual(mine(await appNames()), changed);
+
+      const mark = anon.events.length;
+      await apps.delete(ns, 'prom');
+      await anon.waitFor((e) => !mine(names(snapshot(e))).some((n) => n.includes('Prometheus')), 15_000, mark);
+      assert.deepEqual(mine(await appNames()), [`Data Science: JupyterHub [${ns}]`, `Monitoring: Dashboards [${ns}]`]);
+
+      await apps.update(ns, 'hidden', (o) => {
+        o.spec.landingPage.enabled = true;
+      });
+      await anon.waitFor((e) => mine(names(snapshot(e))).includes(`Other: Hidden [${ns}]`));
+      const card = findApp((await getApps()).body.groups, `${ns}/jupyter`);
+      assert.equal(card?.url, `https://jupyter.${ns}.example.com/`);
+      assert.deepEqual(card?.icon, { kind: 'builtin', id: 'jupyter' });
+    } finally {
+      anon.close();
+    }
+  });
+
+  it('private apps reach only signed-in users of their groups: API and stream, never anonymous users', async () => {
+    const adminToken = await issuer.mint(alice);
+    const userToken = await issuer.mint(bob);
+    const anon = await openSse(`${svc.url}/api/events`);
+    const adminStream = await openSse(`${svc.url}/api/events`, { authorization: `Bearer ${adminToken}` });
+    const userStream = await openSse(`${svc.url}/api/events`, { authorization: `Bearer ${userToken}` });
+    try {
+      await Promise.all([anon, adminStream, userStream].map((s) => s.waitFor((e) => e.event === 'apps')));
+      const before = { anon: anon.events.length, user: userStream.events.length };
+      await apps.create(nebariApp(ns, 'argocd', { auth: { enabled: true, groups: ['admins'] }, landingPage: { enabled: true, displayName: `Argo CD [${ns}]`, category: 'Platform', icon: 'argocd' } }));
+      await apps.create(nebariApp(ns, 'anyuser', { auth: { enabled: true }, landingPage: { enabled: true, displayName: `Team wiki [${ns}]`, category: 'Platform' } }));
+      await adminStream.waitFor((e) => mine(names(snapshot(e))).includes(`Platform: Argo CD [${ns}]`) && mine(names(snapshot(e))).includes(`Platform: Team wiki [${ns}]`));
+      await userStream.waitFor((e) => mine(names(snapshot(e))).includes(`Platform: Team wiki [${ns}]`), 15_000, before.user);
+      await new Promise((r) => setTimeout(r, 500));
+      assert.equal(anon.events.length, before.anon, 'the anonymous stream got no event at all for private apps');
+      for (const e of [...anon.events, ...userStream.events]) assert.ok(!e.data.includes('Argo CD'), 'Argo CD leaked into a stream');
+      for (const e of anon.events) assert.ok(!e.data.includes('Team wiki'), 'a private app leaked to an anonymous stream');
+
+      assert.ok(!JSON.stringify((await getApps()).body).includes('Argo CD'));
+      assert.ok(!JSON.stringify((await getApps(userToken)).body).includes('Argo CD'));
+      assert.ok(JSON.stringify((await getApps(userToken)).body).includes('Team wiki'));
+      const adminView = (await getApps(adminToken)).body;
+      assert.equal(findApp(adminView.groups, `${ns}/argocd`)?.visibility, 'private');
+      assert.ok(!JSON.stringify(adminView).includes('requiredGroups'));
+      assert.ok(!JSON.stringify((await getApps(undefined, '?q=argo')).body).includes('Argo CD'), 'search does not reveal private apps');
+
+      const me = await (await fetch(`${svc.url}/api/me`, { headers: { authorization: `Bearer ${adminToken}` } })).json();
+      assert.deepEqual(me, { authenticated: true, signInAvailable: true, user: { sub: 'alice', name: 'Alice', email: '', groups: ['admins'] } });
+      assert.deepEqual(await (await fetch(`${svc.url}/api/me`)).json(), { authenticated: false, signInAvailable: true });
+    } finally {
+      anon.close();
+      adminStream.close();
+      userStream.close();
+    }
+  });
+
+  it('refuses forged, expired, wrong-audience and wrong-issuer bearer tokens (401, nothing private)', async () => {
+    const cases: Array<[string, string, string]> = [
+      ['forged', await issuer.mint(alice, { foreignKey: true }), 'signature'],
+      ['expired', await issuer.mint(alice, { expiresInSeconds: -120 }), 'expired'],
+      ['wrong audience', await issuer.mint(alice, { audience: 'another-client' }), 'audience'],
+      ['wrong issuer', await issuer.mint(alice, { issuer: 'http://127.0.0.1:1/realms/evil' }), 'issuer'],
+      ['garbage', 'abc.def.ghi', 'malformed'],
+    ];
+    for (const [what, token, reason] of cases) {
+      for (const path of ['/api/apps', '/api/me', '/api/events']) {
+        const res = await fetch(`${svc.url}${path}`, { headers: { authorization: `Bearer ${token}` } });
+        const body = await res.text();
+        assert.equal(res.status, 401, `${what} on ${path}`);
+        assert.deepEqual(JSON.parse(body), { error: 'invalid_token', reason }, `${what} on ${path}`);
+        assert.ok(!body.includes('Argo CD'));
+      }
+    }
+  });
+
+  it('the operator-written status.serviceDiscovery is used once current', async () => {
+    await apps.create(nebariApp(ns, 'kc', { landingPage: { enabled: true, displayName: `Keycloak [${ns}]`, category: 'Platform', icon: 'keycloak' } }));
+    await eventually(appNames, (l) => mine(l).includes(`Platform: Keycloak [${ns}]`));
+    const o = await apps.get(ns, 'kc');
+    await apps.setStatus(ns, 'kc', {
+      observedGeneration: o.metadata.generation,
+      serviceDiscovery: { enabled: true, displayName: `Identity [${ns}]`, url: 'https://login.example.com/admin', icon: 'keycloak', category: 'Security', priority: 3, visibility: 'public', requiredGroups: [] },
+    });
+    const l = await eventually(appNames, (x) => mine(x).includes(`Security: Identity [${ns}]`));
+    assert.ok(!mine(l).some((n) => n.includes('Keycloak [')));
+    assert.equal(findApp((await getApps()).body.groups, `${ns}/kc`)?.url, 'https://login.example.com/admin');
+  });
+
+  it('health: the card follows the backend (healthy -> unhealthy -> healthy) live on the stream', async () => {
+    backend.status = 200;
+    const anon = await openSse(`${svc.url}/api/events`);
+    try {
+      await apps.create(nebariApp(ns, 'hc', { landingPage: { enabled: true, displayName: `Probed [${ns}]`, healthCheck: { enabled: true, path: '/health', intervalSeconds: 10, timeoutSeconds: 2 } } }));
+      const health = (e: { data: string }) => findApp(snapshot(e as never), `${ns}/hc`)?.health;
+      await anon.waitFor((e) => health(e) === 'healthy');
+      let mark = anon.events.length;
+      backend.status = 503;
+      await anon.waitFor((e) => health(e) === 'unhealthy', 15_000, mark);
+      mark = anon.events.length;
+      backend.status = 204;
+      await anon.waitFor((e) => health(e) === 'healthy', 15_000, mark);
+      assert.ok(backend.hits >= 3, `backend probed ${backend.hits} times`);
+      assert.equal(findApp((await getApps()).body.groups, `${ns}/jupyter`)?.health, null, 'no health check: no badge');
+    } finally {
+      anon.close();
+    }
+  });
+
+  it('keeps watching across a kube-apiserver restart (informer restarted)', async () => {
+    await cp.restartApiServer();
+    await apps.create(nebariApp(ns, 'after-restart', { landingPage: { enabled: true, displayName: `After restart [${ns}]` } }));
+    await eventually(appNames, (l) => mine(l).includes(`Other: After restart [${ns}]`), 60_000, 'app created after the restart is listed');
+  });
+
+  it('exports Prometheus metrics', async () => {
+    const text = await svc.metrics.registry.metrics();
+    assert.match(text, /landing_apps\{visibility="private"\} [1-9]/);
+    assert.match(text, /landing_http_requests_total\{route="apps",method="GET",code="200"\} [1-9]/);
+    assert.match(text, /landing_auth_total\{result="bearer_signature"\} [1-9]/);
+    assert.match(text, /landing_health_probes_total\{result="unhealthy"\} [1-9]/);
+  });
+});
