@@ -1,0 +1,113 @@
+import { strict as assert } from 'node:assert';
+import { isSecretMarker, setupPulumiMocks, type RecordingMocks } from '../pulumi-mocks.js';
+import { argocdClient, ldapFederation, ldapGroupMapper, mfaRequiredAction, realmGroups, type UpstreamSpec } from '../../../components/identity/spec.js';
+
+const LDAP: Extract<UpstreamSpec, { type: 'ldap' }> = { type: 'ldap', url: 'ldaps://ad.corp.example.com:636', vendor: 'ad', bindDn: 'CN=svc,DC=corp', usersDn: 'OU=Users,DC=corp', groupsDn: 'OU=Groups,DC=corp' };
+const OIDC: Extract<UpstreamSpec, { type: 'oidc' }> = { type: 'oidc', issuer: 'https://idp.example.com', authorizationUrl: 'https://idp.example.com/auth', tokenUrl: 'https://idp.example.com/token', jwksUrl: 'https://idp.example.com/jwks', clientId: 'kc' };
+
+describe('identity: pure helpers', () => {
+    it('realm groups are admins, developers, viewers plus extras, without duplicates', () => {
+        assert.deepEqual(realmGroups(['analysts', 'admins', 'analysts']), ['admins', 'developers', 'viewers', 'analysts']);
+    });
+
+    it('the argocd client is confidential, standard flow only, redirects only to ArgoCD and never allows any origin', () => {
+        const c = argocdClient('https://argocd.example.com/');
+        assert.equal(c.clientId, 'argocd');
+        assert.equal(c.accessType, 'CONFIDENTIAL');
+        assert.equal(c.implicitFlowEnabled, false);
+        assert.equal(c.directAccessGrantsEnabled, false);
+        assert.deepEqual(c.validRedirectUris, ['https://argocd.example.com/auth/callback', 'https://argocd.example.com/pkce/verify']);
+        assert.deepEqual(c.webOrigins, ['https://argocd.example.com']);
+        assert.ok(![...c.webOrigins, ...c.validRedirectUris].some((u) => u.includes('*')));
+        assert.throws(() => argocdClient('http://argocd.example.com'), /must be https/);
+        assert.throws(() => argocdClient('https://argocd.example.com/x'), /no path/);
+    });
+
+    it('MFA: CONFIGURE_TOTP is a default action exactly when required', () => {
+        assert.equal(mfaRequiredAction(true).defaultAction, true);
+        assert.equal(mfaRequiredAction(false).defaultAction, false);
+        assert.equal(mfaRequiredAction(true).alias, 'CONFIGURE_TOTP');
+    });
+
+    it('LDAP federation is read-only with the attribute names of the vendor', () => {
+        const ad = ldapFederation(LDAP);
+        assert.equal(ad.vendor, 'AD');
+        assert.equal(ad.usernameLdapAttribute, 'sAMAccountName');
+        assert.equal(ad.editMode, 'READ_ONLY');
+        assert.equal(ad.startTls, false);
+        const other = ldapFederation({ ...LDAP, vendor: 'other', url: 'ldap://ldap.example.com' });
+        assert.equal(other.usernameLdapAttribute, 'uid');
+        assert.equal(other.startTls, true, 'plain ldap:// is upgraded with StartTLS');
+        assert.deepEqual(ldapGroupMapper(LDAP).groupObjectClasses, ['group']);
+    });
+});
+
+describe('Identity component (Pulumi mocks)', () => {
+    let mocks: RecordingMocks;
+    let mod: typeof import('../../../components/identity/index.js');
+    let pulumi: typeof import('@pulumi/pulumi');
+    before(async () => {
+        mocks = await setupPulumiMocks();
+        mod = await import('../../../components/identity/index.js');
+        pulumi = await import('@pulumi/pulumi');
+    });
+    beforeEach(() => mocks.reset());
+
+    function build(upstream: UpstreamSpec, upstreamSecret?: string, mfaRequired = true) {
+        return new mod.Identity('id', {
+            keycloakUrl: 'https://keycloak.example.com',
+            adminUsername: 'admin',
+            adminPassword: pulumi.secret('admin-pw'),
+            realm: 'nebari',
+            extraGroups: ['analysts'],
+            mfaRequired,
+            argocd: { url: 'https://argocd.example.com', clientSecret: pulumi.secret('argocd-client-secret') },
+            upstream,
+            ...(upstreamSecret !== undefined ? { upstreamSecret: pulumi.secret(upstreamSecret) } : {}),
+        });
+    }
+
+    it('creates the realm, the groups, required MFA and the argocd client with a groups mapper through its own provider', async () => {
+        build({ type: 'none' });
+        await mocks.settle();
+        const provider = mocks.one('pulumi:providers:keycloak');
+        assert.equal(String(provider.plain.initialLogin), 'false', 'nothing contacts Keycloak before a resource needs it (provider config arrives as strings)');
+        assert.ok(isSecretMarker(provider.inputs.password));
+        assert.equal(mocks.one('keycloak:index/realm:Realm').plain.realm, 'nebari');
+        assert.deepEqual(mocks.ofType('keycloak:index/group:Group').map((g) => g.plain.name), ['admins', 'developers', 'viewers', 'analysts']);
+        const ra = mocks.one('keycloak:index/requiredAction:RequiredAction');
+        assert.equal(ra.plain.alias, 'CONFIGURE_TOTP');
+        assert.equal(ra.plain.defaultAction, true);
+        const client = mocks.one('keycloak:openid/client:Client');
+        assert.equal(client.plain.clientId, 'argocd');
+        assert.equal(client.plain.accessType, 'CONFIDENTIAL');
+        assert.ok(isSecretMarker(client.inputs.clientSecret), 'client secret stays a Pulumi secret');
+        const mapper = mocks.one('keycloak:openid/groupMembershipProtocolMapper:GroupMembershipProtocolMapper');
+        assert.equal(mapper.plain.claimName, 'groups');
+        assert.equal(mapper.plain.fullPath, false);
+        for (const r of mocks.resources.filter((x) => x.type.startsWith('keycloak:'))) assert.ok(r.provider?.includes('pulumi:providers:keycloak'), `${r.type} uses the component's provider`);
+        assert.equal(mocks.ofType('keycloak:oidc/identityProvider:IdentityProvider').length, 0);
+    });
+
+    it('an OIDC upstream adds an identity provider with a secret client secret', async () => {
+        build(OIDC, 'upstream-secret');
+        await mocks.settle();
+        const idp = mocks.one('keycloak:oidc/identityProvider:IdentityProvider');
+        assert.equal(idp.plain.tokenUrl, OIDC.tokenUrl);
+        assert.equal(idp.plain.validateSignature, true);
+        assert.ok(isSecretMarker(idp.inputs.clientSecret));
+    });
+
+    it('an LDAP/AD upstream adds a read-only federation with a secret bind credential and a group mapper', async () => {
+        build(LDAP, 'bind-pw');
+        await mocks.settle();
+        const fed = mocks.one('keycloak:ldap/userFederation:UserFederation');
+        assert.equal(fed.plain.editMode, 'READ_ONLY');
+        assert.ok(isSecretMarker(fed.inputs.bindCredential));
+        assert.equal(mocks.one('keycloak:ldap/groupMapper:GroupMapper').plain.ldapGroupsDn, LDAP.groupsDn);
+    });
+
+    it('refuses an upstream without its secret', () => {
+        assert.throws(() => build(LDAP), /upstream ldap needs upstreamSecret/);
+    });
+});
