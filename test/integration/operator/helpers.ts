@@ -1,0 +1,182 @@
+// Helpers of the operator integration tests: start the operator in-process against a real control plane, create
+// the objects apps depend on, wait for conditions. cert-manager's and Envoy Gateway's controllers cannot run here:
+// tests that need a ready Certificate set its Ready condition themselves (setCertificateReady) and say so.
+import { randomBytes } from 'node:crypto';
+import type { ControlPlane } from '../../harness/control-plane.js';
+import { API_VERSION, KIND, type NebariApp, type NebariAppSpec } from '../../../operator/src/api/types.js';
+import { loadConfig, type OperatorSettings } from '../../../operator/src/config.js';
+import { Operator } from '../../../operator/src/reconciler-controller.js';
+import { GATEWAY, NAMESPACE, NEBARIAPP, SECRET, SERVICE } from '../../../operator/src/reconciler-resources.js';
+import { KubeClient, type KubeObject, type ResourceType } from '../../../operator/src/runtime/kube.js';
+import { createLogger, silentLogger, type Logger } from '../../../operator/src/runtime/logger.js';
+import { OperatorMetrics } from '../../../operator/src/runtime/metrics.js';
+
+export const GW_NAMESPACE = 'nkp-test-gateways';
+export const GW_PUBLIC = 'public-gw';
+export const GW_INTERNAL = 'internal-gw';
+
+export const CERTIFICATE_RT: ResourceType = { group: 'cert-manager.io', version: 'v1', plural: 'certificates', kind: 'Certificate', namespaced: true };
+export const HTTPROUTE_RT: ResourceType = { group: 'gateway.networking.k8s.io', version: 'v1', plural: 'httproutes', kind: 'HTTPRoute', namespaced: true };
+export const LISTENERSET_RT: ResourceType = { group: 'gateway.networking.k8s.io', version: 'v1', plural: 'listenersets', kind: 'ListenerSet', namespaced: true };
+export const REFERENCEGRANT_RT: ResourceType = { group: 'gateway.networking.k8s.io', version: 'v1', plural: 'referencegrants', kind: 'ReferenceGrant', namespaced: true };
+export const SECURITYPOLICY_RT: ResourceType = { group: 'gateway.envoyproxy.io', version: 'v1alpha1', plural: 'securitypolicies', kind: 'SecurityPolicy', namespaced: true };
+
+export function uniqueName(prefix: string): string {
+  return `${prefix}-${randomBytes(3).toString('hex')}`;
+}
+
+export function testEnv(overrides: Record<string, string> = {}): Record<string, string> {
+  return {
+    PUBLIC_GATEWAY_NAME: GW_PUBLIC,
+    PUBLIC_GATEWAY_NAMESPACE: GW_NAMESPACE,
+    INTERNAL_GATEWAY_NAME: GW_INTERNAL,
+    INTERNAL_GATEWAY_NAMESPACE: GW_NAMESPACE,
+    CLUSTER_ISSUER: 'test-issuer',
+    OIDC_ISSUER_URL: 'https://auth.example.test/realms/nebari',
+    METRICS_ADDRESS: '127.0.0.1:0',
+    LEADER_ELECTION: 'false',
+    POD_NAMESPACE: 'nkp-operator-test',
+    BACKOFF_BASE_MS: '100',
+    BACKOFF_MAX_MS: '5000',
+    SHUTDOWN_TIMEOUT_SECONDS: '5',
+    LOG_LEVEL: process.env.NKP_OPERATOR_LOG ?? 'error',
+    ...overrides,
+  };
+}
+
+export function testSettings(overrides: Record<string, string> = {}): OperatorSettings {
+  return loadConfig(testEnv(overrides), []);
+}
+
+export interface RunningOperator {
+  op: Operator;
+  metrics: OperatorMetrics;
+  stop(): Promise<void>;
+}
+
+export async function startOperator(cp: ControlPlane, overrides: Record<string, string> = {}, log?: Logger): Promise<RunningOperator> {
+  const settings = testSettings(overrides);
+  const metrics = new OperatorMetrics();
+  const logger = log ?? (process.env.NKP_OPERATOR_LOG ? createLogger({ level: settings.logLevel }) : silentLogger);
+  const op = new Operator({ settings, kubeConfig: cp.kubeConfig(), metrics, log: logger });
+  await op.start();
+  return { op, metrics, stop: () => op.stop() };
+}
+
+/** The test's own API client (cluster-admin), separate from the operator's so its requests are not counted. */
+export function adminClient(cp: ControlPlane): KubeClient {
+  return new KubeClient(cp.kubeConfig());
+}
+
+export async function eventually<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 30_000, everyMs = 100): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v !== undefined && v !== false) return v as T;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+export async function ensureNamespace(c: KubeClient, name: string, optedIn: boolean): Promise<void> {
+  await c.apply(
+    NAMESPACE,
+    { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: optedIn ? { 'nebari.dev/managed': 'true' } : {} } },
+    'nkp-test',
+  );
+}
+
+export async function setOptIn(c: KubeClient, name: string, optedIn: boolean): Promise<void> {
+  await ensureNamespace(c, name, optedIn);
+}
+
+/** The two shared Gateways the operator is configured with (objects only; no gateway controller runs here). */
+export async function ensureGateways(c: KubeClient): Promise<void> {
+  await ensureNamespace(c, GW_NAMESPACE, false);
+  for (const name of [GW_PUBLIC, GW_INTERNAL]) {
+    await c.apply(
+      GATEWAY,
+      {
+        apiVersion: 'gateway.networking.k8s.io/v1',
+        kind: 'Gateway',
+        metadata: { name, namespace: GW_NAMESPACE },
+        spec: {
+          gatewayClassName: 'envoy',
+          allowedListeners: { namespaces: { from: 'Selector', selector: { matchLabels: { 'nebari.dev/managed': 'true' } } } },
+          listeners: [{ name: 'http', port: 80, protocol: 'HTTP', allowedRoutes: { namespaces: { from: 'All' } } }],
+        },
+      },
+      'nkp-test',
+    );
+  }
+}
+
+export async function createService(c: KubeClient, namespace: string, name: string, port = 8080): Promise<void> {
+  await c.apply(
+    SERVICE,
+    { apiVersion: 'v1', kind: 'Service', metadata: { name, namespace }, spec: { ports: [{ name: 'http', port, targetPort: port }], selector: { app: name } } },
+    'nkp-test',
+  );
+}
+
+export async function createSecret(c: KubeClient, namespace: string, name: string, data: Record<string, string>): Promise<void> {
+  await c.apply(SECRET, { apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace }, stringData: data }, 'nkp-test');
+}
+
+export async function applyApp(c: KubeClient, namespace: string, name: string, spec: Partial<NebariAppSpec> & Record<string, unknown>): Promise<NebariApp> {
+  // PUT-like semantics through SSA with the test's own manager: fields left out are removed
+  return c.apply<NebariApp & KubeObject>(NEBARIAPP, { apiVersion: API_VERSION, kind: KIND, metadata: { name, namespace }, spec } as KubeObject, 'nkp-test');
+}
+
+export async function getApp(c: KubeClient, namespace: string, name: string): Promise<NebariApp | undefined> {
+  return c.get<NebariApp & KubeObject>(NEBARIAPP, namespace, name);
+}
+
+export function condition(app: NebariApp | undefined, type: string): { status: string; reason: string; message: string } | undefined {
+  return app?.status?.conditions?.find((c) => c.type === type) as { status: string; reason: string; message: string } | undefined;
+}
+
+/** Wait until condition `type` has `reason` (and optionally `status`); returns the app. */
+export async function waitForReason(c: KubeClient, ns: string, name: string, type: string, reason: string, status?: string, timeoutMs = 30_000): Promise<NebariApp> {
+  return eventually(
+    `${ns}/${name} ${type}=${status ?? '*'}/${reason}`,
+    async () => {
+      const app = await getApp(c, ns, name);
+      const cond = condition(app, type);
+      return cond && cond.reason === reason && (!status || cond.status === status) && app?.status?.observedGeneration === app?.metadata.generation ? app : undefined;
+    },
+    timeoutMs,
+  );
+}
+
+/**
+ * STAND-IN for cert-manager's controller (it cannot run here): mark the Certificate Ready through its status
+ * subresource, as cert-manager would after issuing.
+ */
+export async function setCertificateReady(c: KubeClient, namespace: string, name: string): Promise<void> {
+  const now = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+  await c.apply(
+    CERTIFICATE_RT,
+    {
+      apiVersion: 'cert-manager.io/v1',
+      kind: 'Certificate',
+      metadata: { name, namespace },
+      status: { conditions: [{ type: 'Ready', status: 'True', reason: 'Ready', message: 'Certificate is up to date and has not expired', lastTransitionTime: now }] },
+    },
+    'cert-manager-stand-in',
+    { subresource: 'status' },
+  );
+}
+
+export async function exists(c: KubeClient, rt: ResourceType, ns: string, name: string): Promise<boolean> {
+  return (await c.get(rt, ns, name)) !== undefined;
+}
+
+export async function deleteApp(c: KubeClient, ns: string, name: string): Promise<void> {
+  await c.delete(NEBARIAPP, ns, name);
+}

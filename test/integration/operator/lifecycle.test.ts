@@ -1,0 +1,209 @@
+// The operator against a real kube-apiserver: the life of NebariApps from creation to deletion.
+// cert-manager cannot run here: where a test needs TLSReady it marks the Certificate Ready itself (setCertificateReady).
+import assert from 'node:assert/strict';
+import { sharedControlPlane, type ControlPlane } from '../../harness/control-plane.js';
+import { FINALIZER } from '../../../operator/src/api/types.js';
+import type { KubeClient } from '../../../operator/src/runtime/kube.js';
+import {
+  CERTIFICATE_RT,
+  HTTPROUTE_RT,
+  LISTENERSET_RT,
+  REFERENCEGRANT_RT,
+  SECURITYPOLICY_RT,
+  adminClient,
+  applyApp,
+  condition,
+  createSecret,
+  createService,
+  deleteApp,
+  ensureGateways,
+  ensureNamespace,
+  eventually,
+  exists,
+  getApp,
+  setCertificateReady,
+  setOptIn,
+  startOperator,
+  uniqueName,
+  waitForReason,
+  type RunningOperator,
+} from './helpers.js';
+
+describe('operator (integration): NebariApp lifecycle against a real API server', function () {
+  this.timeout(120_000);
+  let cp: ControlPlane;
+  let c: KubeClient;
+  let run: RunningOperator;
+
+  before(async function () {
+    this.timeout(300_000);
+    cp = await sharedControlPlane();
+    c = adminClient(cp);
+    await ensureGateways(c);
+    run = await startOperator(cp);
+  });
+
+  after(async () => {
+    await run?.stop();
+    await c?.close();
+  });
+
+  it('create: routes, ListenerSet and Certificate appear; Ready once the Certificate is issued; status mirrors the spec', async () => {
+    const ns = uniqueName('life');
+    await ensureNamespace(c, ns, true);
+    await createService(c, ns, 'web', 8080);
+    await applyApp(c, ns, 'app', {
+      hostname: `${ns}.example.test`,
+      service: { name: 'web', port: 8080 },
+      routing: { routes: [{ pathPrefix: '/' }] },
+      landingPage: { enabled: true, displayName: 'Web' },
+    });
+    let app = await waitForReason(c, ns, 'app', 'TLSReady', 'CertificateNotReady', 'False');
+    assert.equal(condition(app, 'RoutingReady')?.status, 'True');
+    assert.equal(condition(app, 'Ready')?.status, 'False');
+    assert.ok(app.metadata.finalizers?.includes(FINALIZER), 'finalizer added');
+    const route = await c.get<any>(HTTPROUTE_RT, ns, 'app');
+    assert.ok(route, 'HTTPRoute created');
+    assert.deepEqual(route.spec.hostnames, [`${ns}.example.test`]);
+    assert.equal(route.metadata.ownerReferences?.[0]?.uid, app.metadata.uid, 'controller owner reference to the NebariApp');
+    assert.equal(route.metadata.ownerReferences?.[0]?.controller, true);
+    assert.ok(await exists(c, LISTENERSET_RT, ns, 'app'), 'ListenerSet created');
+    assert.ok(await exists(c, CERTIFICATE_RT, ns, 'app-tls'), 'Certificate created');
+
+    await setCertificateReady(c, ns, 'app-tls'); // stand-in for cert-manager
+    app = await waitForReason(c, ns, 'app', 'Ready', 'Available', 'True');
+    assert.equal(app.status?.hostname, `${ns}.example.test`);
+    assert.deepEqual(app.status?.gatewayRef, { name: 'public-gw', namespace: 'nkp-test-gateways' });
+    assert.equal(app.status?.serviceDiscovery?.url, `https://${ns}.example.test`);
+    assert.equal(app.status?.serviceDiscovery?.visibility, 'public');
+  });
+
+  it('update: a spec change reaches the children and observedGeneration follows', async () => {
+    const ns = uniqueName('upd');
+    await ensureNamespace(c, ns, true);
+    await createService(c, ns, 'web', 8080);
+    await createService(c, ns, 'api', 9090);
+    const spec = { hostname: `${ns}.example.test`, service: { name: 'web', port: 8080 }, routing: { tls: { enabled: false } } };
+    await applyApp(c, ns, 'app', spec);
+    await waitForReason(c, ns, 'app', 'Ready', 'Available', 'True');
+    await applyApp(c, ns, 'app', { ...spec, service: { name: 'api', port: 9090 }, routing: { tls: { enabled: false }, routes: [{ pathPrefix: '/api' }] } });
+    const route = await eventually('route to api:9090', async () => {
+      const r = await c.get<any>(HTTPROUTE_RT, ns, 'app');
+      return r?.spec.rules?.[0]?.backendRefs?.[0]?.name === 'api' ? r : undefined;
+    });
+    assert.equal(route.spec.rules[0].backendRefs[0].port, 9090);
+    assert.equal(route.spec.rules[0].matches[0].path.value, '/api');
+    const app = await waitForReason(c, ns, 'app', 'Ready', 'Available', 'True');
+    assert.equal(app.status?.observedGeneration, app.metadata.generation);
+    assert.equal(app.status?.serviceDiscovery?.url, `http://${ns}.example.test`);
+  });
+
+  it('a namespace opted in later: NamespaceNotOptedIn and nothing created, then everything once labelled', async () => {
+    const ns = uniqueName('optin');
+    await ensureNamespace(c, ns, false);
+    await createService(c, ns, 'web', 8080);
+    await applyApp(c, ns, 'app', { hostname: `${ns}.example.test`, service: { name: 'web', port: 8080 }, routing: {} });
+    await waitForReason(c, ns, 'app', 'Ready', 'NamespaceNotOptedIn', 'False');
+    assert.equal(await exists(c, HTTPROUTE_RT, ns, 'app'), false, 'no route in a namespace that did not opt in');
+    assert.equal(await exists(c, CERTIFICATE_RT, ns, 'app-tls'), false);
+    await setOptIn(c, ns, true);
+    await waitForReason(c, ns, 'app', 'RoutingReady', 'ReconcileSuccess', 'True');
+    assert.ok(await exists(c, HTTPROUTE_RT, ns, 'app'));
+  });
+
+  it('a Service appearing later: ServiceNotFound, then the app recovers by itself', async () => {
+    const ns = uniqueName('svc');
+    await ensureNamespace(c, ns, true);
+    await applyApp(c, ns, 'app', { hostname: `${ns}.example.test`, service: { name: 'late', port: 8080 }, routing: { tls: { enabled: false } } });
+    await waitForReason(c, ns, 'app', 'RoutingReady', 'ServiceNotFound', 'False');
+    assert.equal(await exists(c, HTTPROUTE_RT, ns, 'app'), false);
+    await createService(c, ns, 'late', 8080);
+    await waitForReason(c, ns, 'app', 'Ready', 'Available', 'True');
+    assert.ok(await exists(c, HTTPROUTE_RT, ns, 'app'));
+  });
+
+  it('hostname conflict: the second app gets GatewayListenerConflict, the first keeps working, the second takes over when the first goes', async () => {
+    const ns1 = uniqueName('conf-a');
+    const ns2 = uniqueName('conf-b');
+    const host = `${ns1}.shared.example.test`;
+    for (const ns of [ns1, ns2]) {
+      await ensureNamespace(c, ns, true);
+      await createService(c, ns, 'web', 8080);
+    }
+    await applyApp(c, ns1, 'first', { hostname: host, service: { name: 'web', port: 8080 }, routing: { tls: { enabled: false } } });
+    await waitForReason(c, ns1, 'first', 'Ready', 'Available', 'True');
+    await new Promise((r) => setTimeout(r, 1100)); // creationTimestamp has second precision: make "first" strictly older
+    await applyApp(c, ns2, 'second', { hostname: host, service: { name: 'web', port: 8080 }, routing: { tls: { enabled: false } } });
+    const second = await waitForReason(c, ns2, 'second', 'RoutingReady', 'GatewayListenerConflict', 'False');
+    assert.match(condition(second, 'RoutingReady')!.message, new RegExp(`${ns1}/first`));
+    assert.equal(await exists(c, HTTPROUTE_RT, ns2, 'second'), false, 'the second app creates no route');
+    const first = await getApp(c, ns1, 'first');
+    assert.equal(condition(first, 'Ready')?.status, 'True', 'the first keeps working');
+    assert.ok(await exists(c, HTTPROUTE_RT, ns1, 'first'));
+    await deleteApp(c, ns1, 'first');
+    await waitForReason(c, ns2, 'second', 'Ready', 'Available', 'True');
+    assert.ok(await exists(c, HTTPROUTE_RT, ns2, 'second'), 'the hostname passes to the second app');
+  });
+
+  it('routing removed: routes, ListenerSet and Certificate are deleted; RoutingReady/TLSReady say RoutingDisabled', async () => {
+    const ns = uniqueName('norte');
+    await ensureNamespace(c, ns, true);
+    await createService(c, ns, 'web', 8080);
+    const base = { hostname: `${ns}.example.test`, service: { name: 'web', port: 8080 } };
+    await applyApp(c, ns, 'app', { ...base, routing: {} });
+    await eventually('children', async () => (await exists(c, HTTPROUTE_RT, ns, 'app')) && (await exists(c, CERTIFICATE_RT, ns, 'app-tls')));
+    await applyApp(c, ns, 'app', base);
+    const app = await waitForReason(c, ns, 'app', 'RoutingReady', 'RoutingDisabled', 'True');
+    assert.equal(condition(app, 'TLSReady')?.reason, 'RoutingDisabled');
+    await eventually('children gone', async () => {
+      const left = [await exists(c, HTTPROUTE_RT, ns, 'app'), await exists(c, LISTENERSET_RT, ns, 'app'), await exists(c, CERTIFICATE_RT, ns, 'app-tls')];
+      return left.every((x) => !x);
+    });
+  });
+
+  it('auth toggled (clientSecretRef): SecurityPolicy and public route appear, then go when auth is disabled', async () => {
+    const ns = uniqueName('auth');
+    await ensureNamespace(c, ns, true);
+    await createService(c, ns, 'web', 8080);
+    const base = { hostname: `${ns}.example.test`, service: { name: 'web', port: 8080 } };
+    const routing = { tls: { enabled: false }, publicRoutes: [{ pathPrefix: '/healthz' }] };
+    await applyApp(c, ns, 'app', { ...base, routing, auth: { enabled: true, clientSecretRef: 'my-oidc' } });
+    let app = await waitForReason(c, ns, 'app', 'AuthReady', 'SecretNotFound', 'False');
+    assert.equal(await exists(c, HTTPROUTE_RT, ns, 'app'), false, 'no route without login while the Secret is missing');
+    await createSecret(c, ns, 'my-oidc', { 'client-id': 'my-client', 'client-secret': 'not-a-real-secret' });
+    app = await waitForReason(c, ns, 'app', 'Ready', 'Available', 'True');
+    assert.deepEqual(app.status?.clientSecretRef, { name: 'my-oidc', namespace: ns });
+    assert.equal(app.status?.serviceDiscovery?.visibility, 'private');
+    const sp = await c.get<any>(SECURITYPOLICY_RT, ns, 'app');
+    assert.ok(sp, 'SecurityPolicy created');
+    assert.equal(sp.spec.oidc.provider.issuer, 'https://auth.example.test/realms/nebari');
+    assert.equal(sp.spec.oidc.clientSecret.name, 'my-oidc');
+    assert.ok(await exists(c, HTTPROUTE_RT, ns, 'app-public'), 'public route for publicRoutes');
+
+    await applyApp(c, ns, 'app', { ...base, routing, auth: { enabled: false } });
+    app = await eventually('AuthReady gone', async () => {
+      const a = await getApp(c, ns, 'app');
+      return a && !condition(a, 'AuthReady') && condition(a, 'Ready')?.status === 'True' ? a : undefined;
+    });
+    await eventually('SecurityPolicy and public route removed', async () => !(await exists(c, SECURITYPOLICY_RT, ns, 'app')) && !(await exists(c, HTTPROUTE_RT, ns, 'app-public')));
+    assert.equal(app.status?.clientSecretRef, undefined);
+    assert.ok(await exists(c, HTTPROUTE_RT, ns, 'app'), 'the main route stays');
+  });
+
+  it('delete with a cross-namespace backend: the finalizer removes the ReferenceGrant, owner references take the rest', async () => {
+    const ns = uniqueName('fin');
+    const backend = uniqueName('fin-be');
+    await ensureNamespace(c, ns, true);
+    await ensureNamespace(c, backend, true);
+    await createService(c, backend, 'db-ui', 8080);
+    await applyApp(c, ns, 'app', { hostname: `${ns}.example.test`, service: { name: 'db-ui', port: 8080, namespace: backend }, routing: { tls: { enabled: false } } });
+    await waitForReason(c, ns, 'app', 'Ready', 'Available', 'True');
+    const grants = await c.list<any>(REFERENCEGRANT_RT, backend);
+    assert.equal(grants.items.length, 1, 'ReferenceGrant in the backend namespace');
+    assert.equal(grants.items[0].metadata.ownerReferences, undefined, 'no cross-namespace owner reference');
+    await deleteApp(c, ns, 'app');
+    await eventually('NebariApp gone (finalizer released)', async () => !(await getApp(c, ns, 'app')));
+    await eventually('ReferenceGrant removed', async () => (await c.list(REFERENCEGRANT_RT, backend)).items.length === 0);
+    await eventually('HTTPRoute removed', async () => !(await exists(c, HTTPROUTE_RT, ns, 'app')), 60_000);
+  });
+});
