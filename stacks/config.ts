@@ -250,6 +250,8 @@ function describeAjvError(e: ErrorObject): string {
             return `is missing field "${String(p.missingProperty)}"${where}`;
         case 'anyOf':
             return `has no allowed value${where}`;
+        case 'not':
+            return `is a reserved value${where}`;
         default:
             return `${e.message ?? 'is invalid'}${where}`;
     }

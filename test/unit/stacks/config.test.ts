@@ -1,0 +1,128 @@
+import { strict as assert } from 'node:assert';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import fc from 'fast-check';
+import { CONFIG_KEYS, ConfigValidationError, isFloatingRevision, projectConfigBlock, validateConfig } from '../../../stacks/config.js';
+import { readStackFile, settingsForStack, STACKS, STACKS_DIR } from '../../../stacks/stack-files.js';
+
+/** Validate a committed stack with overrides (undefined removes a key); returns the error's problems, or [] when valid. */
+function problems(stack: string, overrides: Record<string, unknown>, secrets: (k: string) => boolean = () => true): string[] {
+    const { values } = readStackFile(stack);
+    const merged: Record<string, string | undefined> = { ...values };
+    for (const [k, v] of Object.entries(overrides)) merged[k] = v === undefined ? undefined : typeof v === 'string' ? v : JSON.stringify(v);
+    try {
+        validateConfig((k) => merged[k], secrets);
+        return [];
+    } catch (e) {
+        assert.ok(e instanceof ConfigValidationError, String(e));
+        return e.problems;
+    }
+}
+
+describe('stack config: the committed stacks', () => {
+    for (const stack of STACKS) {
+        it(`${stack}: validates, and names exactly the secrets it needs`, () => {
+            const s = settingsForStack(stack);
+            assert.equal(s.environment, stack);
+            assert.ok(s.requiredSecrets.includes('argocdOidcClientSecret') && s.requiredSecrets.includes('keycloakAdminPassword'));
+            const expectByProvider = { local: [], hetzner: ['hetznerToken', 'hetznerSshPrivateKey'], aws: [] }[s.cloud.provider];
+            for (const k of expectByProvider) assert.ok(s.requiredSecrets.includes(k as never), k);
+        });
+
+        it(`${stack}: the file holds every non-secret key and nothing unknown`, () => {
+            const { values, secureKeys } = readStackFile(stack);
+            assert.deepEqual(Object.keys(values).sort(), Object.keys(CONFIG_KEYS).sort());
+            assert.equal(secureKeys.size, 0, 'no secret is committed');
+        });
+    }
+
+    it('the four stacks differ where environments should: provider, issuer, HA', () => {
+        const [local, hetzner, staging, prod] = STACKS.map((s) => settingsForStack(s));
+        assert.deepEqual([local!.cloud.provider, hetzner!.cloud.provider, staging!.cloud.provider, prod!.cloud.provider], ['local', 'hetzner', 'aws', 'aws']);
+        assert.equal(local!.tls.issuer, 'selfsigned-ca');
+        assert.equal(staging!.tls.issuer, 'letsencrypt-staging');
+        assert.equal(prod!.tls.issuer, 'letsencrypt');
+        assert.equal(prod!.argocd.ha, true);
+        assert.ok(prod!.cloud.provider === 'aws' && prod!.cloud.aws.nodeGroups.some((g) => g.gpu === true));
+        assert.ok(staging!.cloud.provider === 'aws' && staging!.cloud.aws.natGateways === 'single');
+    });
+
+    it('Pulumi.yaml declares every typable key with the schema\'s type, description and default', () => {
+        const project = parse(readFileSync(join(STACKS_DIR, '..', 'Pulumi.yaml'), 'utf8'));
+        assert.equal(project.main, 'stacks/index.ts');
+        assert.equal(project.stackConfigDir, 'stacks');
+        assert.deepEqual(project.config, projectConfigBlock());
+        for (const [k, v] of Object.entries(project.config as Record<string, any>)) {
+            assert.ok(['string', 'integer', 'boolean', 'array'].includes(v.type), `${k}: ${v.type}`);
+            assert.ok(typeof v.description === 'string' && v.description.length > 10, k);
+        }
+    });
+});
+
+describe('stack config: validation failures name the key and what is allowed', () => {
+    const cases: [string, string, Record<string, unknown>, RegExp][] = [
+        ['missing required key', 'local', { domain: undefined }, /nkp:domain is required: Base DNS name/],
+        ['enum', 'local', { cloudProvider: 'gcp' }, /nkp:cloudProvider = "gcp" must be one of "aws", "hetzner", "local"/],
+        ['pattern', 'local', { domain: 'Not A Domain' }, /nkp:domain = "Not A Domain" has an invalid format; allowed: Base DNS name/],
+        ['integer', 'hetzner', { hetznerControlPlaneCount: 'three' }, /nkp:hetznerControlPlaneCount "three" is not an integer/],
+        ['integer enum', 'hetzner', { hetznerControlPlaneCount: '2' }, /nkp:hetznerControlPlaneCount = 2 must be one of 1, 3/],
+        ['boolean', 'local', { identityEnabled: 'yes' }, /nkp:identityEnabled "yes" is not a boolean/],
+        ['invalid list', 'aws-prod', { awsAvailabilityZones: '[eu-central-1a' }, /nkp:awsAvailabilityZones is not a valid array/],
+        ['unknown object field', 'aws-prod', { awsNodeGroups: [{ name: 'g', instanceTypes: ['m6i.large'], minSize: 1, maxSize: 2, desiredSize: 1, colour: 'red' }] }, /nkp:awsNodeGroups .* unknown field "colour" at \/0/],
+        ['node group sizes', 'aws-prod', { awsNodeGroups: [{ name: 'g', instanceTypes: ['m6i.large'], minSize: 3, maxSize: 2, desiredSize: 1 }] }, /awsNodeGroups\[0\] \(g\) needs minSize <= desiredSize <= maxSize/],
+        ['one AZ', 'aws-staging', { awsAvailabilityZones: ['eu-central-1a'] }, /nkp:awsAvailabilityZones needs at least two distinct availability zones/],
+        ['world CIDR', 'aws-prod', { awsPublicAccessCidrs: ['0.0.0.0/0'] }, /nkp:awsPublicAccessCidrs entry 0.0.0.0\/0 opens the API to the world/],
+        ['bad CIDR', 'hetzner', { hetznerAdminCidrs: ['300.1.1.1/24'] }, /nkp:hetznerAdminCidrs = \["300.1.1.1\/24"\] has an invalid format at \/0/],
+        ['zone mismatch', 'hetzner', { hetznerLocation: 'ash' }, /nkp:hetznerNetworkZone = "eu-central" does not match nkp:hetznerLocation ash; allowed: us-east/],
+        ['floating gitops revision', 'aws-prod', { gitopsRevision: 'main' }, /nkp:gitopsRevision = "main" is a floating revision/],
+        ['HEAD platform revision', 'aws-prod', { platformRevision: 'HEAD' }, /nkp:platformRevision = "HEAD" is a floating revision/],
+        ['latest image', 'local', { operatorImage: 'ghcr.io/nebari-dev/nkp-operator:latest' }, /nkp:operatorImage = .* has an invalid format; allowed: Image of the NebariApp operator, pinned/],
+        ['untagged image', 'local', { landingImage: 'ghcr.io/nebari-dev/nkp-landing' }, /nkp:landingImage .* invalid format/],
+        ['ACME without e-mail', 'aws-prod', { acmeEmail: '' }, /nkp:acmeEmail is required when nkp:tlsIssuer is letsencrypt/],
+        ['self-signed CA in the cloud', 'aws-prod', { tlsIssuer: 'selfsigned-ca' }, /nkp:tlsIssuer = "selfsigned-ca" is only allowed with nkp:cloudProvider local/],
+        ['pack namespace glob over platform namespaces', 'local', { packNamespaces: ['nkp-*'] }, /nkp:packNamespaces entry "nkp-\*" covers the platform\/system namespace nkp-operator/],
+        ['bare wildcard pack namespace', 'local', { packNamespaces: ['*'] }, /nkp:packNamespaces = \["\*"\] has an invalid format/],
+        ['upstream OIDC incomplete', 'aws-staging', { identityUpstreamOidcTokenUrl: '' }, /nkp:identityUpstreamOidcTokenUrl is required when nkp:identityUpstream is oidc/],
+        ['upstream LDAP incomplete', 'aws-prod', { identityUpstreamLdapUsersDn: '' }, /nkp:identityUpstreamLdapUsersDn is required when nkp:identityUpstream is ldap/],
+        ['realm master', 'local', { identityRealm: 'master' }, /nkp:identityRealm = "master" is a reserved value; allowed: Keycloak realm of the platform, a lower-case DNS label, not master/],
+        ['exporter without endpoint', 'local', { otelExporter: 'otlp' }, /nkp:otelEndpoint is required when nkp:otelExporter is otlp/],
+        ['https gitops without user', 'hetzner', { gitopsUsername: '' }, /nkp:gitopsUsername is required when nkp:gitopsAuth is https/],
+        ['ssh gitops with https URL', 'aws-prod', { gitopsRepoUrl: 'https://github.com/x/y.git' }, /nkp:gitopsRepoUrl must be an ssh:\/\/ or git@host:path URL/],
+        ['local without kubeconfig', 'local', { localKubeconfigPath: '' }, /nkp:localKubeconfigPath is required with nkp:cloudProvider local/],
+        ['viewer repeats admin', 'local', { clusterViewerGroups: ['admins'] }, /nkp:clusterViewerGroups must not repeat admin groups \(admins\)/],
+    ];
+    for (const [what, stack, overrides, expected] of cases) {
+        it(`${what}`, () => {
+            const ps = problems(stack, overrides);
+            assert.ok(ps.some((p) => expected.test(p)), `expected ${expected} in:\n${ps.join('\n')}`);
+        });
+    }
+
+    it('a missing secret names the key and how to set it', () => {
+        const ps = problems('aws-prod', {}, (k) => k !== 'identityUpstreamLdapBindCredential');
+        assert.deepEqual(ps, ['nkp:identityUpstreamLdapBindCredential (secret) is required: Password of the LDAP bind DN. Set it with: pulumi config set --secret identityUpstreamLdapBindCredential <value>']);
+    });
+
+    it('collects every problem in one error instead of stopping at the first', () => {
+        const { values } = readStackFile('aws-prod');
+        const merged: Record<string, string | undefined> = { ...values, domain: 'BAD', awsNatGateways: 'both', owner: undefined, gitopsRevision: 'HEAD' };
+        assert.throws(
+            () => validateConfig((k) => merged[k], () => true),
+            (e: unknown) => {
+                assert.ok(e instanceof ConfigValidationError);
+                assert.equal(e.problems.length, 4, e.message);
+                assert.match(e.message, /^Invalid stack configuration \(4 problems\):/);
+                for (const key of ['nkp:domain', 'nkp:awsNatGateways', 'nkp:owner', 'nkp:gitopsRevision']) assert.ok(e.message.includes(key), key);
+                return true;
+            },
+        );
+    });
+
+    it('floating revisions: any wildcard or HEAD/branch is floating, any commit SHA or release tag is not', () => {
+        fc.assert(fc.property(fc.stringMatching(/^[0-9a-f]{40}$/), (sha) => !isFloatingRevision(sha)));
+        fc.assert(fc.property(fc.tuple(fc.nat(50), fc.nat(50), fc.nat(50)), ([a, b, c]) => !isFloatingRevision(`v${a}.${b}.${c}`)));
+        fc.assert(fc.property(fc.string(), fc.string(), (a, b) => isFloatingRevision(`${a}*${b}`)));
+        for (const f of ['HEAD', 'main', 'Master', '1.x', '^1.0', '~2', 'v1..v2', '']) assert.equal(isFloatingRevision(f), true, f);
+    });
+});
