@@ -50,6 +50,8 @@ export interface RecordedCall {
 export interface MocksOptions {
     /** Extra state returned for a resource (merged over its inputs); e.g. outputs a real provider would compute. */
     outputs?: (r: { type: string; name: string; inputs: Record<string, any> }) => Record<string, unknown> | undefined;
+    /** Id of a custom resource (default `<name>-id`); e.g. numeric ids for providers whose ids are numbers (hcloud). */
+    id?: (r: { type: string; name: string; inputs: Record<string, any> }) => string;
     /** Result of an invoke (function call); default: returns the inputs. */
     call?: (c: RecordedCall) => Record<string, unknown> | undefined;
     /** Pulumi project name (default `nkp`). */
@@ -93,7 +95,8 @@ export class RecordingMocks implements pulumi.runtime.Mocks {
         };
         this.resources.push(rec);
         const extra = this.options.outputs?.({ type: args.type, name: args.name, inputs: rec.plain }) ?? {};
-        return { id: args.custom === false ? undefined : `${args.name}-id`, state: { ...inputs, ...extra } };
+        const id = args.custom === false ? undefined : (this.options.id?.({ type: args.type, name: args.name, inputs: rec.plain }) ?? `${args.name}-id`);
+        return { id, state: { ...inputs, ...extra } };
     }
 
     call(args: pulumi.runtime.MockCallArgs): Record<string, any> {
