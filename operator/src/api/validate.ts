@@ -56,7 +56,7 @@ function validators(): { check: ValidateFunction; defaults: ValidateFunction } {
  * Defaults apply where their parent exists, exactly like the API server: `auth.enabled` is defaulted only when
  * `auth` is present, `routing.tls` (and so `routing.tls.enabled: true`) only when `routing` is present.
  */
-export function applyDefaults<T extends NebariAppSpec>(spec: T): T {
+export function applyDefaults(spec: NebariAppSpec): NebariAppSpec {
   const copy = structuredClone(spec);
   validators().defaults(copy);
   return copy;

@@ -266,7 +266,7 @@ describe('NebariApp API: validate', () => {
 
 describe('NebariApp API: CEL rules are one source', () => {
   it('every rule in celRules appears in the generated CRD at its location with the same message', () => {
-    const crd = nebariAppCrd() as any;
+    const crd = nebariAppCrd() as any; // eslint-disable-line @typescript-eslint/no-explicit-any
     const root = crd.spec.versions[0].schema.openAPIV3Schema;
     for (const r of celRules) {
       let node = root;
