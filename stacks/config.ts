@@ -11,6 +11,9 @@ import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { Ajv, type ErrorObject } from 'ajv';
 import type { AwsCloudArgs, HetznerCloudArgs, LocalClusterArgs, AwsNodeGroupArgs, HetznerWorkerPoolArgs } from '../components/cloud/index.js';
 import { PLATFORM_NAMESPACE_NAMES, RESERVED_NAMESPACES } from '../components/cluster/namespaces.js';
+import { validateAwsCloudArgs } from '../components/cloud/aws-plan.js';
+import { validateHetznerCloudArgs } from '../components/cloud/hetzner-plan.js';
+import { CloudArgsError } from '../components/cloud/validate.js';
 
 /** The Pulumi config namespace of every key (the project name). */
 export const CONFIG_NAMESPACE = 'nkp';
@@ -552,7 +555,30 @@ export function validateConfig(read: (key: string) => string | undefined, secret
     problems.push(...crossKeyProblems(values));
     if (problems.length === 0) problems.push(...missingSecretProblems(values as FlatConfig, secretPresent));
     if (problems.length > 0) throw new ConfigValidationError(problems);
-    return toSettings(values as FlatConfig);
+    const settings = toSettings(values as FlatConfig);
+    const cloudProblem = cloudArgsProblem(settings);
+    if (cloudProblem !== undefined) throw new ConfigValidationError([cloudProblem]);
+    return settings;
+}
+
+/**
+ * Pure: run the cloud component's own argument validation now, so its rules also fail before any resource is
+ * registered; the message names the config key the field comes from. (The local cluster's kubeconfig file is
+ * checked by LocalCluster itself, before it registers anything.)
+ */
+export function cloudArgsProblem(s: PlatformSettings): string | undefined {
+    try {
+        if (s.cloud.provider === 'aws') validateAwsCloudArgs(s.cloud.aws);
+        if (s.cloud.provider === 'hetzner') validateHetznerCloudArgs({ ...s.cloud.hetzner, sshPrivateKey: 'validated-later', hcloudToken: 'validated-later' });
+        return undefined;
+    } catch (e) {
+        if (!(e instanceof CloudArgsError)) throw e;
+        const prefix = s.cloud.provider;
+        const field = e.field.split(/[.[]/)[0]!;
+        const tag = e.field.startsWith('tags.') ? e.field.slice('tags.'.length) : undefined;
+        const key = tag !== undefined ? tag : `${prefix}${field.charAt(0).toUpperCase()}${field.slice(1)}`;
+        return `${key in CONFIG_KEYS ? fq(key) : `${fq('cloudProvider')} ${prefix}`}: ${e.message}`;
+    }
 }
 
 /** Keys whose values are lists of objects: Pulumi's project schema cannot type them, so Pulumi.yaml leaves them out. */

@@ -6,6 +6,7 @@
 import { stringify } from 'yaml';
 import { NS } from '../cluster/namespaces.js';
 import { APP_FINALIZER, IN_CLUSTER, PROJECT_FOUNDATION, syncPolicy } from '../argocd/spec.js';
+import { GATEWAY_NODE_PORTS } from '../cloud/hetzner-plan.js';
 
 export interface ChartPin {
     /** Helm repository URL (https) or OCI registry host/path (no scheme, with enableOCI). */
@@ -195,10 +196,18 @@ export function gatewayPatches(i: FoundationInput): NonNullable<ApplicationSourc
         );
     }
     if (i.provider === 'hetzner') {
-        // The Hetzner cloud-controller-manager puts the gateway's LoadBalancer Service on a load balancer in the cluster's location.
+        // The Hetzner load balancer (made by the cloud layer) forwards 80/443 to fixed NodePorts on the private network.
         patches.push({
             target: { group: 'gateway.envoyproxy.io', kind: 'EnvoyProxy', name: 'nkp-public' },
-            patch: jsonPatch([{ op: 'add', path: '/spec/provider/kubernetes/envoyService/annotations', value: { 'load-balancer.hetzner.cloud/name': `${i.clusterName}-gateway`, 'load-balancer.hetzner.cloud/use-private-ip': 'true' } }]),
+            patch: jsonPatch([
+                { op: 'replace', path: '/spec/provider/kubernetes/envoyService/type', value: 'NodePort' },
+                { op: 'replace', path: '/spec/provider/kubernetes/envoyService/externalTrafficPolicy', value: 'Cluster' },
+                {
+                    op: 'add',
+                    path: '/spec/provider/kubernetes/envoyService/patch',
+                    value: { type: 'StrategicMerge', value: { spec: { ports: [{ port: 80, nodePort: GATEWAY_NODE_PORTS.http }, { port: 443, nodePort: GATEWAY_NODE_PORTS.https }] } } },
+                },
+            ]),
         });
     }
     if (i.provider === 'aws') {

@@ -111,6 +111,10 @@ describe('foundation: Application specs (pure)', () => {
         assert.deepEqual(gw.map((o: any) => o.value), ['letsencrypt', 'argocd.nkp.example.com', 'keycloak.nkp.example.com']);
         const le = patches.filter((p) => p.target.kind === 'ClusterIssuer');
         assert.equal(JSON.parse(le[0]!.patch)[0].value, 'ops@example.com');
+        const hetzner = gatewayPatches(input({ provider: 'hetzner' }))!.find((p) => p.target.kind === 'EnvoyProxy')!;
+        const hops = JSON.parse(hetzner.patch);
+        assert.equal(hops[0].value, 'NodePort', 'Hetzner: the cloud\'s load balancer targets NodePorts');
+        assert.deepEqual(hops[2].value.value.spec.ports, [{ port: 80, nodePort: 30080 }, { port: 443, nodePort: 30443 }]);
         const local = gatewayPatches(input({ provider: 'local', tls: { issuer: 'selfsigned-ca', acmeEmail: '' } }))!;
         const dels = local.filter((p) => p.target.kind === 'ClusterIssuer').map((p) => parse(p.patch));
         assert.deepEqual(dels.map((d) => [d.$patch, d.metadata.name]), [['delete', 'letsencrypt'], ['delete', 'letsencrypt-staging']]);

@@ -90,6 +90,7 @@ describe('stack config: validation failures name the key and what is allowed', (
         ['https gitops without user', 'hetzner', { gitopsUsername: '' }, /nkp:gitopsUsername is required when nkp:gitopsAuth is https/],
         ['ssh gitops with https URL', 'aws-prod', { gitopsRepoUrl: 'https://github.com/x/y.git' }, /nkp:gitopsRepoUrl must be an ssh:\/\/ or git@host:path URL/],
         ['local without kubeconfig', 'local', { localKubeconfigPath: '' }, /nkp:localKubeconfigPath is required with nkp:cloudProvider local/],
+        ['cloud component rule (Hetzner label syntax)', 'hetzner', { costCentre: 'cc 4711!' }, /^nkp:costCentre: HetznerCloud: invalid tags\.costCentre: label value "cc 4711!" is not allowed/],
         ['viewer repeats admin', 'local', { clusterViewerGroups: ['admins'] }, /nkp:clusterViewerGroups must not repeat admin groups \(admins\)/],
     ];
     for (const [what, stack, overrides, expected] of cases) {
