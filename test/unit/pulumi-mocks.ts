@@ -160,3 +160,56 @@ export function outputValue<T>(o: pulumi.Output<T> | pulumi.Input<T>): Promise<T
 export function outputIsSecret(o: pulumi.Output<unknown>): Promise<boolean> {
     return pulumi.isSecret(o);
 }
+
+/** A stand-in kubeconfig (K3s style) that cloud components can parse; no cluster behind it. */
+export const STAND_IN_KUBECONFIG = `apiVersion: v1
+kind: Config
+clusters:
+- cluster:
+    certificate-authority-data: Q0E=
+    server: https://127.0.0.1:6443
+  name: default
+contexts:
+- context:
+    cluster: default
+    user: default
+  name: default
+current-context: default
+users:
+- name: default
+  user:
+    token: stand-in
+`;
+
+/**
+ * Stand-in provider outputs for running a whole stack (cloud + platform) under mocks: just enough of what AWS,
+ * Hetzner, EKS and the remote commands would compute for the components to wire their outputs. Use as
+ * `setupPulumiMocks({ outputs: wholeStackOutputs })`.
+ */
+export function wholeStackOutputs({ type, name, inputs }: { type: string; name: string; inputs: Record<string, any> }): Record<string, unknown> | undefined {
+    switch (type) {
+        case 'eks:index:Cluster':
+            return {
+                eksCluster: { name: inputs['name'] },
+                kubeconfigJson: JSON.stringify({ apiVersion: 'v1', kind: 'Config', clusters: [{ name: inputs['name'] }] }),
+                oidcIssuer: 'https://oidc.eks.eu-central-1.amazonaws.com/id/STANDIN',
+            };
+        case 'aws:ec2/launchTemplate:LaunchTemplate':
+            return { arn: `arn:aws:mock:::${name}`, latestVersion: 1 };
+        case 'aws:kms/key:Key':
+            return { arn: `arn:aws:mock:::${name}`, keyId: `${name}-key-id` };
+        case 'random:index/randomPassword:RandomPassword':
+            return { result: 'stand-in-random-password-0123456789abcdefghijklmnop' };
+        case 'tls:index/privateKey:PrivateKey':
+            return { privateKeyOpenssh: `PRIVATE-${name}`, publicKeyOpenssh: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIStandInHostKey\n' };
+        case 'hcloud:index/primaryIp:PrimaryIp':
+            return { ipAddress: '198.51.100.10' };
+        case 'hcloud:index/loadBalancer:LoadBalancer':
+            return { ipv4: '198.51.100.80' };
+        case 'command:remote:Command':
+            return { stdout: STAND_IN_KUBECONFIG };
+        default:
+            if (type.startsWith('aws:')) return { arn: `arn:aws:mock:::${name}`, name: inputs['name'] ?? name };
+            return undefined;
+    }
+}

@@ -1,0 +1,91 @@
+import { strict as assert } from 'node:assert';
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { isSecretMarker, outputIsSecret, outputValue, setupPulumiMocks, STAND_IN_KUBECONFIG, wholeStackOutputs, type RecordingMocks } from '../pulumi-mocks.js';
+import { STACKS } from '../../../stacks/stack-files.js';
+import { allNetworkPolicies } from '../../../components/cluster/baseline.js';
+import { PLATFORM_NAMESPACE_NAMES } from '../../../components/cluster/namespaces.js';
+import { SYNC_WAVES } from '../../../components/foundation/spec.js';
+
+describe('buildPlatform: every committed stack under Pulumi mocks', function () {
+    this.timeout(60_000);
+    let mocks: RecordingMocks;
+    let stackFiles: typeof import('../../../stacks/stack-files.js');
+    let platform: typeof import('../../../stacks/platform.js');
+    let dir: string;
+    // The local stack points at ~/.kube/config; under test it reads a stand-in kubeconfig file with the same context.
+    let localOverrides: Record<string, unknown>;
+
+    before(async () => {
+        mocks = await setupPulumiMocks({ outputs: wholeStackOutputs });
+        stackFiles = await import('../../../stacks/stack-files.js');
+        platform = await import('../../../stacks/platform.js');
+        dir = mkdtempSync(join(tmpdir(), 'nkp-platform-test-'));
+        const kubeconfig = join(dir, 'kubeconfig');
+        writeFileSync(kubeconfig, STAND_IN_KUBECONFIG.replaceAll('name: default', 'name: k3d-nkp').replaceAll('cluster: default', 'cluster: k3d-nkp').replaceAll('user: default', 'user: k3d-nkp').replace('current-context: default', 'current-context: k3d-nkp'));
+        localOverrides = { localKubeconfigPath: kubeconfig };
+    });
+    after(() => rmSync(dir, { recursive: true, force: true }));
+    beforeEach(() => mocks.reset());
+
+    async function run(stack: string, overrides: Record<string, unknown> = {}) {
+        const cfg = stackFiles.platformConfigForStack(stack, { ...(stack === 'local' ? localOverrides : {}), ...overrides });
+        const p = platform.buildPlatform(cfg);
+        await outputValue(p.foundation.applicationNames);
+        await mocks.settle();
+        return p;
+    }
+
+    for (const stack of STACKS) {
+        it(`${stack}: cloud -> provider -> baseline -> ArgoCD -> foundation, every Kubernetes object through the cluster provider`, async () => {
+            const p = await run(stack);
+            const provider = p.cloud.provider;
+            assert.equal(mocks.ofType(provider === 'aws' ? 'nkp:cloud:AwsCloud' : provider === 'hetzner' ? 'nkp:cloud:HetznerCloud' : 'nkp:cloud:LocalCluster').length, 1);
+            for (const t of ['nkp:cluster:Baseline', 'nkp:argocd:ArgoCD', 'nkp:foundation:Foundation']) assert.equal(mocks.ofType(t).length, 1, t);
+            assert.equal(mocks.ofType('nkp:identity:Identity').length, 0, 'identity waits for identityEnabled');
+            assert.equal(mocks.one('pulumi:providers:kubernetes', 'cluster').plain.enableServerSideApply, 'true');
+            assert.deepEqual(mocks.ofType('kubernetes:core/v1:Namespace').map((n) => n.plain.metadata.name).sort(), [...PLATFORM_NAMESPACE_NAMES].sort());
+            assert.equal(mocks.ofType('kubernetes:networking.k8s.io/v1:NetworkPolicy').length, allNetworkPolicies().length);
+            assert.equal(mocks.one('kubernetes:helm.sh/v4:Chart', 'argocd-chart').plain.chart, 'argo-cd');
+            const apps = mocks.ofType('kubernetes:argoproj.io/v1alpha1:Application');
+            assert.equal(apps.length, Object.keys(SYNC_WAVES).length + 1, 'foundation Applications + the root app-of-apps');
+            for (const a of apps) assert.ok(!/^(HEAD|main|master|\*)$/.test(a.plain.spec.source.targetRevision), a.plain.metadata.name);
+            assert.equal(mocks.ofType('kubernetes:argoproj.io/v1alpha1:AppProject').length, 3);
+            // Every Kubernetes object of the platform layers goes through the cluster's provider, never an ambient kubeconfig.
+            const platformK8s = mocks.resources.filter((r) => r.type.startsWith('kubernetes:') && !r.name.startsWith('cloud'));
+            for (const r of platformK8s) assert.match(r.provider ?? '', /pulumi:providers:kubernetes::cluster::/, `${r.type} ${r.name}`);
+        });
+
+        it(`${stack}: secrets stay secret and no stack output carries one`, async () => {
+            const p = await run(stack);
+            for (const s of mocks.ofType('kubernetes:core/v1:Secret').filter((x) => !x.name.startsWith('cloud'))) {
+                const sd = s.inputs.stringData as Record<string, unknown>;
+                const secretValues = Object.entries(s.plain.stringData as Record<string, string>).filter(([k]) => ['password', 'clientSecret', 'token', 'sshPrivateKey'].includes(k));
+                for (const [k] of secretValues) assert.ok(isSecretMarker(sd) || isSecretMarker(sd[k]), `${s.plain.metadata.name}.${k} is a Pulumi secret`);
+            }
+            assert.equal(await outputIsSecret(p.cloud.kubeconfig), true);
+            const outputs = JSON.stringify(await Promise.all(Object.values(p.outputs).map((o) => outputValue(o as never))));
+            assert.ok(!outputs.includes('stand-in-'), 'no secret value in the plain outputs');
+        });
+    }
+
+    it('identityEnabled adds the Identity component after the foundation, with the upstream of the stack', async () => {
+        await run('aws-prod', { identityEnabled: true });
+        assert.equal(mocks.ofType('nkp:identity:Identity').length, 1);
+        assert.equal(mocks.ofType('keycloak:ldap/userFederation:UserFederation').length, 1);
+        assert.deepEqual(mocks.ofType('keycloak:index/group:Group').map((g) => g.plain.name), ['admins', 'developers', 'viewers', 'data-scientists', 'analysts']);
+        await run('aws-staging', { identityEnabled: true });
+        assert.equal(mocks.ofType('keycloak:oidc/identityProvider:IdentityProvider').length, 1);
+    });
+
+    it('uses the stack\'s storage class for Keycloak\'s database and its gitops source for the root app', async () => {
+        await run('hetzner');
+        const db = mocks.ofType('kubernetes:argoproj.io/v1alpha1:Application').find((a) => a.plain.metadata.name === 'keycloak-database')!;
+        assert.match(db.plain.spec.source.kustomize.patches[0].patch, /hcloud-volumes-retain/);
+        const root = mocks.ofType('kubernetes:argoproj.io/v1alpha1:Application').find((a) => a.plain.metadata.name === 'packs')!;
+        assert.deepEqual([root.plain.spec.source.repoURL, root.plain.spec.source.targetRevision, root.plain.spec.source.path], ['https://github.com/example-org/nkp-gitops.git', 'hetzner-2026.11.1', 'clusters/hetzner/packs']);
+        const repo = mocks.ofType('kubernetes:core/v1:Secret').find((s) => s.plain.metadata?.name === 'gitops-repository')!;
+        assert.equal(repo.plain.stringData.password, 'stand-in-gitopsRepoPassword');
+    });
+});
