@@ -35,6 +35,8 @@ export const DNS1123_SUBDOMAIN_PATTERN = HOSTNAME_PATTERN;
 export const HEADER_NAME_PATTERN = "^[A-Za-z0-9!#$%&'*+\\-.^_`|~]+$";
 /** An OAuth scope token: no whitespace, no quotes or backslash (RFC 6749 3.3). */
 export const SCOPE_PATTERN = '^[\\x21\\x23-\\x5B\\x5D-\\x7E]+$';
+/** A URL path: starts with "/", no whitespace. */
+export const PATH_PATTERN = '^/[^\\s]*$';
 /** An absolute http(s) URL without whitespace. */
 export const HTTP_URL_PATTERN = '^https?://[^\\s]+$';
 
@@ -272,7 +274,7 @@ export const AuthSchema = Type.Object(
         default: DEFAULT_REDIRECT_URI,
         minLength: 1,
         maxLength: MAX_PATH_LENGTH,
-        pattern: '^/[^\\s]*$',
+        pattern: PATH_PATTERN,
         description: 'Callback path on the hostname.',
       }),
     ),
@@ -313,7 +315,7 @@ export const AuthSchema = Type.Object(
 
 export const HealthCheckSchema = Type.Object({
   enabled: Type.Optional(Type.Boolean({ default: false })),
-  path: Type.Optional(Type.String({ default: DEFAULT_HEALTH_PATH, minLength: 1, maxLength: MAX_PATH_LENGTH, pattern: '^/' })),
+  path: Type.Optional(Type.String({ default: DEFAULT_HEALTH_PATH, minLength: 1, maxLength: MAX_PATH_LENGTH, pattern: PATH_PATTERN })),
   port: Type.Optional(Int32({ minimum: 1, maximum: 65535, description: 'Defaults to service.port.' })),
   intervalSeconds: Type.Optional(Int32({ default: DEFAULT_HEALTH_INTERVAL_SECONDS, minimum: 10, maximum: 300 })),
   timeoutSeconds: Type.Optional(Int32({ default: DEFAULT_HEALTH_TIMEOUT_SECONDS, minimum: 1, maximum: 30 })),

@@ -3,7 +3,30 @@
 // checks only code can do (hostname labels of at most 63 characters). Used by the operator, the pack validator and
 // the policy pack.
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import { NebariAppSpecSchema, celRules, plainSchema, type CelRule } from './schema.js';
+import {
+  DNS1035_LABEL_PATTERN,
+  DNS1123_LABEL_PATTERN,
+  HEADER_NAME_PATTERN,
+  HOSTNAME_PATTERN,
+  HTTP_URL_PATTERN,
+  NebariAppSpecSchema,
+  PATH_PATTERN,
+  SCOPE_PATTERN,
+  celRules,
+  plainSchema,
+  type CelRule,
+} from './schema.js';
+
+/** What each pattern of the schema means, for error messages. */
+const PATTERN_MEANING: Record<string, string> = {
+  [HOSTNAME_PATTERN]: 'a lower-case DNS name such as app.example.com',
+  [DNS1035_LABEL_PATTERN]: 'a DNS-1035 label (lower-case letters, digits and "-", starting with a letter)',
+  [DNS1123_LABEL_PATTERN]: 'a DNS-1123 label (lower-case letters, digits and "-")',
+  [HEADER_NAME_PATTERN]: 'an HTTP header name',
+  [SCOPE_PATTERN]: 'an OAuth scope without spaces or quotes',
+  [HTTP_URL_PATTERN]: 'an absolute http(s) URL',
+  [PATH_PATTERN]: 'a path starting with "/" without spaces',
+};
 import { API_VERSION, KIND, type NebariAppSpec } from './types.js';
 
 export interface ValidationError {
@@ -87,8 +110,10 @@ function describeAjvError(prefix: string, e: ErrorObject): ValidationError {
       return { field, message: `must be one of: ${(p['allowedValues'] as unknown[]).join(', ')}` };
     case 'type':
       return { field, message: `must be of type ${String(p['type'])}` };
-    case 'pattern':
-      return { field, message: `must match the pattern ${String(p['pattern'])}` };
+    case 'pattern': {
+      const meaning = PATTERN_MEANING[String(p['pattern'])];
+      return { field, message: `${meaning ? `must be ${meaning}: ` : ''}must match the pattern ${String(p['pattern'])}` };
+    }
     case 'minimum':
     case 'maximum': {
       const min = ps['minimum'];

@@ -173,6 +173,8 @@ describe('NebariApp API: validate', () => {
     assert.deepEqual(fields({ ...base(), hostname: '-a.example.com' }), ['spec.hostname']);
     assert.deepEqual(fields({ ...base(), hostname: `${'a'.repeat(64)}.example.com` }), ['spec.hostname']);
     assert.deepEqual(fields({ ...base(), hostname: `${'a'.repeat(63)}.example.com` }), []);
+    assert.match(validateSpec({ ...base(), hostname: 'A.b' })[0]!.message, /^must be a lower-case DNS name such as app.example.com: must match the pattern/);
+    assert.match(validateSpec({ ...base(), auth: { redirectURI: 'cb' } })[0]!.message, /^must be a path starting with "\/" without spaces/);
   });
 
   it('checks port range 1..65535 and says so', () => {
