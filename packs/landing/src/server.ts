@@ -219,7 +219,8 @@ export function createLandingServer(opts: LandingServerOptions): LandingServer {
   const baseHeaders = (res: ServerResponse): void => {
     res.setHeader('Content-Security-Policy', csp);
     res.setHeader('X-Content-Type-Options', 'nosniff');
-    res.setHeader('Referrer-Policy', 'no-referrer');
+    // same-origin (not no-referrer): Chrome then sends a real Origin on our own form POSTs (sign-out checks it).
+    res.setHeader('Referrer-Policy', 'same-origin');
     res.setHeader('X-Frame-Options', 'DENY');
     res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
     res.setHeader('Cross-Origin-Resource-Policy', 'same-origin');

@@ -7,8 +7,8 @@ type Shape = [tag: 'path' | 'circle' | 'rect' | 'polygon', attrs: Record<string,
 const ICONS: Record<string, Shape[]> = {
   // Notebook: two orange arcs around a planet with three moons.
   jupyter: [
-    ['path', { d: 'M8 20a16 8 0 0 1 32 0a16 6 0 0 0-32 0z', fill: '#f37726' }],
-    ['path', { d: 'M8 28a16 8 0 0 0 32 0a16 6 0 0 1-32 0z', fill: '#f37726' }],
+    ['path', { d: 'M7 21a17 11 0 0 1 34 0a17 5 0 0 0-34 0z', fill: '#f37726' }],
+    ['path', { d: 'M7 27a17 11 0 0 0 34 0a17 5 0 0 1-34 0z', fill: '#f37726' }],
     ['circle', { cx: '37', cy: '9', r: '3', fill: '#767677' }],
     ['circle', { cx: '10', cy: '39', r: '2.5', fill: '#616262' }],
     ['circle', { cx: '11', cy: '10', r: '1.8', fill: '#989798' }],
