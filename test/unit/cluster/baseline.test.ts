@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- assertions walk untyped Kubernetes / Helm bodies recorded by the mocks */
 import { strict as assert } from 'node:assert';
 import { setupPulumiMocks, type RecordingMocks } from '../pulumi-mocks.js';
 import {
