@@ -16,6 +16,7 @@
  * `isSecretMarker()` recognises it and `unwrapSecrets()` strips it; `RecordedResource.inputs` keeps the markers,
  * `RecordedResource.plain` has them stripped.
  */
+/* eslint-disable @typescript-eslint/no-explicit-any -- recorded resource inputs are untyped JSON that tests index freely */
 import * as pulumi from '@pulumi/pulumi';
 import { createRequire } from 'node:module';
 

@@ -66,13 +66,25 @@ function baseArgs(over: Partial<HetznerCloudArgs> = {}): HetznerCloudArgs {
     };
 }
 
+/** The K3s config file keys the tests read. */
+interface K3sFileConfig {
+    token?: string;
+    server?: string;
+    'node-ip'?: string;
+    disable: string[];
+    'kubelet-arg'?: string[];
+    'tls-san': string[];
+    'cluster-init'?: boolean;
+    'disable-cloud-controller'?: boolean;
+}
+
 /** Parse rendered cloud-init: the document, the K3s config and the install script. */
 function parseCloudInit(text: string) {
     assert.ok(text.startsWith('#cloud-config\n'), 'cloud-init header');
     const doc = parseYaml(text) as { write_files: { path: string; content: string; permissions: string }[]; runcmd: string[][]; ssh_keys?: Record<string, string> };
     const cfg = doc.write_files.find((f) => f.path === '/etc/rancher/k3s/config.yaml')!;
     const script = doc.write_files.find((f) => f.path === '/usr/local/sbin/nkp-install-k3s.sh')!;
-    return { doc, cfgFile: cfg, config: parseYaml(cfg.content) as Record<string, any>, script: script.content };
+    return { doc, cfgFile: cfg, config: parseYaml(cfg.content) as K3sFileConfig, script: script.content };
 }
 
 describe('cloud/hetzner: pure planners', () => {
