@@ -97,45 +97,48 @@ describe('test harness: real control plane', function () {
       co = kc.makeApiClient(CustomObjectsApi);
     });
 
-    const cases: Array<{ group: string; version: string; plural: string; body: (ns: string) => Record<string, unknown>; check: (o: any) => void; cluster?: boolean }> = [
+    // Each case: an object of one CRD, and one field of it (a dotted path) that must read back unchanged.
+    const cases: Array<{ group: string; version: string; plural: string; body: () => { kind: string; metadata: { name: string }; spec: unknown }; expect: [string, unknown] }> = [
       {
         group: 'gateway.networking.k8s.io', version: 'v1', plural: 'gateways',
         body: () => ({ kind: 'Gateway', metadata: { name: 'public' }, spec: { gatewayClassName: 'eg', listeners: [{ name: 'http', protocol: 'HTTP', port: 80 }] } }),
-        check: (o) => assert.equal(o.spec.listeners[0].port, 80),
+        expect: ['spec.listeners.0.port', 80],
       },
       {
         group: 'gateway.networking.k8s.io', version: 'v1', plural: 'httproutes',
         body: () => ({ kind: 'HTTPRoute', metadata: { name: 'app' }, spec: { hostnames: ['app.example.com'], rules: [{ matches: [{ path: { type: 'PathPrefix', value: '/' } }], backendRefs: [{ name: 'app', port: 8080 }] }] } }),
-        check: (o) => assert.deepEqual(o.spec.hostnames, ['app.example.com']),
+        expect: ['spec.hostnames.0', 'app.example.com'],
       },
       {
         group: 'gateway.networking.k8s.io', version: 'v1', plural: 'listenersets',
         body: () => ({ kind: 'ListenerSet', metadata: { name: 'app' }, spec: { parentRef: { name: 'public', kind: 'Gateway', group: 'gateway.networking.k8s.io' }, listeners: [{ name: 'https', hostname: 'app.example.com', protocol: 'HTTPS', port: 443, tls: { mode: 'Terminate', certificateRefs: [{ name: 'app-tls' }] } }] } }),
-        check: (o) => assert.equal(o.spec.listeners[0].hostname, 'app.example.com'),
+        expect: ['spec.listeners.0.hostname', 'app.example.com'],
       },
       {
         group: 'gateway.envoyproxy.io', version: 'v1alpha1', plural: 'securitypolicies',
         body: () => ({ kind: 'SecurityPolicy', metadata: { name: 'app' }, spec: { targetRefs: [{ group: 'gateway.networking.k8s.io', kind: 'HTTPRoute', name: 'app' }], oidc: { provider: { issuer: 'https://id.example.com/realms/nkp' }, clientID: 'ns-app', clientSecret: { name: 'app-oidc-client' } } } }),
-        check: (o) => assert.equal(o.spec.oidc.clientID, 'ns-app'),
+        expect: ['spec.oidc.clientID', 'ns-app'],
       },
       {
         group: 'cert-manager.io', version: 'v1', plural: 'certificates',
         body: () => ({ kind: 'Certificate', metadata: { name: 'app' }, spec: { secretName: 'app-tls', dnsNames: ['app.example.com'], issuerRef: { name: 'selfsigned', kind: 'ClusterIssuer' } } }),
-        check: (o) => assert.equal(o.spec.secretName, 'app-tls'),
+        expect: ['spec.secretName', 'app-tls'],
       },
       {
         group: 'argoproj.io', version: 'v1alpha1', plural: 'applications',
         body: () => ({ kind: 'Application', metadata: { name: 'app' }, spec: { project: 'default', source: { repoURL: 'https://charts.example.com', chart: 'app', targetRevision: '1.2.3' }, destination: { server: 'https://kubernetes.default.svc', namespace: 'app' } } }),
-        check: (o) => assert.equal(o.spec.source.targetRevision, '1.2.3'),
+        expect: ['spec.source.targetRevision', '1.2.3'],
       },
     ];
 
     for (const c of cases) {
       it(`${c.plural}.${c.group}`, async () => {
-        const body = { apiVersion: `${c.group}/${c.version}`, ...c.body(ns) };
+        const body = { apiVersion: `${c.group}/${c.version}`, ...c.body() };
         await co.createNamespacedCustomObject({ group: c.group, version: c.version, namespace: ns, plural: c.plural, body });
-        const got = await co.getNamespacedCustomObject({ group: c.group, version: c.version, namespace: ns, plural: c.plural, name: (body.metadata as { name: string }).name });
-        c.check(got);
+        const got = await co.getNamespacedCustomObject({ group: c.group, version: c.version, namespace: ns, plural: c.plural, name: body.metadata.name });
+        const [path, value] = c.expect;
+        const actual = path.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k], got);
+        assert.deepEqual(actual, value, `${path} read back`);
       });
     }
 
