@@ -1,0 +1,130 @@
+// The operator runs with EXACTLY the permissions of operator/manifests/rbac.yaml (ClusterRole + leader-election
+// Role, bound here to a client-certificate user instead of the ServiceAccount) against a real kube-apiserver with
+// RBAC on: a full life cycle (leader election, TLS, auth with clientSecretRef, cross-namespace backend, Events,
+// finalizer) must work without a single 403.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import { sharedControlPlane, type ControlPlane } from '../../harness/control-plane.js';
+import { Operator } from '../../../operator/src/reconciler-controller.js';
+import type { KubeClient, KubeObject, ResourceType } from '../../../operator/src/runtime/kube.js';
+import { silentLogger } from '../../../operator/src/runtime/logger.js';
+import { OperatorMetrics } from '../../../operator/src/runtime/metrics.js';
+import {
+  CERTIFICATE_RT,
+  HTTPROUTE_RT,
+  REFERENCEGRANT_RT,
+  adminClient,
+  applyApp,
+  createSecret,
+  createService,
+  deleteApp,
+  ensureGateways,
+  ensureNamespace,
+  eventually,
+  exists,
+  getApp,
+  setCertificateReady,
+  testSettings,
+  uniqueName,
+  waitForReason,
+} from './helpers.js';
+
+const rbacFile = join(import.meta.dirname, '..', '..', '..', 'operator', 'manifests', 'rbac.yaml');
+const rt = (plural: string, kind: string, namespaced: boolean): ResourceType => ({ group: 'rbac.authorization.k8s.io', version: 'v1', plural, kind, namespaced });
+
+describe('operator (integration): least-privilege RBAC from operator/manifests is sufficient', function () {
+  this.timeout(180_000);
+  let cp: ControlPlane;
+  let c: KubeClient;
+
+  before(async function () {
+    this.timeout(300_000);
+    cp = await sharedControlPlane();
+    c = adminClient(cp);
+    await ensureGateways(c);
+  });
+  after(async () => c?.close());
+
+  it('a full life cycle with only the manifest permissions: no 403, children created and cleaned up', async () => {
+    const suffix = uniqueName('rbac');
+    const user = `operator-${suffix}`;
+    const leaseNs = `${suffix}-op`;
+    const ns = `${suffix}-app`;
+    const be = `${suffix}-be`;
+    await ensureNamespace(c, leaseNs, false);
+    await ensureNamespace(c, ns, true);
+    await ensureNamespace(c, be, true);
+
+    // the manifest's roles, renamed per test, bound to our user
+    const docs = parseAllDocuments(readFileSync(rbacFile, 'utf8')).map((d) => d.toJSON() as KubeObject & { rules?: unknown });
+    for (const d of docs) {
+      if (d.kind === 'ClusterRole') {
+        await c.apply(rt('clusterroles', 'ClusterRole', false), { ...d, metadata: { name: suffix } }, 'nkp-test');
+      } else if (d.kind === 'Role') {
+        await c.apply(rt('roles', 'Role', true), { ...d, metadata: { name: suffix, namespace: leaseNs } }, 'nkp-test');
+      }
+    }
+    const subjects = [{ kind: 'User', name: user, apiGroup: 'rbac.authorization.k8s.io' }];
+    await c.apply(
+      rt('clusterrolebindings', 'ClusterRoleBinding', false),
+      { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: { name: suffix }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: suffix }, subjects },
+      'nkp-test',
+    );
+    await c.apply(
+      rt('rolebindings', 'RoleBinding', true),
+      { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name: suffix, namespace: leaseNs }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: suffix }, subjects },
+      'nkp-test',
+    );
+
+    const metrics = new OperatorMetrics();
+    const op = new Operator({
+      settings: testSettings({ LEADER_ELECTION: 'true', POD_NAMESPACE: leaseNs, POD_NAME: user, LEASE_DURATION_SECONDS: '4', RENEW_DEADLINE_SECONDS: '3', RETRY_PERIOD_SECONDS: '1' }),
+      kubeConfig: await cp.userKubeConfig(user),
+      metrics,
+      log: silentLogger,
+    });
+    try {
+      await op.start();
+      await eventually('leader', async () => op.isLeader, 20_000);
+      await createService(c, ns, 'web', 8080);
+      await createService(c, be, 'api', 8080);
+      await createSecret(c, ns, 'oidc', { 'client-id': 'rbac-client', 'client-secret': 'rbac-secret' });
+      await applyApp(c, ns, 'tls', { hostname: `tls.${ns}.example.test`, service: { name: 'web', port: 8080 }, routing: {}, auth: { enabled: true, clientSecretRef: 'oidc' } });
+      await applyApp(c, ns, 'cross', { hostname: `cross.${ns}.example.test`, service: { name: 'api', port: 8080, namespace: be }, routing: { tls: { enabled: false } } });
+      await eventually('Certificate', () => exists(c, CERTIFICATE_RT, ns, 'tls-tls'));
+      await setCertificateReady(c, ns, 'tls-tls'); // stand-in for cert-manager
+      // stand-in for cert-manager writing the TLS Secret from the Certificate's secretTemplate
+      const cert = await c.get<any>(CERTIFICATE_RT, ns, 'tls-tls');
+      await c.apply(
+        { group: '', version: 'v1', plural: 'secrets', kind: 'Secret', namespaced: true },
+        {
+          apiVersion: 'v1',
+          kind: 'Secret',
+          metadata: { name: cert.spec.secretName, namespace: ns, labels: cert.spec.secretTemplate.labels, annotations: cert.spec.secretTemplate.annotations },
+          type: 'kubernetes.io/tls',
+          stringData: { 'tls.crt': 'stand-in', 'tls.key': 'stand-in' },
+        },
+        'cert-manager-stand-in',
+      );
+      await waitForReason(c, ns, 'tls', 'Ready', 'Available', 'True');
+      await waitForReason(c, ns, 'cross', 'Ready', 'Available', 'True');
+      const events = await c.list<any>({ group: 'events.k8s.io', version: 'v1', plural: 'events', kind: 'Event', namespaced: true }, ns);
+      assert.ok(events.items.some((e) => e.regarding?.name === 'tls' && e.reason === 'Available'), 'an Event for the transition to Ready');
+
+      await deleteApp(c, ns, 'tls');
+      await deleteApp(c, ns, 'cross');
+      await eventually('apps released', async () => !(await getApp(c, ns, 'tls')) && !(await getApp(c, ns, 'cross')), 30_000);
+      assert.equal((await c.list(REFERENCEGRANT_RT, be)).items.length, 0, 'ReferenceGrant removed');
+      assert.equal(await exists(c, { group: '', version: 'v1', plural: 'secrets', kind: 'Secret', namespaced: true }, ns, cert.spec.secretName), false, 'TLS Secret removed');
+      await eventually('routes removed', async () => !(await exists(c, HTTPROUTE_RT, ns, 'tls')) && !(await exists(c, HTTPROUTE_RT, ns, 'cross')), 60_000);
+
+      const text = await metrics.registry.metrics();
+      const forbidden = text.split('\n').filter((l) => l.startsWith('nebari_operator_api_requests_total') && l.includes('code="403"'));
+      assert.deepEqual(forbidden, [], 'no request was forbidden');
+    } finally {
+      await op.stop();
+    }
+  });
+});
