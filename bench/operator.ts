@@ -1,0 +1,211 @@
+// Benchmark: N NebariApps (default 1000) created at once against a private real control plane, reconciled by the
+// bundled operator (operator/dist/operator.js, a child process, leader election on) until all are Ready. Prints
+// wall time, the operator's API requests by verb, its peak memory (VmHWM), then its writes during an idle window.
+// cert-manager cannot run here: a stand-in in this script marks each Certificate Ready as it appears.
+//
+//   npx tsx bench/operator.ts [--apps=1000] [--namespaces=10] [--idle-seconds=300] [--tls=true] [--concurrency=8]
+import { execFileSync, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { freePort, startControlPlane } from '../test/harness/control-plane.js';
+import { API_VERSION, KIND } from '../operator/src/api/types.js';
+import { NEBARIAPP } from '../operator/src/reconciler-resources.js';
+import { Informer, kubeListWatcher } from '../operator/src/runtime/informer.js';
+import { KubeClient, type KubeObject } from '../operator/src/runtime/kube.js';
+import { silentLogger } from '../operator/src/runtime/logger.js';
+import { CERTIFICATE_RT, GW_NAMESPACE, createService, ensureGateways, ensureNamespace, setCertificateReady, testEnv } from '../test/integration/operator/helpers.js';
+
+function arg(name: string, def: string): string {
+  const a = process.argv.find((x) => x.startsWith(`--${name}=`));
+  return a ? a.slice(name.length + 3) : def;
+}
+function intArg(name: string, def: number, min: number, max: number): number {
+  const v = arg(name, String(def));
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min || n > max) throw new Error(`--${name}: "${v}" must be an integer from ${min} to ${max}`);
+  return n;
+}
+const APPS = intArg('apps', 1000, 1, 100_000);
+const NAMESPACES = intArg('namespaces', 10, 1, 1000);
+const IDLE_SECONDS = intArg('idle-seconds', 300, 0, 86_400);
+const CONCURRENCY = intArg('concurrency', 8, 1, 256);
+const TLS = arg('tls', 'true') === 'true';
+
+const repo = join(import.meta.dirname, '..');
+const bundle = join(repo, 'operator', 'dist', 'operator.js');
+
+async function pool<T>(items: T[], parallel: number, fn: (t: T) => Promise<void>): Promise<void> {
+  let i = 0;
+  await Promise.all(
+    Array.from({ length: parallel }, async () => {
+      while (i < items.length) await fn(items[i++]!);
+    }),
+  );
+}
+
+interface Sample {
+  requests: Map<string, number>; // verb -> n
+  writes: Map<string, number>; // resource -> n
+  reconciles: number;
+}
+async function scrape(port: number): Promise<Sample> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const requests = new Map<string, number>();
+  const writes = new Map<string, number>();
+  let reconciles = 0;
+  for (const line of text.split('\n')) {
+    let m = /^nebari_operator_api_requests_total\{verb="([^"]+)",resource="([^"]+)",code="([^"]+)"\} (\d+)/.exec(line);
+    if (m) requests.set(m[1]!, (requests.get(m[1]!) ?? 0) + Number(m[4]));
+    m = /^nebari_operator_api_writes_total\{verb="([^"]+)",resource="([^"]+)"\} (\d+)/.exec(line);
+    if (m) writes.set(m[2]!, (writes.get(m[2]!) ?? 0) + Number(m[3]));
+    m = /^nebari_operator_reconciles_total\{result="[^"]+"\} (\d+)/.exec(line);
+    if (m) reconciles += Number(m[1]);
+  }
+  return { requests, writes, reconciles };
+}
+function vmHWM(pid: number): number {
+  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+const sum = (m: Map<string, number>, skip: string[] = []) => [...m].filter(([k]) => !skip.includes(k)).reduce((n, [, v]) => n + v, 0);
+
+console.log(`bench/operator: ${APPS} NebariApps in ${NAMESPACES} namespaces, TLS ${TLS ? 'on (cert-manager stand-in)' : 'off'}, operator concurrency ${CONCURRENCY}, idle window ${IDLE_SECONDS} s`);
+execFileSync(process.execPath, [join(repo, 'operator', 'build.mjs')], { stdio: 'inherit' });
+const cp = await startControlPlane();
+const c = new KubeClient(cp.kubeConfig());
+const port = await freePort();
+const child = spawn(process.execPath, [bundle], {
+  env: {
+    ...process.env,
+    ...testEnv({
+      KUBECONFIG: cp.kubeconfigPath,
+      LEADER_ELECTION: 'true',
+      POD_NAMESPACE: GW_NAMESPACE,
+      POD_NAME: 'bench-operator',
+      METRICS_ADDRESS: `127.0.0.1:${port}`,
+      CONCURRENCY: String(CONCURRENCY),
+      LOG_LEVEL: 'warn',
+    }),
+  },
+  stdio: ['ignore', 'ignore', 'inherit'],
+});
+const stopAll = async () => {
+  if (child.exitCode === null) {
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+  }
+  await c.close();
+  await cp.stop();
+};
+process.once('SIGINT', () => void stopAll().then(() => process.exit(130)));
+
+try {
+  await ensureGateways(c);
+  const namespaces = Array.from({ length: NAMESPACES }, (_, i) => `bench-${i}`);
+  for (const ns of namespaces) {
+    await ensureNamespace(c, ns, true);
+    await createService(c, ns, 'web', 8080);
+  }
+  for (;;) {
+    try {
+      if ((await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200 && /nebari_operator_leader 1/.test(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text())) break;
+    } catch {
+      /* not listening yet */
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+
+  // readiness counter and the cert-manager stand-in, both on watches (this process's own client)
+  const ready = new Set<string>();
+  const apps = new Informer<KubeObject>({ name: 'bench-apps', listWatcher: kubeListWatcher(c, NEBARIAPP), log: silentLogger });
+  apps.on((type, o) => {
+    const key = `${o.metadata.namespace}/${o.metadata.name}`;
+    const st = (o as { status?: { conditions?: { type: string; status: string }[]; observedGeneration?: number } }).status;
+    const ok = type !== 'delete' && st?.conditions?.some((x) => x.type === 'Ready' && x.status === 'True') && st.observedGeneration === o.metadata.generation;
+    if (ok) ready.add(key);
+    else ready.delete(key);
+  });
+  const certsSeen = new Set<string>();
+  const certQueue: KubeObject[] = [];
+  const certs = new Informer<KubeObject>({ name: 'bench-certs', listWatcher: kubeListWatcher(c, CERTIFICATE_RT), log: silentLogger });
+  certs.on((type, o) => {
+    const key = `${o.metadata.namespace}/${o.metadata.name}`;
+    if (type === 'add' && !certsSeen.has(key)) {
+      certsSeen.add(key);
+      certQueue.push(o);
+    }
+  });
+  apps.start();
+  certs.start();
+  await Promise.all([apps.waitForSync(), certs.waitForSync()]);
+  let standIn = true;
+  const standInLoop = (async () => {
+    while (standIn) {
+      const batch = certQueue.splice(0, 50);
+      if (batch.length === 0) {
+        await new Promise((r) => setTimeout(r, 50));
+        continue;
+      }
+      await Promise.all(batch.map((o) => setCertificateReady(c, o.metadata.namespace!, o.metadata.name)));
+    }
+  })();
+
+  const before = await scrape(port);
+  const t0 = performance.now();
+  const specs = Array.from({ length: APPS }, (_, i) => ({ ns: namespaces[i % NAMESPACES]!, name: `app-${i}` }));
+  await pool(specs, 32, async ({ ns, name }) => {
+    await c.create(NEBARIAPP, {
+      apiVersion: API_VERSION,
+      kind: KIND,
+      metadata: { name, namespace: ns },
+      spec: { hostname: `${name}.${ns}.bench.example.test`, service: { name: 'web', port: 8080 }, routing: TLS ? {} : { tls: { enabled: false } }, landingPage: { enabled: true, displayName: name } },
+    });
+  });
+  const created = performance.now() - t0;
+  let lastPrint = 0;
+  while (ready.size < APPS) {
+    await new Promise((r) => setTimeout(r, 100));
+    if (performance.now() - lastPrint > 10_000) {
+      lastPrint = performance.now();
+      console.log(`  ... ${ready.size}/${APPS} Ready after ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    }
+  }
+  const wall = performance.now() - t0;
+  standIn = false;
+  await standInLoop;
+  const after = await scrape(port);
+  const peakMiB = vmHWM(child.pid!);
+
+  console.log('');
+  console.log(`created ${APPS} NebariApps in ${(created / 1000).toFixed(2)} s; all Ready after ${(wall / 1000).toFixed(2)} s wall time`);
+  console.log(`reconciles: ${after.reconciles - before.reconciles}`);
+  console.log('operator API requests by verb (create -> all Ready):');
+  const verbs = [...new Set([...after.requests.keys()])].sort();
+  for (const v of verbs) console.log(`  ${v.padEnd(14)} ${String((after.requests.get(v) ?? 0) - (before.requests.get(v) ?? 0)).padStart(8)}`);
+  console.log(`  ${'total'.padEnd(14)} ${String(sum(after.requests) - sum(before.requests)).padStart(8)}`);
+  console.log(`operator peak memory (VmHWM, whole process): ${peakMiB.toFixed(1)} MiB`);
+
+  // let the tail of the burst (events of our own last writes) drain before the idle window
+  let settledAt = await scrape(port);
+  for (;;) {
+    await new Promise((r) => setTimeout(r, 2000));
+    const s = await scrape(port);
+    if (s.reconciles === settledAt.reconciles) break;
+    settledAt = s;
+  }
+  if (IDLE_SECONDS > 0) {
+    console.log(`idle window: ${IDLE_SECONDS} s with nothing changing ...`);
+    const idle0 = await scrape(port);
+    await new Promise((r) => setTimeout(r, IDLE_SECONDS * 1000));
+    const idle1 = await scrape(port);
+    const w = (m: Map<string, number>, r: string) => m.get(r) ?? 0;
+    const writes = sum(idle1.writes, ['leases']) - sum(idle0.writes, ['leases']);
+    const leaseRenewals = w(idle1.writes, 'leases') - w(idle0.writes, 'leases');
+    console.log(`writes during ${IDLE_SECONDS} s idle: ${writes} (leader Lease renewals, inherent to leader election, counted apart: ${leaseRenewals})`);
+    console.log(`reconciles during idle: ${idle1.reconciles - idle0.reconciles}`);
+  }
+  await apps.stop();
+  await certs.stop();
+} finally {
+  await stopAll();
+}
