@@ -27,6 +27,8 @@ const HTTPS_URL = '^https://[^\\s]+$';
 const HTTP_URL = '^https?://[^\\s]+$';
 /** registry/path:tag (tag not `latest`) or registry/path@sha256:digest. */
 const PINNED_IMAGE = '^[a-z0-9]([-a-z0-9.]*[a-z0-9])?(:[0-9]+)?/[a-z0-9._/-]+(:(?!latest$)[A-Za-z0-9_][A-Za-z0-9._-]{0,127}|@sha256:[a-f0-9]{64})$';
+/** A pinned git revision: a semver release tag (optionally v-prefixed) or a full 40-hex commit SHA. */
+export const PINNED_GIT_REVISION = '^(v?(0|[1-9]\\d*)\\.(0|[1-9]\\d*)\\.(0|[1-9]\\d*)(-[0-9A-Za-z-]+(\\.[0-9A-Za-z-]+)*)?(\\+[0-9A-Za-z-]+(\\.[0-9A-Za-z-]+)*)?|[0-9a-f]{40})$';
 const GROUP_NAME = '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$';
 /** Pack namespace names or ArgoCD globs like `pack-*` (a prefix, never a bare `*`). */
 const NAMESPACE_GLOB = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(-\\*)?$';
@@ -131,12 +133,12 @@ export const CONFIG_KEYS = {
 
     // ---- GitOps
     gitopsRepoUrl: { schema: str('Git repository holding the packs\' ArgoCD Applications (https://..., ssh://... or git@host:path).', { pattern: GIT_URL }) },
-    gitopsRevision: { schema: str('Pinned revision of the gitops repository the root app-of-apps reads: a tag or commit SHA (not HEAD, not a wildcard, not a branch like main).', { pattern: '^[A-Za-z0-9][A-Za-z0-9._/-]{0,127}$' }) },
+    gitopsRevision: { schema: str('Pinned revision of the gitops repository the root app-of-apps reads: a semver release tag like v1.4.0 or a full 40-hex commit SHA (never HEAD, a branch like main, or a wildcard).', { pattern: PINNED_GIT_REVISION }) },
     gitopsPath: { schema: str('Directory of the gitops repository holding the packs\' Applications, relative, e.g. clusters/aws-prod/packs.', { pattern: '^[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*$' }) },
     gitopsAuth: { schema: str('How ArgoCD authenticates to the gitops repository: none (public), https (username + secret nkp:gitopsRepoPassword) or ssh (secret nkp:gitopsRepoSshKey).', { enum: ['none', 'https', 'ssh'] }), default: 'none' },
     gitopsUsername: { schema: str('Username for https access to the gitops repository (with gitopsAuth https), e.g. a bot account.', { pattern: '^[A-Za-z0-9._@-]{0,100}$' }), default: '' },
     platformRepoUrl: { schema: str('This platform repository (public https URL), from which ArgoCD reads the gateway configuration, the operator and the landing page manifests.', { pattern: HTTPS_URL }) },
-    platformRevision: { schema: str('Pinned revision of the platform repository: a release tag or commit SHA (not HEAD, not a branch).', { pattern: '^[A-Za-z0-9][A-Za-z0-9._/-]{0,127}$' }) },
+    platformRevision: { schema: str('Pinned revision of the platform repository: a semver release tag like v0.1.0 or a full 40-hex commit SHA (never HEAD or a branch).', { pattern: PINNED_GIT_REVISION }) },
 
     // ---- ArgoCD, Keycloak
     argocdHa: { schema: Type.Boolean({ description: 'Run ArgoCD highly available (2 replicas of server and repo-server, Redis HA off, controller sharded by 1).' }), default: false },
@@ -293,14 +295,6 @@ export function parseFlatConfig(read: (key: string) => string | undefined): { va
     return { values: values as Partial<FlatConfig>, problems };
 }
 
-const FLOATING_REVISIONS = new Set(['head', 'main', 'master', 'develop', 'development', 'trunk', 'latest', 'stable']);
-
-/** True when a git revision looks floating (HEAD, a common branch name, a wildcard or a range). */
-export function isFloatingRevision(rev: string): boolean {
-    const r = rev.trim();
-    return r === '' || FLOATING_REVISIONS.has(r.toLowerCase()) || /[*^~<>]/.test(r) || /(^|\.)x(\.|$)/i.test(r) || r.includes('..');
-}
-
 function cidrIsWorld(c: string): boolean {
     return c === '0.0.0.0/0' || c.endsWith('/0');
 }
@@ -318,11 +312,6 @@ export function crossKeyProblems(c: Partial<FlatConfig>): string[] {
     }
     if (has('tlsIssuer') && c.tlsIssuer === 'selfsigned-ca' && c.cloudProvider !== undefined && c.cloudProvider !== 'local') {
         p.push(`${fq('tlsIssuer')} = "selfsigned-ca" is only allowed with ${fq('cloudProvider')} local; use letsencrypt or letsencrypt-staging for ${c.cloudProvider}`);
-    }
-    for (const k of ['gitopsRevision', 'platformRevision'] as const) {
-        if (has(k) && isFloatingRevision(c[k] as string)) {
-            p.push(`${fq(k)} = ${JSON.stringify(c[k])} is a floating revision; allowed: a release tag (e.g. v1.4.0) or a commit SHA, never HEAD, a branch name like main, or a wildcard`);
-        }
     }
     if (c.gitopsAuth === 'https' && c.gitopsUsername === '') {
         p.push(`${fq('gitopsUsername')} is required when ${fq('gitopsAuth')} is https`);

@@ -63,6 +63,7 @@ export function foundationInput(s: PlatformSettings, storageClass: string | unde
         keycloak: { replicas: s.keycloak.replicas, databaseInstances: s.keycloak.databaseInstances, databaseStorage: s.keycloak.databaseStorage, ...(storageClass !== undefined ? { storageClass } : {}) },
         telemetry: s.telemetry,
         images: s.images,
+        oidc: { issuerURL: s.keycloak.issuerURL, realm: s.identity.realm },
     };
 }
 

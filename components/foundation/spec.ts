@@ -75,6 +75,8 @@ export interface FoundationInput {
     keycloak: { replicas: number; databaseInstances: number; databaseStorage: string; storageClass?: string };
     telemetry: { exporter: 'debug' | 'otlp' | 'otlphttp'; endpoint: string; auth: 'none' | 'bearer' };
     images: { operator: string; landing: string };
+    /** The realm's public issuer (the one URL browsers and the gateway accept) and the realm name. */
+    oidc: { issuerURL: string; realm: string };
 }
 
 export interface ApplicationSource {
@@ -325,6 +327,39 @@ export function otelCollectorValues(i: FoundationInput): Record<string, unknown>
     };
 }
 
+/** Name and container of the operator's Deployment in operator/manifests. */
+export const OPERATOR_DEPLOYMENT = { name: 'nebari-operator', container: 'operator' } as const;
+
+/** Strategic-merge patch of the operator Deployment: this stack's issuer URL, realm and ClusterIssuer (env merges by name). */
+export function operatorPatches(i: FoundationInput): NonNullable<ApplicationSource['kustomize']>['patches'] {
+    return [
+        {
+            target: { group: 'apps', kind: 'Deployment', name: OPERATOR_DEPLOYMENT.name },
+            patch: stringify({
+                apiVersion: 'apps/v1',
+                kind: 'Deployment',
+                metadata: { name: OPERATOR_DEPLOYMENT.name },
+                spec: {
+                    template: {
+                        spec: {
+                            containers: [
+                                {
+                                    name: OPERATOR_DEPLOYMENT.container,
+                                    env: [
+                                        { name: 'OIDC_ISSUER_URL', value: i.oidc.issuerURL },
+                                        { name: 'KEYCLOAK_REALM', value: i.oidc.realm },
+                                        { name: 'CLUSTER_ISSUER', value: i.tls.issuer },
+                                    ],
+                                },
+                            ],
+                        },
+                    },
+                },
+            }),
+        },
+    ];
+}
+
 /** Every foundation Application, in sync-wave order. */
 export function foundationApplications(i: FoundationInput): ApplicationBody[] {
     const repo = (path: string, kustomize: ApplicationSource['kustomize']): ApplicationSource => ({ repoURL: i.platformRepo.repoURL, targetRevision: i.platformRepo.revision, path, kustomize });
@@ -336,7 +371,7 @@ export function foundationApplications(i: FoundationInput): ApplicationBody[] {
         application('keycloak-database', NS.keycloak, repo(REPO_PATHS.keycloakDatabase, { patches: keycloakDatabasePatches(i) })),
         application('keycloak', NS.keycloak, helmSource(CHARTS.keycloak, keycloakValues(i), 'keycloak')),
         application('otel-collector', NS.monitoring, helmSource(CHARTS.otelCollector, otelCollectorValues(i), 'otel-collector')),
-        application('nkp-operator', NS.operator, repo(REPO_PATHS.operator, { images: [`${IMAGE_PLACEHOLDERS.operator}=${i.images.operator}`] })),
+        application('nkp-operator', NS.operator, repo(REPO_PATHS.operator, { images: [`${IMAGE_PLACEHOLDERS.operator}=${i.images.operator}`], patches: operatorPatches(i) })),
         application('nkp-landing', NS.landing, repo(REPO_PATHS.landing, { images: [`${IMAGE_PLACEHOLDERS.landing}=${i.images.landing}`] })),
     ];
     return apps.sort((a, b) => Number(a.metadata.annotations['argocd.argoproj.io/sync-wave']) - Number(b.metadata.annotations['argocd.argoproj.io/sync-wave']));

@@ -27,6 +27,7 @@ function input(over: Partial<FoundationInput> = {}): FoundationInput {
         keycloak: { replicas: 2, databaseInstances: 3, databaseStorage: '50Gi', storageClass: 'gp3-retain' },
         telemetry: { exporter: 'otlp', endpoint: 'https://otlp.example.com:4317', auth: 'bearer' },
         images: { operator: 'ghcr.io/nebari-dev/nkp-operator:0.1.0', landing: 'ghcr.io/nebari-dev/nkp-landing:0.1.0' },
+        oidc: { issuerURL: 'https://keycloak.nkp.example.com/realms/nebari', realm: 'nebari' },
         ...over,
     };
 }
@@ -68,6 +69,9 @@ describe('foundation: Application specs (pure)', () => {
         assert.equal(op.spec.source.path, REPO_PATHS.operator);
         assert.equal(op.spec.source.targetRevision, 'v0.1.0');
         assert.deepEqual(op.spec.source.kustomize?.images, ['nkp-operator=ghcr.io/nebari-dev/nkp-operator:0.1.0']);
+        const patch = parse(op.spec.source.kustomize!.patches![0]!.patch);
+        const env = patch.spec.template.spec.containers[0].env as { name: string; value: string }[];
+        assert.deepEqual(Object.fromEntries(env.map((e) => [e.name, e.value])), { OIDC_ISSUER_URL: 'https://keycloak.nkp.example.com/realms/nebari', KEYCLOAK_REALM: 'nebari', CLUSTER_ISSUER: 'letsencrypt' });
         const landing = apps.find((a) => a.metadata.name === 'nkp-landing')!;
         assert.equal(landing.spec.source.path, REPO_PATHS.landing);
         assert.deepEqual(landing.spec.source.kustomize?.images, ['nkp-landing=ghcr.io/nebari-dev/nkp-landing:0.1.0']);
@@ -128,6 +132,14 @@ describe('foundation: gateway manifests in this repo', () => {
         const k = parse(readFileSync(join(dir, 'kustomization.yaml'), 'utf8'));
         return (k.resources as string[]).flatMap((f) => parseAllDocuments(readFileSync(join(dir, f), 'utf8')).map((d) => d.toJS()));
     };
+
+    it('the operator patch targets the Deployment and container that operator/manifests declares', () => {
+        const dep = parseAllDocuments(readFileSync(join(ROOT, REPO_PATHS.operator, 'deployment.yaml'), 'utf8')).map((d) => d.toJS()).find((d) => d?.kind === 'Deployment');
+        assert.equal(dep.metadata.name, 'nebari-operator');
+        const container = dep.spec.template.spec.containers.find((c: any) => c.name === 'operator');
+        assert.equal(container.image, 'nkp-operator', 'the image placeholder the foundation replaces');
+        assert.ok(container.env.some((e: any) => e.name === 'OIDC_ISSUER_URL'));
+    });
 
     it('every kustomization resource exists, for the gateway and the Keycloak database', () => {
         for (const d of [REPO_PATHS.gateway, REPO_PATHS.keycloakDatabase]) {

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import fc from 'fast-check';
-import { CONFIG_KEYS, ConfigValidationError, isFloatingRevision, projectConfigBlock, validateConfig } from '../../../stacks/config.js';
+import { CONFIG_KEYS, ConfigValidationError, PINNED_GIT_REVISION, projectConfigBlock, validateConfig } from '../../../stacks/config.js';
 import { readStackFile, settingsForStack, STACKS, STACKS_DIR } from '../../../stacks/stack-files.js';
 
 /** Validate a committed stack with overrides (undefined removes a key); returns the error's problems, or [] when valid. */
@@ -76,8 +76,9 @@ describe('stack config: validation failures name the key and what is allowed', (
         ['world CIDR', 'aws-prod', { awsPublicAccessCidrs: ['0.0.0.0/0'] }, /nkp:awsPublicAccessCidrs entry 0.0.0.0\/0 opens the API to the world/],
         ['bad CIDR', 'hetzner', { hetznerAdminCidrs: ['300.1.1.1/24'] }, /nkp:hetznerAdminCidrs = \["300.1.1.1\/24"\] has an invalid format at \/0/],
         ['zone mismatch', 'hetzner', { hetznerLocation: 'ash' }, /nkp:hetznerNetworkZone = "eu-central" does not match nkp:hetznerLocation ash; allowed: us-east/],
-        ['floating gitops revision', 'aws-prod', { gitopsRevision: 'main' }, /nkp:gitopsRevision = "main" is a floating revision/],
-        ['HEAD platform revision', 'aws-prod', { platformRevision: 'HEAD' }, /nkp:platformRevision = "HEAD" is a floating revision/],
+        ['floating gitops revision', 'aws-prod', { gitopsRevision: 'main' }, /nkp:gitopsRevision = "main" has an invalid format; allowed: Pinned revision .* a semver release tag like v1.4.0 or a full 40-hex commit SHA/],
+        ['HEAD platform revision', 'aws-prod', { platformRevision: 'HEAD' }, /nkp:platformRevision = "HEAD" has an invalid format; allowed: Pinned revision/],
+        ['short SHA', 'aws-prod', { platformRevision: 'abc1234' }, /nkp:platformRevision = "abc1234" has an invalid format/],
         ['latest image', 'local', { operatorImage: 'ghcr.io/nebari-dev/nkp-operator:latest' }, /nkp:operatorImage = .* has an invalid format; allowed: Image of the NebariApp operator, pinned/],
         ['untagged image', 'local', { landingImage: 'ghcr.io/nebari-dev/nkp-landing' }, /nkp:landingImage .* invalid format/],
         ['ACME without e-mail', 'aws-prod', { acmeEmail: '' }, /nkp:acmeEmail is required when nkp:tlsIssuer is letsencrypt/],
@@ -121,10 +122,11 @@ describe('stack config: validation failures name the key and what is allowed', (
         );
     });
 
-    it('floating revisions: any wildcard or HEAD/branch is floating, any commit SHA or release tag is not', () => {
-        fc.assert(fc.property(fc.stringMatching(/^[0-9a-f]{40}$/), (sha) => !isFloatingRevision(sha)));
-        fc.assert(fc.property(fc.tuple(fc.nat(50), fc.nat(50), fc.nat(50)), ([a, b, c]) => !isFloatingRevision(`v${a}.${b}.${c}`)));
-        fc.assert(fc.property(fc.string(), fc.string(), (a, b) => isFloatingRevision(`${a}*${b}`)));
-        for (const f of ['HEAD', 'main', 'Master', '1.x', '^1.0', '~2', 'v1..v2', '']) assert.equal(isFloatingRevision(f), true, f);
+    it('pinned git revisions: any semver tag or full commit SHA passes; HEAD, branches, ranges and wildcards do not', () => {
+        const pinned = new RegExp(PINNED_GIT_REVISION);
+        fc.assert(fc.property(fc.stringMatching(/^[0-9a-f]{40}$/), (sha) => pinned.test(sha)));
+        fc.assert(fc.property(fc.tuple(fc.nat(50), fc.nat(50), fc.nat(50), fc.boolean()), ([a, b, c, v]) => pinned.test(`${v ? 'v' : ''}${a}.${b}.${c}`)));
+        fc.assert(fc.property(fc.string(), fc.string(), (a, b) => !pinned.test(`${a}*${b}`)));
+        for (const f of ['HEAD', 'main', 'Master', '1.x', '^1.0.0', '~2.0.0', 'v1..v2', '', 'release/1.2', 'abc1234']) assert.equal(pinned.test(f), false, f);
     });
 });

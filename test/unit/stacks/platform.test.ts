@@ -84,7 +84,7 @@ describe('buildPlatform: every committed stack under Pulumi mocks', function () 
         const db = mocks.ofType('kubernetes:argoproj.io/v1alpha1:Application').find((a) => a.plain.metadata.name === 'keycloak-database')!;
         assert.match(db.plain.spec.source.kustomize.patches[0].patch, /hcloud-volumes-retain/);
         const root = mocks.ofType('kubernetes:argoproj.io/v1alpha1:Application').find((a) => a.plain.metadata.name === 'packs')!;
-        assert.deepEqual([root.plain.spec.source.repoURL, root.plain.spec.source.targetRevision, root.plain.spec.source.path], ['https://github.com/example-org/nkp-gitops.git', 'hetzner-2026.11.1', 'clusters/hetzner/packs']);
+        assert.deepEqual([root.plain.spec.source.repoURL, root.plain.spec.source.targetRevision, root.plain.spec.source.path], ['https://github.com/example-org/nkp-gitops.git', 'v2026.11.1', 'clusters/hetzner/packs']);
         const repo = mocks.ofType('kubernetes:core/v1:Secret').find((s) => s.plain.metadata?.name === 'gitops-repository')!;
         assert.equal(repo.plain.stringData.password, 'stand-in-gitopsRepoPassword');
     });
