@@ -1,0 +1,70 @@
+import { strict as assert } from 'node:assert';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { outputIsSecret, outputValue, setupPulumiMocks, STAND_IN_KUBECONFIG, wholeStackOutputs, type RecordingMocks } from '../pulumi-mocks.js';
+import { readStackFile } from '../../../stacks/stack-files.js';
+
+/**
+ * The program entry (stacks/index.ts) as the Pulumi engine runs it: config comes from the runtime's config map
+ * (here set from the committed local stack file plus stand-in secrets), and the module's exports are the outputs.
+ */
+describe('stacks/index.ts: the program entry', function () {
+    this.timeout(60_000);
+    let mocks: RecordingMocks;
+    let runtime: typeof import('@pulumi/pulumi').runtime;
+    let dir: string;
+    let kubeconfigPath: string;
+    let importCount = 0;
+
+    before(async () => {
+        mocks = await setupPulumiMocks({ outputs: wholeStackOutputs, stack: 'local' });
+        runtime = (await import('@pulumi/pulumi')).runtime;
+        dir = mkdtempSync(join(tmpdir(), 'nkp-entry-test-'));
+        kubeconfigPath = join(dir, 'kubeconfig');
+        writeFileSync(kubeconfigPath, STAND_IN_KUBECONFIG.replaceAll('default', 'k3d-nkp'));
+    });
+    after(() => rmSync(dir, { recursive: true, force: true }));
+    beforeEach(() => mocks.reset());
+
+    function setConfig(overrides: Record<string, string>, secrets: Record<string, string>) {
+        const { values } = readStackFile('local');
+        const all: Record<string, string> = {};
+        for (const [k, v] of Object.entries({ ...values, localKubeconfigPath: kubeconfigPath, ...overrides })) all[`nkp:${k}`] = v;
+        for (const [k, v] of Object.entries(secrets)) all[`nkp:${k}`] = v;
+        runtime.setAllConfig(all, Object.keys(secrets).map((k) => `nkp:${k}`));
+    }
+    // A fresh module instance per run (the entry runs its program at import time).
+    const importEntry = () => import(`../../../stacks/index.ts?run=${++importCount}`) as Promise<Record<string, unknown>>;
+
+    it('a bad value fails with every problem before any resource is registered', async () => {
+        setConfig({ domain: 'NOT A DOMAIN', tlsIssuer: 'acme' }, { argocdOidcClientSecret: 's', keycloakAdminPassword: 'p' });
+        await assert.rejects(importEntry(), (e: Error) => {
+            assert.equal(e.name, 'ConfigValidationError');
+            assert.match(e.message, /nkp:domain = "NOT A DOMAIN" has an invalid format/);
+            assert.match(e.message, /nkp:tlsIssuer = "acme" must be one of "letsencrypt", "letsencrypt-staging", "selfsigned-ca"/);
+            return true;
+        });
+        await mocks.settle();
+        assert.equal(mocks.resources.length, 0);
+    });
+
+    it('a missing secret fails before any resource is registered and says how to set it', async () => {
+        setConfig({}, { argocdOidcClientSecret: 's' });
+        await assert.rejects(importEntry(), /nkp:keycloakAdminPassword \(secret\) is required.*pulumi config set --secret keycloakAdminPassword/s);
+        await mocks.settle();
+        assert.equal(mocks.resources.length, 0);
+    });
+
+    it('a valid stack exports plain outputs and only the kubeconfig as a secret', async () => {
+        setConfig({}, { argocdOidcClientSecret: 'argocd-client-secret-value', keycloakAdminPassword: 'admin-password-value' });
+        const exports = await importEntry();
+        await mocks.settle();
+        assert.ok(mocks.resources.length > 50, `registered ${mocks.resources.length} resources`);
+        assert.equal(await outputIsSecret(exports.kubeconfig as never), true);
+        assert.equal(await outputValue(exports.argocdUrl as never), 'https://argocd.nkp.localtest.me');
+        assert.equal(await outputValue(exports.oidcIssuerUrl as never), 'https://keycloak.nkp.localtest.me/realms/nebari');
+        const plain = JSON.stringify(await Promise.all(Object.entries(exports).filter(([k]) => k !== 'kubeconfig').map(([, v]) => outputValue(v as never))));
+        assert.ok(!plain.includes('argocd-client-secret-value') && !plain.includes('admin-password-value'), 'no secret in a plain output');
+    });
+});
