@@ -1,0 +1,185 @@
+import assert from 'node:assert/strict';
+import { createLogger, redact, isSensitiveKey, parseLogLevel } from '../../../operator/src/runtime/logger.js';
+import { canAcquire, microTime } from '../../../operator/src/runtime/leader.js';
+import { RecentWrites } from '../../../operator/src/runtime/recent-writes.js';
+import { parseListenAddress } from '../../../operator/src/runtime/server.js';
+import { loadConfig } from '../../../operator/src/config.js';
+import { AppIndex, gatewayClassesOf, keysForAppEvent, keysForChild } from '../../../operator/src/reconciler-index.js';
+import { secretToKeys } from '../../../operator/src/reconciler-resources.js';
+import { wantsGenericJwks, wantsProvisioning, OidcDiscovery } from '../../../operator/src/reconciler-auth.js';
+import { certificateFact, listenerFact } from '../../../operator/src/reconciler-facts.js';
+import { silentLogger } from '../../../operator/src/runtime/logger.js';
+import type { NebariApp } from '../../../operator/src/api/types.js';
+
+const app = (ns: string, name: string, spec: Record<string, unknown>, meta: Record<string, unknown> = {}): NebariApp =>
+  ({ apiVersion: 'reconcilers.nebari.dev/v1', kind: 'NebariApp', metadata: { namespace: ns, name, generation: 1, ...meta }, spec }) as unknown as NebariApp;
+
+describe('operator runtime: JSON logger', () => {
+  it('redacts values under credential-like keys at any depth and prints one JSON object per line', () => {
+    const lines: string[] = [];
+    const log = createLogger({ write: (l) => lines.push(l) });
+    log.info('hello', { clientSecret: 'a', nested: { 'client-secret': 'b', password: 'c', list: [{ token: 'd', ok: 'visible' }] }, Authorization: 'Bearer e', api_key: 'f' });
+    assert.equal(lines.length, 1);
+    const rec = JSON.parse(lines[0]!);
+    assert.equal(rec.msg, 'hello');
+    assert.equal(rec.level, 'info');
+    const text = lines[0]!;
+    for (const v of ['"a"', '"b"', '"c"', '"d"', 'Bearer e', '"f"']) assert.ok(!text.includes(v), `leaked ${v}: ${text}`);
+    assert.equal(rec.nested.list[0].ok, 'visible');
+    assert.equal(rec.nested['client-secret'], '[REDACTED]');
+  });
+
+  it('flattens errors, survives cycles, honours the level', () => {
+    const lines: string[] = [];
+    const log = createLogger({ level: 'warn', write: (l) => lines.push(l) });
+    const cyc: Record<string, unknown> = { a: 1 };
+    cyc.self = cyc;
+    log.info('dropped');
+    log.warn('kept', { err: Object.assign(new Error('boom'), { statusCode: 409 }), cyc });
+    assert.equal(lines.length, 1);
+    const rec = JSON.parse(lines[0]!);
+    assert.deepEqual(rec.err, { name: 'Error', message: 'boom', code: 409 });
+    assert.equal(rec.cyc.self, '[Circular]');
+    assert.equal(isSensitiveKey('issuerURL'), false);
+    assert.equal(isSensitiveKey('KEYCLOAK_ADMIN_PASSWORD'), true);
+    assert.deepEqual(redact({ secretName: 'x' }), { secretName: '[REDACTED]' });
+    assert.throws(() => parseLogLevel('loud'), /LOG_LEVEL: "loud" is not a log level; allowed: debug, info, warn, error/);
+  });
+});
+
+describe('operator runtime: leader election decisions', () => {
+  it('may take a free, own or expired Lease, never a live one held by another', () => {
+    assert.equal(canAcquire(undefined, 'me', 0, 15_000), true);
+    assert.equal(canAcquire({ holderIdentity: '' }, 'me', 0, 15_000), true);
+    assert.equal(canAcquire({ holderIdentity: null }, 'me', 0, 15_000), true);
+    assert.equal(canAcquire({ holderIdentity: 'me' }, 'me', 0, 15_000), true);
+    assert.equal(canAcquire({ holderIdentity: 'other' }, 'me', 14_999, 15_000), false);
+    assert.equal(canAcquire({ holderIdentity: 'other' }, 'me', 15_000, 15_000), true);
+  });
+  it('MicroTime has microsecond precision', () => {
+    assert.equal(microTime(Date.UTC(2026, 0, 2, 3, 4, 5, 678)), '2026-01-02T03:04:05.678000Z');
+  });
+});
+
+describe('operator runtime: RecentWrites', () => {
+  it('prefers the written object until the cache moves past the resourceVersion seen at write time', () => {
+    const rw = new RecentWrites();
+    const cached = { metadata: { name: 'a', resourceVersion: '1' } };
+    const written = { metadata: { name: 'a', resourceVersion: '2' }, spec: { x: 1 } };
+    rw.recordWrite('id', cached, written);
+    assert.equal(rw.observe('id', cached), written, 'stale cache: use what we wrote');
+    const fresh = { metadata: { name: 'a', resourceVersion: '2' } };
+    assert.equal(rw.observe('id', fresh), fresh, 'cache caught up');
+    assert.equal(rw.size, 0);
+    rw.recordDelete('gone', cached);
+    assert.equal(rw.observe('gone', cached), undefined, 'deleted although the cache still shows it');
+    assert.equal(rw.observe('gone', undefined), undefined);
+    rw.recordWrite('new', undefined, written);
+    assert.equal(rw.observe('new', undefined), written, 'created before the cache saw it');
+  });
+});
+
+describe('operator config', () => {
+  it('defaults match the foundation (gateways public/internal in envoy-gateway-system, namespace nkp-operator, 127.0.0.1)', () => {
+    const s = loadConfig({}, []);
+    assert.deepEqual(s.gateways, { public: { name: 'public', namespace: 'envoy-gateway-system' }, internal: { name: 'internal', namespace: 'envoy-gateway-system' } });
+    assert.equal(s.operatorNamespace, 'nkp-operator');
+    assert.deepEqual(s.metricsAddress, { host: '127.0.0.1', port: 8080 });
+    assert.equal(s.leaderElection, true);
+    assert.deepEqual(s.watchNamespaces, []);
+    assert.equal(s.keycloak, undefined);
+  });
+  it('flags win over environment variables', () => {
+    const s = loadConfig({ CONCURRENCY: '4', WATCH_NAMESPACES: 'a,b' }, ['--concurrency=16', '--log-level', 'debug']);
+    assert.equal(s.concurrency, 16);
+    assert.equal(s.logLevel, 'debug');
+    assert.deepEqual(s.watchNamespaces, ['a', 'b']);
+  });
+  it('bad values name the flag/variable and what is allowed', () => {
+    assert.throws(() => loadConfig({ CONCURRENCY: '0' }), /--concurrency \/ CONCURRENCY: "0" must be an integer from 1 to 256/);
+    assert.throws(() => loadConfig({ OIDC_ISSUER_URL: 'ftp://x' }), /--oidc-issuer-url \/ OIDC_ISSUER_URL: "ftp:\/\/x" must be http:\/\/ or https:\/\//);
+    assert.throws(() => loadConfig({ LEASE_DURATION_SECONDS: '5', RENEW_DEADLINE_SECONDS: '10' }), /lease duration > renew deadline > retry period/);
+    assert.throws(() => loadConfig({}, ['--nope=1']), /unknown flag --nope/);
+    assert.throws(() => loadConfig({ WATCH_NAMESPACES: 'Bad_NS' }), /"Bad_NS" is not a namespace name/);
+    assert.throws(() => loadConfig({ LEADER_ELECTION: 'maybe' }), /must be true or false/);
+  });
+  it('listen addresses', () => {
+    assert.deepEqual(parseListenAddress(':9090', 'x'), { host: '127.0.0.1', port: 9090 });
+    assert.deepEqual(parseListenAddress('0.0.0.0:8080', 'x'), { host: '0.0.0.0', port: 8080 });
+    assert.deepEqual(parseListenAddress('[::1]:8080', 'x'), { host: '::1', port: 8080 });
+    assert.throws(() => parseListenAddress('8080', 'METRICS_ADDRESS'), /METRICS_ADDRESS: "8080" is not host:port/);
+  });
+});
+
+describe('operator reconciler: event mapping', () => {
+  it('maps Services, Secrets, namespaces, gateways and children back to the apps they affect', () => {
+    const idx = new AppIndex();
+    const a = app('ns1', 'a', { hostname: 'h.example', service: { name: 'web', port: 80 }, auth: { enabled: true, clientSecretRef: 'creds' } });
+    const b = app('ns2', 'b', { hostname: 'h.example', service: { name: 'api', port: 80, namespace: 'ns3' }, gateway: 'internal' });
+    idx.upsert(a);
+    idx.upsert(b);
+    assert.deepEqual(idx.forService('ns1', 'web'), ['ns1/a']);
+    assert.deepEqual(idx.forService('ns3', 'api'), ['ns2/b']);
+    assert.deepEqual(idx.forSecret('ns1', 'creds'), ['ns1/a']);
+    assert.deepEqual(idx.forSecret('ns1', 'a-oidc-client'), ['ns1/a']);
+    assert.deepEqual(idx.forNamespace('ns3').sort(), ['ns1/a', 'ns2/b'], 'backend namespace, plus hostname peers (opt-in changes claims)');
+    assert.deepEqual(idx.forGatewayClass('internal'), ['ns2/b']);
+    assert.deepEqual(gatewayClassesOf({ public: { name: 'p', namespace: 'gw' }, internal: { name: 'i', namespace: 'gw' } }, 'gw', 'i'), ['internal']);
+    assert.deepEqual(keysForChild({ metadata: { name: 'x', annotations: { 'reconcilers.nebari.dev/owner': 'ns1/a' } } }), ['ns1/a']);
+    assert.deepEqual(keysForChild({ metadata: { name: 'x' } }), []);
+    // a spec change of a reaches its hostname peers; a status-only change does not
+    assert.deepEqual(keysForAppEvent(idx, app('ns1', 'a', a.spec as never, { generation: 2 }), a).sort(), ['ns1/a', 'ns2/b']);
+    assert.deepEqual(keysForAppEvent(idx, a, a), ['ns1/a']);
+    idx.remove('ns1/a');
+    assert.deepEqual(idx.forService('ns1', 'web'), []);
+    assert.deepEqual(idx.hostnamePeers('h.example'), ['ns2/b']);
+  });
+
+  it('Secrets are cached as key names only: values and last-applied-configuration are dropped', () => {
+    const s = secretToKeys({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 's', namespace: 'n', annotations: { 'kubectl.kubernetes.io/last-applied-configuration': '{"data":{"client-secret":"x"}}', keep: 'me' } },
+      data: { 'client-secret': 'c2VjcmV0', 'client-id': 'aWQ=' },
+    } as never);
+    assert.deepEqual(s.keys, ['client-id', 'client-secret']);
+    assert.ok(!JSON.stringify(s).includes('c2VjcmV0'));
+    assert.ok(!JSON.stringify(s).includes('last-applied'));
+    assert.equal(s.metadata.annotations?.keep, 'me');
+  });
+
+  it('auth decisions: provisioning only for keycloak + provisionClient without clientSecretRef; JWKS only for generic-oidc with groups', () => {
+    assert.equal(wantsProvisioning(app('n', 'a', { auth: { enabled: true } })), true);
+    assert.equal(wantsProvisioning(app('n', 'a', { auth: { enabled: true, clientSecretRef: 's' } })), false);
+    assert.equal(wantsProvisioning(app('n', 'a', { auth: { enabled: true, provisionClient: false } })), false);
+    assert.equal(wantsProvisioning(app('n', 'a', { auth: { enabled: true, provider: 'generic-oidc' } })), false);
+    assert.equal(wantsProvisioning(app('n', 'a', { auth: { enabled: false } })), false);
+    assert.equal(wantsGenericJwks(app('n', 'a', { auth: { enabled: true, provider: 'generic-oidc', issuerURL: 'https://idp/', groups: ['g'] } })), 'https://idp');
+    assert.equal(wantsGenericJwks(app('n', 'a', { auth: { enabled: true, provider: 'generic-oidc', issuerURL: 'https://idp' } })), undefined);
+  });
+
+  it('OIDC discovery reads jwks_uri and caches it, failures are cached briefly and never thrown', async () => {
+    let calls = 0;
+    const fake = (async (url: string) => {
+      calls++;
+      if (String(url).startsWith('https://bad')) return new Response('nope', { status: 500 });
+      return Response.json({ issuer: 'https://idp', jwks_uri: 'https://idp/keys' });
+    }) as typeof fetch;
+    const d = new OidcDiscovery(silentLogger, fake);
+    assert.equal(await d.jwksURI('https://idp'), 'https://idp/keys');
+    assert.equal(await d.jwksURI('https://idp'), 'https://idp/keys');
+    assert.equal(calls, 1);
+    assert.equal(await d.jwksURI('https://bad'), undefined);
+    assert.equal(await d.jwksURI('https://bad'), undefined);
+    assert.equal(calls, 2);
+  });
+
+  it('Certificate and ListenerSet status become facts', () => {
+    assert.equal(certificateFact(undefined), undefined);
+    assert.deepEqual(certificateFact({ metadata: { name: 'c' }, status: { conditions: [{ type: 'Ready', status: 'False', message: 'issuing' }] } } as never), { ready: false, message: 'issuing' });
+    assert.deepEqual(certificateFact({ metadata: { name: 'c' }, status: { conditions: [{ type: 'Ready', status: 'True' }] } } as never), { ready: true });
+    assert.equal(listenerFact({ metadata: { name: 'l' } } as never), undefined, 'nothing reported yet');
+    assert.deepEqual(listenerFact({ metadata: { name: 'l' }, status: { listeners: [{ name: 'https', conditions: [{ type: 'Accepted', status: 'False', reason: 'HostnameConflict', message: 'taken' }] }] } } as never), { accepted: false, reason: 'HostnameConflict', message: 'taken' });
+    assert.deepEqual(listenerFact({ metadata: { name: 'l' }, status: { conditions: [{ type: 'Accepted', status: 'True' }] } } as never), { accepted: true });
+  });
+});
