@@ -181,6 +181,8 @@ export class KeycloakProvisioner implements AuthProvisioner {
   private readonly locks = new KeyedMutex();
   private token?: { value: string; expiresAt: number; version: string };
   private tokenInflight?: Promise<void>;
+  /** The last token request was refused: re-read the Secret before the next one (it may have been rotated). */
+  private authRefused = false;
   /** Admin API calls made (token requests included), by operation. */
   readonly calls = new Map<string, number>();
   apiCalls = 0;
@@ -247,12 +249,19 @@ export class KeycloakProvisioner implements AuthProvisioner {
 
   /** A valid admin token; `force` re-reads the credentials Secret and gets a new token. */
   private async ensureToken(force = false): Promise<void> {
-    const { credentials, version } = await this.credentials.get(force);
+    const { credentials, version } = await this.credentials.get(force || this.authRefused);
     const t = this.token;
     if (!force && t && t.version === version && Date.now() < t.expiresAt - 15_000) return;
     this.tokenInflight ??= (async () => {
       try {
-        const tok = await this.fetchToken(credentials);
+        let tok;
+        try {
+          tok = await this.fetchToken(credentials);
+        } catch (err) {
+          this.authRefused = err instanceof KeycloakError && err.kind === 'unauthorized';
+          throw err;
+        }
+        this.authRefused = false;
         this.token = { ...tok, version };
         this.kc.setAccessToken(tok.value);
       } finally {
