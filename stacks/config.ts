@@ -379,6 +379,12 @@ export function crossKeyProblems(c: Partial<FlatConfig>): string[] {
             if (c[k] === '') p.push(`${fq(k)} is required when ${fq('identityUpstream')} is ldap`);
         }
     }
+    if (c.identityEnabled === true && c.tlsIssuer !== undefined && c.tlsIssuer !== 'letsencrypt' && c.keycloakAdminUrl === '') {
+        p.push(
+            `${fq('keycloakAdminUrl')} is required when ${fq('identityEnabled')} is true and ${fq('tlsIssuer')} is ${c.tlsIssuer}: Keycloak's public certificate is not publicly trusted, ` +
+                'so the Pulumi Keycloak provider must use another URL, e.g. http://127.0.0.1:8080 with `kubectl -n keycloak port-forward svc/keycloak-http 8080:80`',
+        );
+    }
     if (c.otelExporter !== undefined && c.otelExporter !== 'debug' && c.otelEndpoint === '') {
         p.push(`${fq('otelEndpoint')} is required when ${fq('otelExporter')} is ${c.otelExporter}`);
     }

@@ -232,22 +232,23 @@ export function keycloakDatabasePatches(i: FoundationInput): NonNullable<Applica
 }
 
 export function keycloakValues(i: FoundationInput): Record<string, unknown> {
+    // Proxy headers, HTTP, health and metrics are switched on through the chart's own values (proxy, health, metrics);
+    // clustering (cache stack + JGroups DNS discovery through the headless Service) is configured by the chart too.
     const extraEnv = [
         { name: 'KC_HOSTNAME', value: `https://${i.hostnames.keycloak}` },
-        { name: 'KC_PROXY_HEADERS', value: 'xforwarded' },
-        { name: 'KC_HTTP_ENABLED', value: 'true' },
-        { name: 'KC_HEALTH_ENABLED', value: 'true' },
-        { name: 'KC_METRICS_ENABLED', value: 'true' },
         { name: 'KC_BOOTSTRAP_ADMIN_USERNAME', valueFrom: { secretKeyRef: { name: KEYCLOAK_ADMIN_SECRET, key: 'username' } } },
         { name: 'KC_BOOTSTRAP_ADMIN_PASSWORD', valueFrom: { secretKeyRef: { name: KEYCLOAK_ADMIN_SECRET, key: 'password' } } },
-        { name: 'JAVA_OPTS_APPEND', value: '-XX:MaxRAMPercentage=70 -Djgroups.dns.query=keycloak-headless.keycloak.svc.cluster.local' },
     ];
     return {
         fullnameOverride: 'keycloak',
         replicas: i.keycloak.replicas,
         image: { repository: IMAGES.keycloak.repository, tag: IMAGES.keycloak.tag },
-        command: ['/opt/keycloak/bin/kc.sh', 'start', '--http-port=8080', '--cache=ispn', '--cache-stack=kubernetes'],
+        command: ['/opt/keycloak/bin/kc.sh', 'start', '--http-port=8080'],
         http: { relativePath: '/' },
+        // Envoy Gateway sends X-Forwarded-* headers.
+        proxy: { enabled: true, mode: 'xforwarded', http: { enabled: true } },
+        health: { enabled: true },
+        metrics: { enabled: true },
         // keycloakx renders extraEnv as a template string.
         extraEnv: stringify(extraEnv),
         database: {
@@ -276,7 +277,8 @@ export function otelCollectorValues(i: FoundationInput): Record<string, unknown>
         exporterName === 'debug'
             ? { verbosity: 'basic' }
             : { endpoint: i.telemetry.endpoint, ...(headers ? { headers } : {}), compression: 'gzip', retry_on_failure: { enabled: true }, sending_queue: { enabled: true } };
-    const pipeline = (receivers: string[]) => ({ receivers, processors: ['k8sattributes', 'memory_limiter', 'batch'], exporters: [exporterName] });
+    // The presets add their receivers (filelog, kubeletstats) and the k8sattributes processor to these pipelines.
+    const pipeline = (receivers: string[]) => ({ receivers, processors: ['memory_limiter', 'batch'], exporters: [exporterName] });
     return {
         mode: 'daemonset',
         image: { repository: IMAGES.otelCollector.repository, tag: IMAGES.otelCollector.tag },

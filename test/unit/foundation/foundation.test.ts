@@ -82,6 +82,7 @@ describe('foundation: Application specs (pure)', () => {
         const kc = apps.find((a) => a.metadata.name === 'keycloak')!;
         const v = kc.spec.source.helm!.valuesObject as any;
         assert.equal(v.database.vendor, 'postgres');
+        assert.equal(v.proxy.mode, 'xforwarded', 'Envoy sends X-Forwarded-* headers');
         assert.equal(v.database.hostname, 'keycloak-db-rw');
         assert.equal(v.database.existingSecret, 'keycloak-db-app');
         assert.equal(v.replicas, 2);

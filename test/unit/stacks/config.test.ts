@@ -93,6 +93,7 @@ describe('stack config: validation failures name the key and what is allowed', (
         ['ssh gitops with https URL', 'aws-prod', { gitopsRepoUrl: 'https://github.com/x/y.git' }, /nkp:gitopsRepoUrl must be an ssh:\/\/ or git@host:path URL/],
         ['local without kubeconfig', 'local', { localKubeconfigPath: '' }, /nkp:localKubeconfigPath is required with nkp:cloudProvider local/],
         ['cloud component rule (Hetzner label syntax)', 'hetzner', { costCentre: 'cc 4711!' }, /^nkp:costCentre: HetznerCloud: invalid tags\.costCentre: label value "cc 4711!" is not allowed/],
+        ['identity through an untrusted certificate', 'aws-staging', { identityEnabled: true }, /nkp:keycloakAdminUrl is required when nkp:identityEnabled is true and nkp:tlsIssuer is letsencrypt-staging/],
         ['viewer repeats admin', 'local', { clusterViewerGroups: ['admins'] }, /nkp:clusterViewerGroups must not repeat admin groups \(admins\)/],
     ];
     for (const [what, stack, overrides, expected] of cases) {
