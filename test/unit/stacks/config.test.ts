@@ -42,7 +42,7 @@ describe('stack config: the committed stacks', () => {
         const [local, hetzner, staging, prod] = STACKS.map((s) => settingsForStack(s));
         assert.deepEqual([local!.cloud.provider, hetzner!.cloud.provider, staging!.cloud.provider, prod!.cloud.provider], ['local', 'hetzner', 'aws', 'aws']);
         assert.equal(local!.tls.issuer, 'selfsigned-ca');
-        assert.equal(staging!.tls.issuer, 'letsencrypt-staging');
+        assert.equal(staging!.tls.issuer, 'letsencrypt');
         assert.equal(prod!.tls.issuer, 'letsencrypt');
         assert.equal(prod!.argocd.ha, true);
         assert.ok(prod!.cloud.provider === 'aws' && prod!.cloud.aws.nodeGroups.some((g) => g.gpu === true));
@@ -93,7 +93,7 @@ describe('stack config: validation failures name the key and what is allowed', (
         ['ssh gitops with https URL', 'aws-prod', { gitopsRepoUrl: 'https://github.com/x/y.git' }, /nkp:gitopsRepoUrl must be an ssh:\/\/ or git@host:path URL/],
         ['local without kubeconfig', 'local', { localKubeconfigPath: '' }, /nkp:localKubeconfigPath is required with nkp:cloudProvider local/],
         ['cloud component rule (Hetzner label syntax)', 'hetzner', { costCentre: 'cc 4711!' }, /^nkp:costCentre: HetznerCloud: invalid tags\.costCentre: label value "cc 4711!" is not allowed/],
-        ['identity through an untrusted certificate', 'aws-staging', { identityEnabled: true }, /nkp:keycloakAdminUrl is required when nkp:identityEnabled is true and nkp:tlsIssuer is letsencrypt-staging/],
+        ['identity through an untrusted certificate', 'aws-staging', { identityEnabled: true, tlsIssuer: 'letsencrypt-staging' }, /nkp:keycloakAdminUrl is required when nkp:identityEnabled is true and nkp:tlsIssuer is letsencrypt-staging/],
         ['viewer repeats admin', 'local', { clusterViewerGroups: ['admins'] }, /nkp:clusterViewerGroups must not repeat admin groups \(admins\)/],
     ];
     for (const [what, stack, overrides, expected] of cases) {

@@ -75,7 +75,7 @@ describe('buildPlatform: every committed stack under Pulumi mocks', function () 
         assert.equal(mocks.ofType('nkp:identity:Identity').length, 1);
         assert.equal(mocks.ofType('keycloak:ldap/userFederation:UserFederation').length, 1);
         assert.deepEqual(mocks.ofType('keycloak:index/group:Group').map((g) => g.plain.name), ['admins', 'developers', 'viewers', 'data-scientists', 'analysts']);
-        await run('aws-staging', { identityEnabled: true, keycloakAdminUrl: 'http://127.0.0.1:8080' });
+        await run('aws-staging', { identityEnabled: true });
         assert.equal(mocks.ofType('keycloak:oidc/identityProvider:IdentityProvider').length, 1);
     });
 
