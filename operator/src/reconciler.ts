@@ -5,7 +5,7 @@
  * Deletion runs the finalizer: children outside the app's namespace (and everything else owned, for a fast
  * clean-up), the TLS Secret cert-manager leaves behind, and provisioned auth state, then the finalizer goes.
  */
-import { FIELD_MANAGER, FINALIZER, OWNER_ANNOTATION, objectKey, type NebariApp } from './api/types.js';
+import { CONDITION_TYPES, FIELD_MANAGER, FINALIZER, OWNER_ANNOTATION, objectKey, type NebariApp } from './api/types.js';
 import { childrenToDelete, needsWrite, statusNeedsWrite } from './desired/compare.js';
 import type { OperatorConfig, ProvisioningFact } from './desired/facts.js';
 import { CERTIFICATE, LISTENERSET, SECURITYPOLICY, REFERENCEGRANT, objectId, type KubeObject as DesiredObject } from './desired/objects.js';
@@ -154,7 +154,10 @@ export class Reconciler {
       this.recent.recordWrite(`app/${key}`, cached, written);
       log.info('status updated', { ready: desired.conditions.find((c) => c.type === 'Ready')?.reason });
       if (this.d.events) {
-        for (const ev of conditionEvents(app.status?.conditions, desired.status.conditions ?? [])) {
+        // one Event per transition of Ready (its reason and message name the first failing condition):
+        // notable, and a fraction of the API traffic of one Event per condition
+        const ready = (cs: typeof desired.status.conditions) => (cs ?? []).filter((x) => x.type === CONDITION_TYPES.Ready);
+        for (const ev of conditionEvents(ready(app.status?.conditions), ready(desired.status.conditions))) {
           await this.d.events.record(written, ev.type, ev.reason, 'Reconcile', ev.message);
         }
       }
