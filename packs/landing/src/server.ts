@@ -167,8 +167,8 @@ export function createLandingServer(opts: LandingServerOptions): LandingServer {
 
   // ---- per-viewer views, cached by store version ----
   let cacheVersion = -1;
-  const cache = new Map<string, { groups: Group[]; json: string }>();
-  const view = (v: Viewer | null): { groups: Group[]; json: string } => {
+  const cache = new Map<string, { groups: Group[]; json: string; body: Buffer }>();
+  const view = (v: Viewer | null): { groups: Group[]; json: string; body: Buffer } => {
     if (cacheVersion !== store.version) {
       cache.clear();
       cacheVersion = store.version;
@@ -177,7 +177,8 @@ export function createLandingServer(opts: LandingServerOptions): LandingServer {
     let hit = cache.get(k);
     if (!hit) {
       const groups = viewFor(store.all(), v, store.healthOf);
-      hit = { groups, json: JSON.stringify({ groups }) };
+      const json = JSON.stringify({ groups });
+      hit = { groups, json, body: Buffer.from(json) };
       cache.set(k, hit);
     }
     return hit;
@@ -226,8 +227,8 @@ export function createLandingServer(opts: LandingServerOptions): LandingServer {
     res.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
     if (secure) res.setHeader('Strict-Transport-Security', 'max-age=31536000');
   };
-  const json = (res: ServerResponse, status: number, body: unknown | string, extra: Record<string, string | string[]> = {}): void => {
-    const text = typeof body === 'string' ? body : JSON.stringify(body);
+  const json = (res: ServerResponse, status: number, body: unknown, extra: Record<string, string | string[]> = {}): void => {
+    const text = typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body);
     res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store', ...extra });
     res.end(text);
   };
@@ -403,7 +404,7 @@ export function createLandingServer(opts: LandingServerOptions): LandingServer {
       const v = view(who.viewer);
       const q = url.searchParams.get('q') ?? '';
       const category = url.searchParams.get('category') ?? '';
-      if (q === '' && category === '') json(res, 200, v.json);
+      if (q === '' && category === '') json(res, 200, v.body);
       else json(res, 200, { groups: filterGroups(v.groups, q, category) });
       return 'apps';
     }
