@@ -10,7 +10,7 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { Ajv, type ErrorObject } from 'ajv';
 import type { AwsCloudArgs, HetznerCloudArgs, LocalClusterArgs, AwsNodeGroupArgs, HetznerWorkerPoolArgs } from '../components/cloud/index.js';
-import { PLATFORM_NAMESPACE_NAMES, RESERVED_NAMESPACES } from '../components/cluster/namespaces.js';
+import { PLATFORM_NAMESPACE_NAMES, RESERVED_NAMESPACES, packNamespaceClash } from '../components/cluster/namespaces.js';
 import { validateAwsCloudArgs } from '../components/cloud/aws-plan.js';
 import { validateHetznerCloudArgs } from '../components/cloud/hetzner-plan.js';
 import { CloudArgsError } from '../components/cloud/validate.js';
@@ -299,10 +299,6 @@ function cidrIsWorld(c: string): boolean {
     return c === '0.0.0.0/0' || c.endsWith('/0');
 }
 
-function globMatches(glob: string, name: string): boolean {
-    return glob.endsWith('*') ? name.startsWith(glob.slice(0, -1)) : glob === name;
-}
-
 /** Pure: rules spanning several keys. `c` holds only keys that passed their own validation. */
 export function crossKeyProblems(c: Partial<FlatConfig>): string[] {
     const p: string[] = [];
@@ -323,8 +319,8 @@ export function crossKeyProblems(c: Partial<FlatConfig>): string[] {
         p.push(`${fq('gitopsRepoUrl')} must be an ssh:// or git@host:path URL when ${fq('gitopsAuth')} is ssh`);
     }
     for (const glob of c.packNamespaces ?? []) {
-        const clash = [...PLATFORM_NAMESPACE_NAMES, ...RESERVED_NAMESPACES].find((ns) => globMatches(glob, ns));
-        if (clash !== undefined) p.push(`${fq('packNamespaces')} entry "${glob}" covers the platform/system namespace ${clash}; allowed: namespaces (or prefix globs) outside ${[...PLATFORM_NAMESPACE_NAMES, ...RESERVED_NAMESPACES].join(', ')}`);
+        const clash = packNamespaceClash(glob);
+        if (clash !== undefined) p.push(`${fq('packNamespaces')} entry "${glob}" covers ${clash}; allowed: namespaces (or prefix globs) outside ${[...PLATFORM_NAMESPACE_NAMES, ...RESERVED_NAMESPACES].join(', ')}`);
     }
     const overlap = (c.clusterAdminGroups ?? []).filter((g) => (c.clusterViewerGroups ?? []).includes(g));
     if (overlap.length > 0) p.push(`${fq('clusterViewerGroups')} must not repeat admin groups (${overlap.join(', ')})`);

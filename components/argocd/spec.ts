@@ -3,7 +3,7 @@
  * and the repository Secret, as plain objects.
  */
 import { stringify } from 'yaml';
-import { NS, PLATFORM_NAMESPACE_NAMES } from '../cluster/namespaces.js';
+import { NS, PLATFORM_NAMESPACE_NAMES, packNamespaceClash } from '../cluster/namespaces.js';
 
 /** The argo-cd Helm chart, pinned (chart 8.6.2 ships Argo CD v3.1.8). */
 export const ARGOCD_CHART = { chart: 'argo-cd', version: '8.6.2', repo: 'https://argoproj.github.io/argo-helm', appVersion: 'v3.1.8' } as const;
@@ -128,11 +128,8 @@ export function foundationProject(sourceRepos: readonly string[]): AppProjectBod
 /** Refuse pack destinations that would reach a platform or system namespace, or everything. */
 export function assertPackNamespaces(namespaces: readonly string[]): void {
     for (const ns of namespaces) {
-        const prefix = ns.endsWith('*') ? ns.slice(0, -1) : undefined;
-        const hits = [...PLATFORM_NAMESPACE_NAMES, 'kube-system', 'kube-public', 'kube-node-lease', 'default'].filter((p) => (prefix !== undefined ? p.startsWith(prefix) : p === ns));
-        if (ns === '*' || prefix === '' || hits.length > 0) {
-            throw new Error(`packs AppProject destination "${ns}" would reach ${ns === '*' || prefix === '' ? 'every namespace' : hits.join(', ')}; allowed: pack namespaces outside the platform and system namespaces`);
-        }
+        const clash = packNamespaceClash(ns);
+        if (clash !== undefined) throw new Error(`packs AppProject destination "${ns}" would reach ${clash}; allowed: pack namespaces outside the platform and system namespaces`);
     }
 }
 

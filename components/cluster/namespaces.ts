@@ -24,6 +24,18 @@ export const PLATFORM_NAMESPACE_NAMES: readonly string[] = Object.values(NS);
 /** Kubernetes' own namespaces: never a pack destination. */
 export const RESERVED_NAMESPACES: readonly string[] = ['kube-system', 'kube-public', 'kube-node-lease', 'default'];
 
+/**
+ * Why a pack destination (a namespace name or a prefix glob like `pack-*`) is not allowed, or undefined when it is:
+ * it must not be `*` and must not cover a platform or system namespace. The one rule config validation and the
+ * packs AppProject both apply.
+ */
+export function packNamespaceClash(pattern: string): string | undefined {
+    const prefix = pattern.endsWith('*') ? pattern.slice(0, -1) : undefined;
+    if (pattern === '*' || prefix === '') return 'every namespace';
+    const hits = [...PLATFORM_NAMESPACE_NAMES, ...RESERVED_NAMESPACES].filter((ns) => (prefix !== undefined ? ns.startsWith(prefix) : ns === pattern));
+    return hits.length > 0 ? `the platform/system namespace${hits.length > 1 ? 's' : ''} ${hits.join(', ')}` : undefined;
+}
+
 export type PodSecurityLevel = 'privileged' | 'baseline' | 'restricted';
 
 export interface PortSpec {

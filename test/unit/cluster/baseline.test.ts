@@ -11,7 +11,8 @@ import {
     storageClasses,
     PLATFORM_VIEWER_ROLE,
 } from '../../../components/cluster/baseline.js';
-import { NS, PLATFORM_NAMESPACES, PLATFORM_NAMESPACE_NAMES } from '../../../components/cluster/namespaces.js';
+import fc from 'fast-check';
+import { NS, PLATFORM_NAMESPACES, PLATFORM_NAMESPACE_NAMES, RESERVED_NAMESPACES, packNamespaceClash } from '../../../components/cluster/namespaces.js';
 
 describe('cluster baseline: pure helpers', () => {
     it('labels every platform namespace part-of nkp with pod-security levels; only the landing namespace is NebariApp-managed', () => {
@@ -101,6 +102,28 @@ describe('cluster baseline: pure helpers', () => {
         assert.deepEqual(storageClasses('local'), []);
         assert.equal(platformDataStorageClass('local'), undefined);
         assert.equal(platformDataStorageClass('aws'), 'gp3-retain');
+    });
+});
+
+describe('pack namespace rule (shared by config validation and the packs AppProject)', () => {
+    const guarded = [...PLATFORM_NAMESPACE_NAMES, ...RESERVED_NAMESPACES];
+    it('refuses every platform/system namespace, every glob prefix of one, and *', () => {
+        fc.assert(
+            fc.property(fc.constantFrom(...guarded), fc.nat(30), (ns, cut) => {
+                const glob = `${ns.slice(0, Math.min(cut, ns.length))}*`;
+                return packNamespaceClash(ns) !== undefined && packNamespaceClash(glob) !== undefined;
+            }),
+        );
+        assert.equal(packNamespaceClash('*'), 'every namespace');
+    });
+    it('allows any name or glob that covers none of them', () => {
+        fc.assert(
+            fc.property(fc.stringMatching(/^[a-z][a-z0-9-]{0,20}[a-z0-9]$/), fc.boolean(), (name, glob) => {
+                const pattern = glob ? `${name}-*` : name;
+                const covers = guarded.some((g) => (glob ? g.startsWith(`${name}-`) : g === name));
+                return (packNamespaceClash(pattern) === undefined) === !covers;
+            }),
+        );
     });
 });
 

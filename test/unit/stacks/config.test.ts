@@ -83,7 +83,7 @@ describe('stack config: validation failures name the key and what is allowed', (
         ['untagged image', 'local', { landingImage: 'ghcr.io/nebari-dev/nkp-landing' }, /nkp:landingImage .* invalid format/],
         ['ACME without e-mail', 'aws-prod', { acmeEmail: '' }, /nkp:acmeEmail is required when nkp:tlsIssuer is letsencrypt/],
         ['self-signed CA in the cloud', 'aws-prod', { tlsIssuer: 'selfsigned-ca' }, /nkp:tlsIssuer = "selfsigned-ca" is only allowed with nkp:cloudProvider local/],
-        ['pack namespace glob over platform namespaces', 'local', { packNamespaces: ['nkp-*'] }, /nkp:packNamespaces entry "nkp-\*" covers the platform\/system namespace nkp-operator/],
+        ['pack namespace glob over platform namespaces', 'local', { packNamespaces: ['nkp-*'] }, /nkp:packNamespaces entry "nkp-\*" covers the platform\/system namespaces nkp-operator, nkp-landing, nkp-pack-apps; allowed/],
         ['bare wildcard pack namespace', 'local', { packNamespaces: ['*'] }, /nkp:packNamespaces = \["\*"\] has an invalid format/],
         ['upstream OIDC incomplete', 'aws-staging', { identityUpstreamOidcTokenUrl: '' }, /nkp:identityUpstreamOidcTokenUrl is required when nkp:identityUpstream is oidc/],
         ['upstream LDAP incomplete', 'aws-prod', { identityUpstreamLdapUsersDn: '' }, /nkp:identityUpstreamLdapUsersDn is required when nkp:identityUpstream is ldap/],
