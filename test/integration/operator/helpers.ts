@@ -21,6 +21,10 @@ export const LISTENERSET_RT: ResourceType = { group: 'gateway.networking.k8s.io'
 export const REFERENCEGRANT_RT: ResourceType = { group: 'gateway.networking.k8s.io', version: 'v1', plural: 'referencegrants', kind: 'ReferenceGrant', namespaced: true };
 export const SECURITYPOLICY_RT: ResourceType = { group: 'gateway.envoyproxy.io', version: 'v1alpha1', plural: 'securitypolicies', kind: 'SecurityPolicy', namespaced: true };
 
+/** A Kubernetes object read back in a test, whose nested fields the test inspects freely. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyObject = KubeObject & Record<string, any>;
+
 export function uniqueName(prefix: string): string {
   return `${prefix}-${randomBytes(3).toString('hex')}`;
 }

@@ -27,6 +27,7 @@ import {
   uniqueName,
   waitForReason,
   type RunningOperator,
+  type AnyObject,
 } from './helpers.js';
 
 describe('operator (integration): NebariApp lifecycle against a real API server', function () {
@@ -62,7 +63,7 @@ describe('operator (integration): NebariApp lifecycle against a real API server'
     assert.equal(condition(app, 'RoutingReady')?.status, 'True');
     assert.equal(condition(app, 'Ready')?.status, 'False');
     assert.ok(app.metadata.finalizers?.includes(FINALIZER), 'finalizer added');
-    const route = await c.get<any>(HTTPROUTE_RT, ns, 'app');
+    const route = await c.get<AnyObject>(HTTPROUTE_RT, ns, 'app');
     assert.ok(route, 'HTTPRoute created');
     assert.deepEqual(route.spec.hostnames, [`${ns}.example.test`]);
     assert.equal(route.metadata.ownerReferences?.[0]?.uid, app.metadata.uid, 'controller owner reference to the NebariApp');
@@ -88,7 +89,7 @@ describe('operator (integration): NebariApp lifecycle against a real API server'
     await waitForReason(c, ns, 'app', 'Ready', 'Available', 'True');
     await applyApp(c, ns, 'app', { ...spec, service: { name: 'api', port: 9090 }, routing: { tls: { enabled: false }, routes: [{ pathPrefix: '/api' }] } });
     const route = await eventually('route to api:9090', async () => {
-      const r = await c.get<any>(HTTPROUTE_RT, ns, 'app');
+      const r = await c.get<AnyObject>(HTTPROUTE_RT, ns, 'app');
       return r?.spec.rules?.[0]?.backendRefs?.[0]?.name === 'api' ? r : undefined;
     });
     assert.equal(route.spec.rules[0].backendRefs[0].port, 9090);
@@ -174,7 +175,7 @@ describe('operator (integration): NebariApp lifecycle against a real API server'
     app = await waitForReason(c, ns, 'app', 'Ready', 'Available', 'True');
     assert.deepEqual(app.status?.clientSecretRef, { name: 'my-oidc', namespace: ns });
     assert.equal(app.status?.serviceDiscovery?.visibility, 'private');
-    const sp = await c.get<any>(SECURITYPOLICY_RT, ns, 'app');
+    const sp = await c.get<AnyObject>(SECURITYPOLICY_RT, ns, 'app');
     assert.ok(sp, 'SecurityPolicy created');
     assert.equal(sp.spec.oidc.provider.issuer, 'https://auth.example.test/realms/nebari');
     assert.equal(sp.spec.oidc.clientSecret.name, 'my-oidc');
@@ -198,7 +199,7 @@ describe('operator (integration): NebariApp lifecycle against a real API server'
     await createService(c, backend, 'db-ui', 8080);
     await applyApp(c, ns, 'app', { hostname: `${ns}.example.test`, service: { name: 'db-ui', port: 8080, namespace: backend }, routing: { tls: { enabled: false } } });
     await waitForReason(c, ns, 'app', 'Ready', 'Available', 'True');
-    const grants = await c.list<any>(REFERENCEGRANT_RT, backend);
+    const grants = await c.list<AnyObject>(REFERENCEGRANT_RT, backend);
     assert.equal(grants.items.length, 1, 'ReferenceGrant in the backend namespace');
     assert.equal(grants.items[0].metadata.ownerReferences, undefined, 'no cross-namespace owner reference');
     await deleteApp(c, ns, 'app');

@@ -29,6 +29,7 @@ import {
   testSettings,
   uniqueName,
   waitForReason,
+  type AnyObject,
 } from './helpers.js';
 
 const rbacFile = join(import.meta.dirname, '..', '..', '..', 'operator', 'manifests', 'rbac.yaml');
@@ -96,7 +97,7 @@ describe('operator (integration): least-privilege RBAC from operator/manifests i
       await eventually('Certificate', () => exists(c, CERTIFICATE_RT, ns, 'tls-tls'));
       await setCertificateReady(c, ns, 'tls-tls'); // stand-in for cert-manager
       // stand-in for cert-manager writing the TLS Secret from the Certificate's secretTemplate
-      const cert = await c.get<any>(CERTIFICATE_RT, ns, 'tls-tls');
+      const cert = (await c.get<AnyObject>(CERTIFICATE_RT, ns, 'tls-tls'))!;
       await c.apply(
         { group: '', version: 'v1', plural: 'secrets', kind: 'Secret', namespaced: true },
         {
@@ -110,7 +111,7 @@ describe('operator (integration): least-privilege RBAC from operator/manifests i
       );
       await waitForReason(c, ns, 'tls', 'Ready', 'Available', 'True');
       await waitForReason(c, ns, 'cross', 'Ready', 'Available', 'True');
-      const events = await c.list<any>({ group: 'events.k8s.io', version: 'v1', plural: 'events', kind: 'Event', namespaced: true }, ns);
+      const events = await c.list<AnyObject>({ group: 'events.k8s.io', version: 'v1', plural: 'events', kind: 'Event', namespaced: true }, ns);
       assert.ok(events.items.some((e) => e.regarding?.name === 'tls' && e.reason === 'Available'), 'an Event for the transition to Ready');
 
       await deleteApp(c, ns, 'tls');

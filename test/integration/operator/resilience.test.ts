@@ -19,14 +19,15 @@ import {
   startOperator,
   uniqueName,
   type RunningOperator,
+  type AnyObject,
 } from './helpers.js';
 import { NEBARIAPP } from '../../../operator/src/reconciler-resources.js';
 
 async function allReady(c: KubeClient, ns: string, names: string[]): Promise<boolean> {
-  const list = await c.list<any>(NEBARIAPP, ns);
+  const list = await c.list<AnyObject>(NEBARIAPP, ns);
   const ready = new Set(
     list.items
-      .filter((a) => condition(a, 'Ready')?.status === 'True' && a.status?.observedGeneration === a.metadata.generation)
+      .filter((a) => condition(a as never, 'Ready')?.status === 'True' && a.status?.observedGeneration === a.metadata.generation)
       .map((a) => a.metadata.name as string),
   );
   return names.every((n) => ready.has(n));

@@ -110,6 +110,7 @@ describe('operator runtime: Informer (scripted API stand-in)', () => {
         return { items: [obj('a', '1')], resourceVersion: '1' };
       },
       watch: async function* (_rv, signal) {
+        yield* [];
         await new Promise<void>((r) => signal.addEventListener('abort', () => r(), { once: true }));
       },
     };
