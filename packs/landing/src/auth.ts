@@ -144,7 +144,7 @@ export function pkceChallenge(verifier: string): string {
 /** Only same-site relative paths may be a post-login destination (no open redirect). */
 export function safeReturnTo(raw: unknown): string {
   if (typeof raw !== 'string' || !raw.startsWith('/') || raw.startsWith('//') || raw.startsWith('/\\')) return '/';
-  if (/[\u0000-\u001f\\]/.test(raw)) return '/';
+  for (const ch of raw) if (ch.charCodeAt(0) < 0x20 || ch === '\\') return '/';
   return raw;
 }
 

@@ -210,7 +210,10 @@ export function createLandingServer(opts: LandingServerOptions): LandingServer {
   const updateAppGauge = (): void => {
     let pub = 0;
     let priv = 0;
-    for (const e of store.all()) (e.visibility === 'public' ? pub++ : priv++);
+    for (const e of store.all()) {
+      if (e.visibility === 'public') pub++;
+      else priv++;
+    }
     metrics.apps.set({ visibility: 'public' }, pub);
     metrics.apps.set({ visibility: 'private' }, priv);
   };

@@ -6,7 +6,7 @@ import { sharedControlPlane, freePort, type ControlPlane } from '../../harness/c
 import { silentLogger } from '../../../operator/src/runtime/logger.js';
 import { startLandingService, type LandingService } from '../../../packs/landing/src/service.js';
 import { startOidcStandin, type OidcStandin, type StandinUser } from './oidc-standin.js';
-import { Apps, createNamespace, eventually, findApp, healthBackend, names, nebariApp, openSse, snapshot, webAssets } from './helpers.js';
+import { Apps, type Obj, createNamespace, eventually, findApp, healthBackend, names, nebariApp, openSse, snapshot, webAssets } from './helpers.js';
 
 const alice: StandinUser = { sub: 'alice', name: 'Alice', groups: ['admins'] };
 const bob: StandinUser = { sub: 'bob', name: 'Bob', groups: ['users'] };
@@ -56,7 +56,7 @@ describe('landing service on a real control plane (API + SSE)', function () {
     await backend?.stop();
   });
 
-  const getApps = async (token?: string, query = ''): Promise<{ status: number; body: any }> => {
+  const getApps = async (token?: string, query = ''): Promise<{ status: number; body: Obj }> => {
     const res = await fetch(`${svc.url}/api/apps${query}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
     return { status: res.status, body: await res.json() };
   };

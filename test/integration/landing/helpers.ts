@@ -30,6 +30,10 @@ export async function createNamespace(kc: KubeConfig, prefix = 'landing'): Promi
 
 export type AppSpec = NonNullable<NebariAppLike['spec']>;
 
+/** Free-form JSON as read back from the API server (tests poke at arbitrary fields). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Obj = Record<string, any>;
+
 export function nebariApp(namespace: string, name: string, spec: Partial<AppSpec>): Record<string, unknown> {
   return {
     apiVersion: API_VERSION,
@@ -48,11 +52,11 @@ export class Apps {
     const ns = (obj.metadata as { namespace: string }).namespace;
     return this.api.createNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ns, plural: PLURAL, body: obj });
   }
-  async get(namespace: string, name: string): Promise<Record<string, any>> {
-    return (await this.api.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: PLURAL, name })) as Record<string, any>;
+  async get(namespace: string, name: string): Promise<Obj> {
+    return (await this.api.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: PLURAL, name })) as Obj;
   }
   /** Read-modify-write of the spec (or metadata). */
-  async update(namespace: string, name: string, change: (o: Record<string, any>) => void): Promise<void> {
+  async update(namespace: string, name: string, change: (o: Obj) => void): Promise<void> {
     const o = await this.get(namespace, name);
     change(o);
     await this.api.replaceNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: PLURAL, name, body: o });

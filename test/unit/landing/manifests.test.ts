@@ -8,7 +8,8 @@ import { validate, formatErrors } from '../../../operator/src/api/validate.js';
 import { clientId, clientSecretName, SECRET_KEYS, API_VERSION, KIND } from '../../../operator/src/api/types.js';
 
 const DIR = join(process.cwd(), 'packs', 'landing', 'manifests');
-type Obj = Record<string, any>;
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Obj = Record<string, any>; // free-form YAML
 
 function load(file: string): Obj[] {
   return parseAllDocuments(readFileSync(join(DIR, file), 'utf8')).map((d) => d.toJS() as Obj).filter(Boolean);
