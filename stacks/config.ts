@@ -390,6 +390,32 @@ export function crossKeyProblems(c: Partial<FlatConfig>): string[] {
     return p;
 }
 
+function editDistance(a: string, b: string): number {
+    const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+    for (let i = 1; i <= a.length; i++) {
+        let diag = row[0]!;
+        row[0] = i;
+        for (let j = 1; j <= b.length; j++) {
+            const up = row[j]!;
+            row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, diag + (a[i - 1]!.toLowerCase() === b[j - 1]!.toLowerCase() ? 0 : 1));
+            diag = up;
+        }
+    }
+    return row[b.length]!;
+}
+
+/** Pure: keys set in the stack (without the `nkp:` prefix) that the program does not know, with the closest known key. */
+export function unknownKeyProblems(presentKeys: readonly string[]): string[] {
+    const known = [...Object.keys(CONFIG_KEYS), ...Object.keys(SECRET_KEYS)];
+    return presentKeys
+        .filter((k) => !known.includes(k))
+        .map((k) => {
+            const [best] = known.map((c) => [c, editDistance(k, c)] as const).sort((x, y) => x[1] - y[1]);
+            const hint = best !== undefined && best[1] <= Math.max(2, Math.floor(k.length / 4)) ? `; did you mean ${fq(best[0])}?` : '';
+            return `${fq(k)} is not a setting of this program${hint} (known keys: stacks/config.ts CONFIG_KEYS and SECRET_KEYS)`;
+        });
+}
+
 /** Pure: which secrets the flat config needs and which of them are missing. */
 export function missingSecretProblems(c: FlatConfig, secretPresent: (key: string) => boolean): string[] {
     return (Object.keys(SECRET_KEYS) as SecretKey[])
@@ -539,10 +565,12 @@ export function toSettings(c: FlatConfig): PlatformSettings {
 /**
  * Pure entry point: validate everything and return the settings, or throw one ConfigValidationError listing every
  * problem. `read` returns the raw string Pulumi stores for `nkp:<key>` (undefined when unset); `secretPresent`
- * says whether a secret key is set (its value is never needed here).
+ * says whether a secret key is set (its value is never needed here); `presentKeys` lists the `nkp:` keys the stack
+ * sets (without the prefix), so a misspelt key is reported instead of silently ignored.
  */
-export function validateConfig(read: (key: string) => string | undefined, secretPresent: (key: string) => boolean): PlatformSettings {
+export function validateConfig(read: (key: string) => string | undefined, secretPresent: (key: string) => boolean, presentKeys: readonly string[] = []): PlatformSettings {
     const { values, problems } = parseFlatConfig(read);
+    problems.push(...unknownKeyProblems(presentKeys));
     problems.push(...crossKeyProblems(values));
     if (problems.length === 0) problems.push(...missingSecretProblems(values as FlatConfig, secretPresent));
     if (problems.length > 0) throw new ConfigValidationError(problems);

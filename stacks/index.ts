@@ -8,9 +8,13 @@ import { buildPlatform } from './platform.js';
 
 const config = new pulumi.Config(CONFIG_NAMESPACE);
 // Throws ConfigValidationError listing every problem (each naming its key) before anything is registered.
+const prefix = `${CONFIG_NAMESPACE}:`;
 const settings = validateConfig(
     (key) => config.get(key),
     (key) => config.getSecret(key) !== undefined,
+    Object.keys(pulumi.runtime.allConfig())
+        .filter((k) => k.startsWith(prefix))
+        .map((k) => k.slice(prefix.length)),
 );
 const secrets = Object.fromEntries(settings.requiredSecrets.map((k) => [k, config.requireSecret(k)])) as Partial<Record<SecretKey, pulumi.Output<string>>>;
 const platform = buildPlatform({ settings, secrets });

@@ -54,6 +54,7 @@ export function settingsForStack(stack: string, overrides: Record<string, unknow
     return validateConfig(
         (k) => merged[k],
         () => true,
+        Object.keys(merged).filter((k) => merged[k] !== undefined),
     );
 }
 

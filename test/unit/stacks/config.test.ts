@@ -13,7 +13,7 @@ function problems(stack: string, overrides: Record<string, unknown>, secrets: (k
     const merged: Record<string, string | undefined> = { ...values };
     for (const [k, v] of Object.entries(overrides)) merged[k] = v === undefined ? undefined : typeof v === 'string' ? v : JSON.stringify(v);
     try {
-        validateConfig((k) => merged[k], secrets);
+        validateConfig((k) => merged[k], secrets, Object.keys(merged).filter((k) => merged[k] !== undefined));
         return [];
     } catch (e) {
         assert.ok(e instanceof ConfigValidationError, String(e));
@@ -94,6 +94,8 @@ describe('stack config: validation failures name the key and what is allowed', (
         ['local without kubeconfig', 'local', { localKubeconfigPath: '' }, /nkp:localKubeconfigPath is required with nkp:cloudProvider local/],
         ['cloud component rule (Hetzner label syntax)', 'hetzner', { costCentre: 'cc 4711!' }, /^nkp:costCentre: HetznerCloud: invalid tags\.costCentre: label value "cc 4711!" is not allowed/],
         ['identity through an untrusted certificate', 'aws-staging', { identityEnabled: true, tlsIssuer: 'letsencrypt-staging' }, /nkp:keycloakAdminUrl is required when nkp:identityEnabled is true and nkp:tlsIssuer is letsencrypt-staging/],
+        ['misspelt key', 'local', { domian: 'x.example.com' }, /^nkp:domian is not a setting of this program; did you mean nkp:domain\?/],
+        ['unknown key far from any', 'local', { somethingElseEntirely: 'x' }, /^nkp:somethingElseEntirely is not a setting of this program \(known keys/],
         ['viewer repeats admin', 'local', { clusterViewerGroups: ['admins'] }, /nkp:clusterViewerGroups must not repeat admin groups \(admins\)/],
     ];
     for (const [what, stack, overrides, expected] of cases) {

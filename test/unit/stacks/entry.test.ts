@@ -38,11 +38,12 @@ describe('stacks/index.ts: the program entry', function () {
     const importEntry = () => import(`../../../stacks/index.ts?run=${++importCount}`) as Promise<Record<string, unknown>>;
 
     it('a bad value fails with every problem before any resource is registered', async () => {
-        setConfig({ domain: 'NOT A DOMAIN', tlsIssuer: 'acme' }, { argocdOidcClientSecret: 's', keycloakAdminPassword: 'p' });
+        setConfig({ domain: 'NOT A DOMAIN', tlsIssuer: 'acme', keycloakReplica: '2' }, { argocdOidcClientSecret: 's', keycloakAdminPassword: 'p' });
         await assert.rejects(importEntry(), (e: Error) => {
             assert.equal(e.name, 'ConfigValidationError');
             assert.match(e.message, /nkp:domain = "NOT A DOMAIN" has an invalid format/);
             assert.match(e.message, /nkp:tlsIssuer = "acme" must be one of "letsencrypt", "letsencrypt-staging", "selfsigned-ca"/);
+            assert.match(e.message, /nkp:keycloakReplica is not a setting of this program; did you mean nkp:keycloakReplicas\?/);
             return true;
         });
         await mocks.settle();
