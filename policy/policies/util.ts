@@ -8,6 +8,7 @@ import { UnknownValueError } from "@pulumi/policy";
 import type { PolicyConfigSchema, PolicyResource, StackValidationArgs } from "@pulumi/policy";
 
 /** Anything a policy reads out of `args.props` (plain JSON behind the engine's unknown-checking proxy). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- untyped JSON from the engine
 export type Props = Record<string, any>;
 
 /**

@@ -12,12 +12,13 @@
  * - `recordProgram()` runs a Pulumi program under mocks and records each registration as the monitor receives it
  *   (inputs with secret markers, dependencies, property dependencies, options), i.e. what the engine would analyze.
  */
+/* eslint-disable @typescript-eslint/no-explicit-any -- the generated protobuf/gRPC classes of @pulumi/pulumi/proto are untyped CommonJS */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as pulumi from '@pulumi/pulumi';
-import Ajv from 'ajv';
+import { Ajv } from 'ajv';
 
 const require = createRequire(import.meta.url);
 const grpc = require('@grpc/grpc-js') as typeof import('@grpc/grpc-js');
@@ -239,10 +240,10 @@ class PassThroughMocks implements pulumi.runtime.Mocks {
 
 /**
  * Runs `program` under Pulumi mocks and returns every registered resource as the engine would analyze it.
- * `transform` (optional) is a stack transform registered before the program runs.
  */
-export async function recordProgram(stack: string, program: () => void, transform?: pulumi.ResourceTransform): Promise<EngineResource[]> {
-    await pulumi.runtime.setMocks(new PassThroughMocks(), 'nkp', stack, false);
+export async function recordProgram(stack: string, program: () => void, preview = true): Promise<EngineResource[]> {
+    // Preview (the default): outputs a provider computes are unknown, as `pulumi preview --policy-pack` sees them.
+    await pulumi.runtime.setMocks(new PassThroughMocks(), 'nkp', stack, preview);
     const monitor = settings.getMonitor();
     const recorded: EngineResource[] = [];
     const original = monitor.registerResource.bind(monitor);
@@ -273,7 +274,6 @@ export async function recordProgram(stack: string, program: () => void, transfor
         });
     };
     try {
-        if (transform) pulumi.runtime.registerResourceTransform(transform);
         program();
         for (let i = 0; i < 3; i++) {
             if (typeof settings.waitForRPCs === 'function') await settings.waitForRPCs();

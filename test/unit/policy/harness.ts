@@ -8,6 +8,7 @@
  * is unknown during preview throws `UnknownValueError`). Policy config is handed over like the analyzer does:
  * `getConfig()` returns the policy's config minus `enforcementLevel`.
  */
+/* eslint-disable @typescript-eslint/no-explicit-any -- policy props are untyped JSON, as the engine hands them over */
 import { createRequire } from 'node:module';
 import type {
     Policy,
