@@ -10,9 +10,6 @@
  * component construction, registration), not provisioning.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const STACKS = ['local', 'hetzner', 'aws-staging', 'aws-prod'];
@@ -28,12 +25,11 @@ interface Result {
 }
 
 async function runOne(stack: string, runs: number): Promise<Result> {
-    const { setupPulumiMocks, wholeStackOutputs, outputValue, STAND_IN_KUBECONFIG } = await import('../test/unit/pulumi-mocks.js');
+    const { setupPulumiMocks, wholeStackOutputs, outputValue, writeStandInKubeconfig } = await import('../test/unit/pulumi-mocks.js');
     const mocks = await setupPulumiMocks({ outputs: wholeStackOutputs, stack });
-    const dir = mkdtempSync(join(tmpdir(), 'nkp-bench-'));
-    const kubeconfig = join(dir, 'kubeconfig');
-    writeFileSync(kubeconfig, STAND_IN_KUBECONFIG.replaceAll('default', 'k3d-nkp'));
-    const overrides = stack === 'local' ? { localKubeconfigPath: kubeconfig } : {};
+    // The local stack reads ~/.kube/config; the benchmark gives it a stand-in kubeconfig with the same context.
+    const kubeconfig = writeStandInKubeconfig();
+    const overrides = stack === 'local' ? { localKubeconfigPath: kubeconfig.path } : {};
     try {
         const once = async () => {
             mocks.reset();
@@ -64,7 +60,7 @@ async function runOne(stack: string, runs: number): Promise<Result> {
             heapUsedMiB: process.memoryUsage().heapUsed / 1024 / 1024,
         };
     } finally {
-        rmSync(dir, { recursive: true, force: true });
+        kubeconfig.cleanup();
     }
 }
 

@@ -19,6 +19,9 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- recorded resource inputs are untyped JSON that tests index freely */
 import * as pulumi from '@pulumi/pulumi';
 import { createRequire } from 'node:module';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 
 const require = createRequire(import.meta.url);
 // Pulumi's wire-format constants (CommonJS module inside @pulumi/pulumi; same instance the SDK uses).
@@ -213,4 +216,16 @@ export function wholeStackOutputs({ type, name, inputs }: { type: string; name: 
             if (type.startsWith('aws:')) return { arn: `arn:aws:mock:::${name}`, name: inputs['name'] ?? name };
             return undefined;
     }
+}
+
+/**
+ * Write {@link STAND_IN_KUBECONFIG} with its context renamed (the committed local stack uses `k3d-nkp`) into a fresh
+ * temp directory, for running the local stack under mocks: pass `{ localKubeconfigPath: path }` as an override.
+ * Call `cleanup()` when done.
+ */
+export function writeStandInKubeconfig(context = 'k3d-nkp'): { path: string; cleanup: () => void } {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nkp-kubeconfig-'));
+    const file = path.join(dir, 'kubeconfig');
+    fs.writeFileSync(file, STAND_IN_KUBECONFIG.replaceAll('default', context), { mode: 0o600 });
+    return { path: file, cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) };
 }

@@ -1,8 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { outputIsSecret, outputValue, setupPulumiMocks, STAND_IN_KUBECONFIG, wholeStackOutputs, type RecordingMocks } from '../pulumi-mocks.js';
+import { outputIsSecret, outputValue, setupPulumiMocks, wholeStackOutputs, writeStandInKubeconfig, type RecordingMocks } from '../pulumi-mocks.js';
 import { readStackFile } from '../../../stacks/stack-files.js';
 
 /**
@@ -13,24 +10,21 @@ describe('stacks/index.ts: the program entry', function () {
     this.timeout(60_000);
     let mocks: RecordingMocks;
     let runtime: typeof import('@pulumi/pulumi').runtime;
-    let dir: string;
-    let kubeconfigPath: string;
+    let kubeconfig: ReturnType<typeof writeStandInKubeconfig>;
     let importCount = 0;
 
     before(async () => {
         mocks = await setupPulumiMocks({ outputs: wholeStackOutputs, stack: 'local' });
         runtime = (await import('@pulumi/pulumi')).runtime;
-        dir = mkdtempSync(join(tmpdir(), 'nkp-entry-test-'));
-        kubeconfigPath = join(dir, 'kubeconfig');
-        writeFileSync(kubeconfigPath, STAND_IN_KUBECONFIG.replaceAll('default', 'k3d-nkp'));
+        kubeconfig = writeStandInKubeconfig();
     });
-    after(() => rmSync(dir, { recursive: true, force: true }));
+    after(() => kubeconfig.cleanup());
     beforeEach(() => mocks.reset());
 
     function setConfig(overrides: Record<string, string>, secrets: Record<string, string>) {
         const { values } = readStackFile('local');
         const all: Record<string, string> = {};
-        for (const [k, v] of Object.entries({ ...values, localKubeconfigPath: kubeconfigPath, ...overrides })) all[`nkp:${k}`] = v;
+        for (const [k, v] of Object.entries({ ...values, localKubeconfigPath: kubeconfig.path, ...overrides })) all[`nkp:${k}`] = v;
         for (const [k, v] of Object.entries(secrets)) all[`nkp:${k}`] = v;
         runtime.setAllConfig(all, Object.keys(secrets).map((k) => `nkp:${k}`));
     }

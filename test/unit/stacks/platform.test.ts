@@ -1,8 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { isSecretMarker, outputIsSecret, outputValue, setupPulumiMocks, STAND_IN_KUBECONFIG, wholeStackOutputs, type RecordingMocks } from '../pulumi-mocks.js';
+import { isSecretMarker, outputIsSecret, outputValue, setupPulumiMocks, wholeStackOutputs, writeStandInKubeconfig, type RecordingMocks } from '../pulumi-mocks.js';
 import { STACKS } from '../../../stacks/stack-files.js';
 import { allNetworkPolicies } from '../../../components/cluster/baseline.js';
 import { PLATFORM_NAMESPACE_NAMES } from '../../../components/cluster/namespaces.js';
@@ -13,20 +10,18 @@ describe('buildPlatform: every committed stack under Pulumi mocks', function () 
     let mocks: RecordingMocks;
     let stackFiles: typeof import('../../../stacks/stack-files.js');
     let platform: typeof import('../../../stacks/platform.js');
-    let dir: string;
     // The local stack points at ~/.kube/config; under test it reads a stand-in kubeconfig file with the same context.
+    let kubeconfig: ReturnType<typeof writeStandInKubeconfig>;
     let localOverrides: Record<string, unknown>;
 
     before(async () => {
         mocks = await setupPulumiMocks({ outputs: wholeStackOutputs });
         stackFiles = await import('../../../stacks/stack-files.js');
         platform = await import('../../../stacks/platform.js');
-        dir = mkdtempSync(join(tmpdir(), 'nkp-platform-test-'));
-        const kubeconfig = join(dir, 'kubeconfig');
-        writeFileSync(kubeconfig, STAND_IN_KUBECONFIG.replaceAll('name: default', 'name: k3d-nkp').replaceAll('cluster: default', 'cluster: k3d-nkp').replaceAll('user: default', 'user: k3d-nkp').replace('current-context: default', 'current-context: k3d-nkp'));
-        localOverrides = { localKubeconfigPath: kubeconfig };
+        kubeconfig = writeStandInKubeconfig();
+        localOverrides = { localKubeconfigPath: kubeconfig.path };
     });
-    after(() => rmSync(dir, { recursive: true, force: true }));
+    after(() => kubeconfig.cleanup());
     beforeEach(() => mocks.reset());
 
     async function run(stack: string, overrides: Record<string, unknown> = {}) {
