@@ -30,9 +30,9 @@ export function schemaWithDefaults(
     defaults: Record<string, unknown>,
     properties: Record<string, Record<string, unknown>>,
 ): PolicyConfigSchema {
-    const props: Record<string, any> = {};
+    const props: PolicyConfigSchema["properties"] = {};
     for (const [k, schema] of Object.entries(properties)) {
-        props[k] = k in defaults ? { ...schema, default: defaults[k] } : schema;
+        props[k] = (k in defaults ? { ...schema, default: defaults[k] } : schema) as PolicyConfigSchema["properties"][string];
     }
     return { properties: props };
 }

@@ -4,12 +4,12 @@
  * each real stack config registers under Pulumi mocks in preview mode.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { policies } from '../../../policy/policies/index.js';
 import { STAND_IN_KUBECONFIG } from '../pulumi-mocks.js';
-import { mandatory, recordProgram, startPolicyPack, type Diagnostic, type EngineResource, type PolicyPackProcess } from './engine.js';
+import { mandatory, POLICY_DIR, recordProgram, startPolicyPack, type Diagnostic, type EngineResource, type PolicyPackProcess } from './engine.js';
 import { UNKNOWN } from './harness.js';
 
 const STACKS = ['aws-prod', 'aws-staging', 'hetzner', 'local'] as const;
@@ -83,6 +83,18 @@ describe('policy: the whole pack over each real stack', function () {
             await pack.configure({ 'k8s-image-pinned': { enforcementLevel: 'disabled' } });
             assert.deepEqual(await pack.run([deploy, ng]), []);
             await assert.rejects(pack.configure({ 'cost-guard': { maxNodeInstances: 'many' } }), /policy config for cost-guard is invalid/);
+        });
+
+        it('accepts policy/config.example.json (validated against every policy\'s schema, as the CLI does)', async () => {
+            const example = JSON.parse(readFileSync(join(POLICY_DIR, 'config.example.json'), 'utf8')) as Record<string, Record<string, unknown>>;
+            await pack.configure(example as Parameters<PolicyPackProcess['configure']>[0]);
+            const ds = await pack.run([{
+                type: 'kubernetes:apps/v1:Deployment', name: 'web', urn: 'urn:pulumi:t::nkp::kubernetes:apps/v1:Deployment::web',
+                inputs: { metadata: { name: 'web', namespace: 'team' }, spec: { template: { spec: { containers: [{ name: 'c', image: 'nginx:stable', securityContext: { runAsNonRoot: true, allowPrivilegeEscalation: false } }] } } } },
+                outputs: {}, dependencies: [], propertyDependencies: {}, additionalSecretOutputs: [],
+            }]);
+            assert.deepEqual(ds.map((d) => `${d.level} ${d.policyName}`), ['mandatory k8s-image-pinned', 'advisory k8s-resource-limits']);
+            assert.match(ds[1]!.message, /has no resources\.limits\.memory: set a limit for each/);
         });
 
         it('a value unknown during preview passes the preview and is checked when the update knows it', async () => {
