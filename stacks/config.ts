@@ -190,8 +190,8 @@ export const SECRET_KEYS = {
     gitopsRepoSshKey: { description: 'SSH private key (PEM/OpenSSH) with read access to the gitops repository.', when: (c: FlatConfig) => c.gitopsAuth === 'ssh' },
     hetznerToken: { description: 'Hetzner Cloud API token (read/write) for the cloud-controller-manager and CSI driver.', when: (c: FlatConfig) => c.cloudProvider === 'hetzner' },
     hetznerSshPrivateKey: { description: 'OpenSSH private key matching hetznerSshPublicKey, used to fetch the kubeconfig.', when: (c: FlatConfig) => c.cloudProvider === 'hetzner' },
-    identityUpstreamOidcClientSecret: { description: 'Client secret at the upstream OIDC provider.', when: (c: FlatConfig) => c.identityUpstream === 'oidc' },
-    identityUpstreamLdapBindCredential: { description: 'Password of the LDAP bind DN.', when: (c: FlatConfig) => c.identityUpstream === 'ldap' },
+    identityUpstreamOidcClientSecret: { description: 'Client secret at the upstream OIDC provider (needed once identityEnabled is true).', when: (c: FlatConfig) => c.identityEnabled && c.identityUpstream === 'oidc' },
+    identityUpstreamLdapBindCredential: { description: 'Password of the LDAP bind DN (needed once identityEnabled is true).', when: (c: FlatConfig) => c.identityEnabled && c.identityUpstream === 'ldap' },
     otelExporterToken: { description: 'Bearer token of the telemetry backend.', when: (c: FlatConfig) => c.otelAuth === 'bearer' },
 } as const satisfies Record<string, { description: string; when: (c: FlatConfig) => boolean }>;
 

@@ -31,6 +31,13 @@ describe('stack config: the committed stacks', () => {
             for (const k of expectByProvider) assert.ok(s.requiredSecrets.includes(k as never), k);
         });
 
+        it(`${stack}: the file's header documents every secret the stack needs (identity managed or not)`, () => {
+            const text = readFileSync(join(STACKS_DIR, `Pulumi.${stack}.yaml`), 'utf8');
+            const documented = [...text.matchAll(/^#   ([A-Za-z]+): /gm)].map((m) => m[1]).sort();
+            const overrides = stack === 'local' ? {} : { identityEnabled: true };
+            assert.deepEqual(documented, [...settingsForStack(stack, overrides).requiredSecrets].sort());
+        });
+
         it(`${stack}: the file holds every non-secret key and nothing unknown`, () => {
             const { values, secureKeys } = readStackFile(stack);
             assert.deepEqual(Object.keys(values).sort(), Object.keys(CONFIG_KEYS).sort());
@@ -106,8 +113,9 @@ describe('stack config: validation failures name the key and what is allowed', (
     }
 
     it('a missing secret names the key and how to set it', () => {
-        const ps = problems('aws-prod', {}, (k) => k !== 'identityUpstreamLdapBindCredential');
-        assert.deepEqual(ps, ['nkp:identityUpstreamLdapBindCredential (secret) is required: Password of the LDAP bind DN. Set it with: pulumi config set --secret identityUpstreamLdapBindCredential <value>']);
+        const ps = problems('aws-prod', { identityEnabled: true }, (k) => k !== 'identityUpstreamLdapBindCredential');
+        assert.deepEqual(ps, ['nkp:identityUpstreamLdapBindCredential (secret) is required: Password of the LDAP bind DN (needed once identityEnabled is true). Set it with: pulumi config set --secret identityUpstreamLdapBindCredential <value>']);
+        assert.deepEqual(problems('aws-prod', {}, (k) => k !== 'identityUpstreamLdapBindCredential'), [], 'not needed before identity is managed');
     });
 
     it('collects every problem in one error instead of stopping at the first', () => {
