@@ -31,4 +31,6 @@ export const gitops = platform.outputs.gitops;
 export const foundationApplications = platform.outputs.foundationApplications;
 export const argocdChartVersion = platform.outputs.argocdChartVersion;
 export const identityManaged = platform.outputs.identityManaged;
+/** Hetzner only: the gateway load balancer's public IPv4 (undefined elsewhere, so no output). */
+export const gatewayLoadBalancerIp = platform.outputs.gatewayLoadBalancerIp;
 export const kubeconfig = pulumi.secret(platform.cloud.kubeconfig);

@@ -161,6 +161,8 @@ export function buildPlatform(cfg: PlatformConfig): Platform {
         foundationApplications: foundation.applicationNames,
         argocdChartVersion: argocd.chartVersion,
         identityManaged: s.identity.enabled,
+        // Where DNS for the platform's hostnames points on Hetzner (AWS: the gateway's NLB hostname, see stacks/README.md).
+        ...(cloud instanceof HetznerCloud ? { gatewayLoadBalancerIp: cloud.gatewayLoadBalancerIp } : {}),
     };
     return { cloud, k8sProvider, baseline, argocd, foundation, ...(identity ? { identity } : {}), outputs };
 }

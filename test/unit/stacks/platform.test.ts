@@ -75,7 +75,8 @@ describe('buildPlatform: every committed stack under Pulumi mocks', function () 
     });
 
     it('uses the stack\'s storage class for Keycloak\'s database and its gitops source for the root app', async () => {
-        await run('hetzner');
+        const p = await run('hetzner');
+        assert.equal(await outputValue(p.outputs.gatewayLoadBalancerIp as never), '198.51.100.80', 'Hetzner exports where DNS must point');
         const db = mocks.ofType('kubernetes:argoproj.io/v1alpha1:Application').find((a) => a.plain.metadata.name === 'keycloak-database')!;
         assert.match(db.plain.spec.source.kustomize.patches[0].patch, /hcloud-volumes-retain/);
         const root = mocks.ofType('kubernetes:argoproj.io/v1alpha1:Application').find((a) => a.plain.metadata.name === 'packs')!;
