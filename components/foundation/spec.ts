@@ -215,7 +215,8 @@ export function gatewayPatches(i: FoundationInput): NonNullable<ApplicationSourc
     if (i.provider === 'aws') {
         patches.push({
             target: { group: 'gateway.envoyproxy.io', kind: 'EnvoyProxy', name: 'nkp-public' },
-            patch: jsonPatch([{ op: 'add', path: '/spec/provider/kubernetes/envoyService/annotations', value: { 'service.beta.kubernetes.io/aws-load-balancer-type': 'external', 'service.beta.kubernetes.io/aws-load-balancer-scheme': 'internet-facing', 'service.beta.kubernetes.io/aws-load-balancer-nlb-target-type': 'ip' } }]),
+            // An internet-facing NLB from EKS's built-in service controller (no AWS Load Balancer Controller needed).
+            patch: jsonPatch([{ op: 'add', path: '/spec/provider/kubernetes/envoyService/annotations', value: { 'service.beta.kubernetes.io/aws-load-balancer-type': 'nlb' } }]),
         });
     }
     return patches;
