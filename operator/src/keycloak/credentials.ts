@@ -109,3 +109,63 @@ export class AdminCredentialSource {
     return this.cached;
   }
 }
+
+/**
+ * ReadSecret over a mounted Secret: `path` is either the Secret volume's directory (one file per key, as the kubelet
+ * mounts it) or one file holding `key=value` lines or a JSON object. The kubelet swaps the files atomically when
+ * the Secret changes; the version is a digest of the content, so a rotation is noticed on the next read.
+ * Reading `ref` is ignored: the mount decides which Secret it is.
+ */
+export function mountedSecretReader(path: string): ReadSecret {
+  return async () => {
+    const { readFile, readdir, stat } = await import('node:fs/promises');
+    const { createHash } = await import('node:crypto');
+    const { join } = await import('node:path');
+    let info;
+    try {
+      info = await stat(path);
+    } catch (err) {
+      if ((err as { code?: string }).code === 'ENOENT') return undefined;
+      throw err;
+    }
+    const values: Record<string, string> = {};
+    if (info.isDirectory()) {
+      for (const entry of await readdir(path, { withFileTypes: true })) {
+        if (entry.name.startsWith('.')) continue; // ..data and the timestamped dirs of the kubelet
+        const p = join(path, entry.name);
+        const s = await stat(p).catch(() => undefined);
+        if (s?.isFile()) values[entry.name] = (await readFile(p, 'utf8')).replace(/\r?\n$/, '');
+      }
+    } else {
+      Object.assign(values, parseCredentialsFile(await readFile(path, 'utf8')));
+    }
+    const digest = createHash('sha256');
+    for (const k of Object.keys(values).sort()) digest.update(`${k}\0${values[k]}\0`);
+    return { metadata: { resourceVersion: `sha256:${digest.digest('hex').slice(0, 16)}` }, stringData: values };
+  };
+}
+
+/** Pure: `key=value` lines (blank lines and # comments ignored) or a JSON object of strings. */
+export function parseCredentialsFile(text: string): Record<string, string> {
+  const trimmed = text.trim();
+  if (trimmed.startsWith('{')) {
+    let obj: unknown;
+    try {
+      obj = JSON.parse(trimmed);
+    } catch {
+      throw new KeycloakError('unauthorized', 'credentials', 'admin credentials file: not valid JSON');
+    }
+    const out: Record<string, string> = {};
+    for (const [k, v] of Object.entries(obj as Record<string, unknown>)) if (typeof v === 'string') out[k] = v;
+    return out;
+  }
+  const out: Record<string, string> = {};
+  trimmed.split(/\r?\n/).forEach((line, i) => {
+    const l = line.trim();
+    if (l === '' || l.startsWith('#')) return;
+    const eq = l.indexOf('=');
+    if (eq <= 0) throw new KeycloakError('unauthorized', 'credentials', `admin credentials file: line ${i + 1} is not key=value`);
+    out[l.slice(0, eq).trim()] = l.slice(eq + 1).trim();
+  });
+  return out;
+}

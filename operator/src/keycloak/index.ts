@@ -4,3 +4,4 @@ export * from './secret.js';
 export * from './errors.js';
 export * from './credentials.js';
 export * from './provisioner.js';
+export * from './auth-provisioner.js';

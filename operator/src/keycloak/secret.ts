@@ -47,7 +47,8 @@ export interface SecretObject {
   kind: 'Secret';
   metadata: OwnedMeta;
   type: 'Opaque';
-  stringData: Record<string, string>;
+  /** base64 values (not stringData: server-side apply compares `data`, so an unchanged Secret is a no-op). */
+  data: Record<string, string>;
 }
 
 export interface RoleObject {
@@ -110,7 +111,7 @@ export function desiredOidcSecret(app: NebariApp, creds: ProvisionedCredentials)
     kind: 'Secret',
     metadata: meta(app, clientSecretName(app.metadata.name), OIDC_SECRET_COMPONENT),
     type: 'Opaque',
-    stringData: data,
+    data: Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v, 'utf8').toString('base64')])),
   };
 }
 

@@ -1,0 +1,164 @@
+// The Keycloak provisioner behind the reconciler's AuthProvisioner interface (operator/src/reconciler-auth.ts):
+// - ensure(): skipped (zero Keycloak calls) while status.authConfigHash equals the desired hash, AuthReady is True,
+//   the OIDC Secret holds its keys and the force-reprovision annotation is absent; otherwise provisions the
+//   clients, applies the Secret + Role + RoleBinding (secret.ts) and removes the annotation once done;
+//   failures come back as a fact with a precise reason (KeycloakUnavailable, KeycloakUnauthorized, ...), not thrown.
+// - remove(): removes the clients (throws on failure so the finalizer retries with backoff) and the Secret, Role and
+//   RoleBinding (needed when auth is switched off; on deletion owner references would take them anyway).
+import {
+  CONDITION_TYPES,
+  FORCE_REPROVISION_ANNOTATION,
+  SECRET_KEYS,
+  clientSecretName,
+  objectKey,
+  type NebariApp,
+} from '../api/types.js';
+import type { ProvisioningFact } from '../desired/facts.js';
+import type { AuthProvisionContext, AuthProvisioner as RuntimeAuthProvisioner } from '../reconciler-auth.js';
+import { NEBARIAPP, ROLE, ROLEBINDING, SECRET } from '../reconciler-resources.js';
+import type { KubeObject } from '../runtime/kube.js';
+import { AuthSpecError } from './desired.js';
+import { KEYCLOAK_REASONS, KeycloakError, classifyKeycloakError } from './errors.js';
+import { KeycloakProvisioner } from './provisioner.js';
+import { mountedSecretReader, type ReadSecret, type SecretRef } from './credentials.js';
+import { desiredOidcObjects, secretReaderName } from './secret.js';
+
+/** A provisioning fact with the precise AuthReady reason (KEYCLOAK_REASONS, or ValidationFailed). */
+export type KeycloakProvisioningFact = ProvisioningFact & { reason?: string };
+
+/** AuthReady reasons that mean the last provisioning attempt failed (so a matching hash proves nothing). */
+export const PROVISIONING_FAILURE_REASONS: ReadonlySet<string> = new Set([...Object.values(KEYCLOAK_REASONS), 'Failed', 'ValidationFailed']);
+
+/**
+ * Pure: may provisioning be skipped for `app` whose desired hash is `hash`? Yes while status.authConfigHash
+ * matches, the OIDC Secret holds its keys, the force-reprovision annotation is absent, and AuthReady is True or
+ * False for a reason that is not a provisioning failure (e.g. the route waits for its certificate: Keycloak has
+ * nothing to do then either).
+ */
+export function canSkipProvisioning(app: NebariApp, hash: string, secretKeys: string[] | undefined): boolean {
+  if (app.metadata.annotations?.[FORCE_REPROVISION_ANNOTATION] !== undefined) return false;
+  if (app.status?.authConfigHash !== hash) return false;
+  const authReady = app.status?.conditions?.find((c) => c.type === CONDITION_TYPES.AuthReady);
+  if (!authReady) return false;
+  if (authReady.status !== 'True' && PROVISIONING_FAILURE_REASONS.has(authReady.reason)) return false;
+  const keys = new Set(secretKeys ?? []);
+  return keys.has(SECRET_KEYS.clientId) && keys.has(SECRET_KEYS.clientSecret) && keys.has(SECRET_KEYS.issuerUrl);
+}
+
+export class KeycloakAuthProvisioner implements RuntimeAuthProvisioner {
+  readonly name = 'keycloak';
+  /** Provisioning runs skipped because the hash matched (for tests and metrics). */
+  skipped = 0;
+  provisioned = 0;
+
+  constructor(readonly keycloak: KeycloakProvisioner) {}
+
+  async ensure(app: NebariApp, ctx: AuthProvisionContext): Promise<KeycloakProvisioningFact> {
+    const key = objectKey(app.metadata.namespace, app.metadata.name);
+    let hash: string;
+    try {
+      hash = this.keycloak.configHash(app);
+    } catch (err) {
+      if (err instanceof AuthSpecError) return { ok: false, message: err.message, reason: 'ValidationFailed' };
+      throw err;
+    }
+    if (canSkipProvisioning(app, hash, ctx.secretKeys(app.metadata.namespace, clientSecretName(app.metadata.name)))) {
+      this.skipped++;
+      return { ok: true, authConfigHash: hash };
+    }
+    try {
+      const r = await this.keycloak.ensureClients(app);
+      for (const obj of desiredOidcObjects(app, r)) await ctx.applyIfChanged(obj as unknown as KubeObject);
+      if (r.warnings.length > 0) ctx.log.warn('keycloak provisioning incomplete', { nebariapp: key, warnings: r.warnings });
+      if (app.metadata.annotations?.[FORCE_REPROVISION_ANNOTATION] !== undefined) await this.dropForceAnnotation(app, ctx);
+      this.provisioned++;
+      ctx.log.info('keycloak clients provisioned', { nebariapp: key, clientId: r.clientId, authConfigHash: r.configHash });
+      return { ok: true, authConfigHash: r.configHash };
+    } catch (err) {
+      const e = err instanceof KeycloakError ? err : isKubeError(err) ? undefined : classifyKeycloakError(err, 'ensure');
+      if (!e) {
+        const message = `writing the OIDC Secret or its RBAC failed: ${(err as Error).message}`.slice(0, 300);
+        ctx.log.warn('oidc secret apply failed', { nebariapp: key, error: message });
+        return { ok: false, message, reason: 'Failed' };
+      }
+      ctx.log.warn('keycloak provisioning failed', { nebariapp: key, reason: e.reason, error: e.message });
+      return { ok: false, message: e.message, reason: e.reason };
+    }
+  }
+
+  async remove(app: NebariApp, ctx: AuthProvisionContext): Promise<void> {
+    const key = objectKey(app.metadata.namespace, app.metadata.name);
+    const r = await this.keycloak.removeClients(app);
+    ctx.log.info('keycloak clients removed', { nebariapp: key, ...r });
+    const ns = app.metadata.namespace;
+    const secretName = clientSecretName(app.metadata.name);
+    const reader = secretReaderName(app.metadata.name);
+    for (const [rt, name] of [
+      [ROLEBINDING, reader],
+      [ROLE, reader],
+      [SECRET, secretName],
+    ] as const) {
+      await ctx.client.delete(rt, ns, name).catch((err: unknown) => {
+        if ((err as { statusCode?: number }).statusCode !== 404) throw err;
+      });
+    }
+  }
+
+  private async dropForceAnnotation(app: NebariApp, ctx: AuthProvisionContext): Promise<void> {
+    const path = `/metadata/annotations/${FORCE_REPROVISION_ANNOTATION.replace(/~/g, '~0').replace(/\//g, '~1')}`;
+    try {
+      await ctx.client.jsonPatch(NEBARIAPP, app.metadata.namespace, app.metadata.name, [
+        { op: 'test', path, value: app.metadata.annotations![FORCE_REPROVISION_ANNOTATION] },
+        { op: 'remove', path },
+      ]);
+    } catch (err) {
+      // Gone already, or changed meanwhile (422 from the test op): the next reconcile decides again.
+      const code = (err as { statusCode?: number }).statusCode;
+      if (code !== 404 && code !== 422 && code !== 409) throw err;
+    }
+  }
+}
+
+function isKubeError(err: unknown): boolean {
+  return (err as { name?: string } | undefined)?.name === 'ApiError';
+}
+
+export interface KeycloakSettingsLike {
+  /** Keycloak base URL for the Admin API. */
+  url: string;
+  realm: string;
+  adminRealm?: string;
+  /** A mounted admin credentials Secret (directory of key files, or one key=value / JSON file). */
+  adminCredentialsFile?: string;
+  /** Or a Secret read through the API (with readSecret). */
+  adminSecret?: SecretRef;
+}
+
+/**
+ * The operator's Keycloak provisioner from its settings: the issuer is the operator's OIDC issuer URL (the one the
+ * browser and the gateway use); admin credentials come from the mounted Secret file, or from `readSecret` on
+ * `adminSecret` (e.g. `(ref) => kube.get(SECRET, ref.namespace, ref.name)`).
+ */
+export function createKeycloakAuthProvisioner(settings: KeycloakSettingsLike, issuerUrl: string | undefined, readSecret?: ReadSecret): KeycloakAuthProvisioner {
+  let read: ReadSecret;
+  let ref: SecretRef;
+  if (settings.adminSecret && readSecret) {
+    read = readSecret;
+    ref = settings.adminSecret;
+  } else if (settings.adminCredentialsFile) {
+    read = mountedSecretReader(settings.adminCredentialsFile);
+    ref = { namespace: '(mounted)', name: settings.adminCredentialsFile };
+  } else {
+    throw new Error('keycloak settings: set adminCredentialsFile, or adminSecret together with a readSecret function');
+  }
+  return new KeycloakAuthProvisioner(
+    new KeycloakProvisioner({
+      url: settings.url,
+      realm: settings.realm,
+      adminRealm: settings.adminRealm,
+      issuerUrl,
+      adminSecret: ref,
+      readSecret: read,
+    }),
+  );
+}
