@@ -33,7 +33,7 @@ describe('stack config: the committed stacks', () => {
 
         it(`${stack}: the file's header documents every secret the stack needs (identity managed or not)`, () => {
             const text = readFileSync(join(STACKS_DIR, `Pulumi.${stack}.yaml`), 'utf8');
-            const documented = [...text.matchAll(/^#   ([A-Za-z]+): /gm)].map((m) => m[1]).sort();
+            const documented = [...text.matchAll(/^# {3}([A-Za-z]+): /gm)].map((m) => m[1]).sort();
             const overrides = stack === 'local' ? {} : { identityEnabled: true };
             assert.deepEqual(documented, [...settingsForStack(stack, overrides).requiredSecrets].sort());
         });
