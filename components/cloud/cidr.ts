@@ -1,4 +1,5 @@
 /** Pure IPv4/IPv6 CIDR helpers shared by the cloud components (no I/O). */
+import { isIPv6 } from 'node:net';
 
 /** An IPv4 network: the 32-bit network address (unsigned) and prefix length. */
 export interface Ipv4Cidr {
@@ -23,13 +24,7 @@ export function parseIpv4Cidr(text: string): Ipv4Cidr | undefined {
 /** Whether `text` is a well-formed IPv6 CIDR (`2001:db8::/32`). */
 export function isIpv6Cidr(text: string): boolean {
     const [addr, len, ...rest] = text.trim().split('/');
-    if (rest.length > 0 || addr === undefined || len === undefined || !/^\d{1,3}$/.test(len) || Number(len) > 128) return false;
-    if (!/^[0-9a-fA-F:]+$/.test(addr) || (addr.match(/::/g) ?? []).length > 1) return false;
-    const groups = addr.split(':');
-    const hasGap = addr.includes('::');
-    if (groups.some((g) => g.length > 4)) return false;
-    const filled = groups.filter((g) => g !== '').length;
-    return hasGap ? filled < 8 : groups.length === 8 && filled === 8;
+    return rest.length === 0 && addr !== undefined && len !== undefined && /^\d{1,3}$/.test(len) && Number(len) <= 128 && isIPv6(addr);
 }
 
 /** True for CIDRs that mean "the whole internet". */
