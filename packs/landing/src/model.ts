@@ -73,8 +73,14 @@ export function safeHttpUrl(raw: unknown): string | null {
   return u.href;
 }
 
+/** Icon images must be https: the page's CSP (img-src 'self' https:) loads nothing else. */
+function safeImageUrl(raw: unknown): string | null {
+  const u = safeHttpUrl(raw);
+  return u && u.startsWith('https:') ? u : null;
+}
+
 /**
- * Built-in id, else an http(s) image URL, else the generic app glyph. iconLight/iconDark (URLs) pick the image
+ * Built-in id, else an https image URL, else the generic app glyph. iconLight/iconDark (URLs) pick the image
  * per theme; a built-in id in `icon` wins over them.
  */
 export function resolveIcon(raw: unknown, light?: unknown, dark?: unknown): Icon {
@@ -82,8 +88,8 @@ export function resolveIcon(raw: unknown, light?: unknown, dark?: unknown): Icon
     const id = raw.trim().toLowerCase();
     if ((BUILTIN_ICONS as readonly string[]).includes(id)) return { kind: 'builtin', id: id as BuiltinIconId };
   }
-  const lightUrl = safeHttpUrl(light) ?? safeHttpUrl(raw);
-  const darkUrl = safeHttpUrl(dark);
+  const lightUrl = safeImageUrl(light) ?? safeImageUrl(raw);
+  const darkUrl = safeImageUrl(dark);
   if (lightUrl) return darkUrl && darkUrl !== lightUrl ? { kind: 'url', url: lightUrl, darkUrl } : { kind: 'url', url: lightUrl };
   if (darkUrl) return { kind: 'url', url: darkUrl };
   return { kind: 'builtin', id: 'app' };

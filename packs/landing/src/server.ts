@@ -113,7 +113,7 @@ export function contentSecurityPolicy(issuer: string | null): string {
     "frame-ancestors 'none'",
     "object-src 'none'",
     "require-trusted-types-for 'script'",
-    'trusted-types landing',
+    "trusted-types 'none'",
   ].join('; ');
 }
 

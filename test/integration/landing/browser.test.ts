@@ -247,8 +247,13 @@ describe('landing page in Chromium', function () {
     backend.status = 200;
     const { page } = await openPage();
     await page.evaluate(() => ((window as unknown as { __same: boolean }).__same = true));
-    await apps.create(nebariApp(ns, 'mlflow', { landingPage: { enabled: true, displayName: 'MLflow', description: 'Experiment tracking', category: 'Data Science', priority: 2 } }));
+    await apps.create(nebariApp(ns, 'mlflow', { landingPage: { enabled: true, displayName: 'MLflow', description: 'Experiment tracking', category: 'Data Science', priority: 2, icon: 'https://icons.invalid/mlflow.svg', iconDark: 'https://icons.invalid/mlflow-dark.svg' } }));
     await waitCards(page, (c) => c[1] === 'Data Science: MLflow', 'MLflow inserted after JupyterHub');
+    const imgs = await page.$$eval(`a.card[data-id="${ns}/mlflow"] img`, (is) => is.map((i) => ({ src: (i as HTMLImageElement).src, alt: i.getAttribute('alt'), shown: getComputedStyle(i).display !== 'none' })));
+    assert.deepEqual(imgs, [
+      { src: 'https://icons.invalid/mlflow.svg', alt: '', shown: true },
+      { src: 'https://icons.invalid/mlflow-dark.svg', alt: '', shown: false },
+    ], 'URL icons: decorative images, the light one shown in the light theme');
     await apps.update(ns, 'mlflow', (o) => {
       o.spec.landingPage.displayName = 'MLflow tracking';
       o.spec.landingPage.category = 'Monitoring';

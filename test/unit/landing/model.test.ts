@@ -143,13 +143,14 @@ describe('landing model: which apps become cards', () => {
 });
 
 describe('landing model: icons and health targets', () => {
-  it('recognises built-in ids case-insensitively and http(s) URLs', () => {
+  it('recognises built-in ids case-insensitively and https image URLs', () => {
     for (const id of ['jupyter', 'grafana', 'prometheus', 'keycloak', 'argocd', 'kubernetes']) {
       assert.deepEqual(resolveIcon(id.toUpperCase()), { kind: 'builtin', id });
     }
     assert.deepEqual(resolveIcon('https://cdn.example.com/i.png'), { kind: 'url', url: 'https://cdn.example.com/i.png' });
     assert.deepEqual(resolveIcon('javascript:alert(1)'), { kind: 'builtin', id: 'app' });
     assert.deepEqual(resolveIcon('nonsense'), { kind: 'builtin', id: 'app' });
+    assert.deepEqual(resolveIcon('http://cdn.example.com/i.png'), { kind: 'builtin', id: 'app' }, 'plain-http images are not loaded (CSP)');
     assert.deepEqual(resolveIcon(undefined, 'https://a/l.png', 'https://a/d.png'), { kind: 'url', url: 'https://a/l.png', darkUrl: 'https://a/d.png' });
   });
   it('health target: defaults, port override, cross-namespace service, disabled', () => {
