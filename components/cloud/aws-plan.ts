@@ -283,7 +283,7 @@ export function validateAwsCloudArgs(args: AwsCloudArgs): AwsCloudPlan {
     if (typeof endpointPublicAccess !== 'boolean') throw new CloudArgsError(C, 'endpointPublicAccess', 'true or false is required');
     let publicAccessCidrs: string[] = [];
     if (endpointPublicAccess) {
-        publicAccessCidrs = requireRestrictedCidrs(C, 'publicAccessCidrs', args.publicAccessCidrs);
+        publicAccessCidrs = requireRestrictedCidrs(C, 'publicAccessCidrs', args.publicAccessCidrs, true);
     } else if (args.publicAccessCidrs !== undefined && args.publicAccessCidrs.length > 0) {
         throw new CloudArgsError(C, 'publicAccessCidrs', 'only applies when endpointPublicAccess is true; remove it or turn the public endpoint on');
     }

@@ -86,7 +86,7 @@ export interface AwsCloudArgs {
     kubernetesVersion: pulumi.Input<string>;
     /** Expose the public API endpoint (default true); the private endpoint is always on. */
     endpointPublicAccess?: boolean;
-    /** CIDRs allowed to reach the public endpoint; required and non-empty when it is on; `0.0.0.0/0` and `::/0` are refused. */
+    /** IPv4 CIDRs allowed to reach the public endpoint; required and non-empty when it is on; `0.0.0.0/0` and anything broader than /8 is refused. */
     publicAccessCidrs?: string[];
     /** IAM principal ARNs given cluster-admin through EKS access entries (AmazonEKSClusterAdminPolicy). */
     adminPrincipalArns?: string[];

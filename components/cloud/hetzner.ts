@@ -65,7 +65,7 @@ export interface HetznerCloudArgs {
     workerPools: HetznerWorkerPoolArgs[];
     /** OS image of every server (default `ubuntu-24.04`). */
     image?: string;
-    /** CIDRs allowed to reach SSH (22) and the Kubernetes API (6443); non-empty, `0.0.0.0/0` and `::/0` refused. Include where `pulumi up` runs from. */
+    /** CIDRs allowed to reach SSH (22) and the Kubernetes API (6443); non-empty; `0.0.0.0/0`, `::/0` and anything broader than /8 (IPv4) or /32 (IPv6) is refused. Include where `pulumi up` runs from. */
     adminCidrs: string[];
     /** OpenSSH public key installed on every server (e.g. `ssh-ed25519 AAAA...`). */
     sshPublicKey: pulumi.Input<string>;

@@ -48,11 +48,15 @@ export function requireNonEmpty(component: string, field: string, value: unknown
     return value;
 }
 
+/** Shortest prefixes accepted for admin entry points (same defaults as the CrossGuard policies: IPv6 is 4x). */
+export const MIN_ADMIN_PREFIX = { ipv4: 8, ipv6: 32 } as const;
+
 /**
- * Require a non-empty list of well-formed IPv4/IPv6 CIDRs none of which is the whole internet
- * (`0.0.0.0/0`, `::/0`): used for every admin-only entry point (EKS public endpoint, SSH, K3s API).
+ * Require a non-empty list of well-formed IPv4/IPv6 CIDRs none of which is the whole internet (`0.0.0.0/0`,
+ * `::/0`) or close to it (IPv4 broader than /8, IPv6 broader than /32): used for every admin-only entry point
+ * (EKS public endpoint, SSH, K3s API). `ipv4Only` refuses IPv6 entries (EKS public access CIDRs are IPv4).
  */
-export function requireRestrictedCidrs(component: string, field: string, value: unknown): string[] {
+export function requireRestrictedCidrs(component: string, field: string, value: unknown, ipv4Only = false): string[] {
     if (!Array.isArray(value) || value.length === 0) {
         throw new CloudArgsError(component, field, 'a non-empty list of source CIDRs is required (e.g. ["203.0.113.0/24"]); the entry point is closed to everyone else');
     }
@@ -62,6 +66,15 @@ export function requireRestrictedCidrs(component: string, field: string, value: 
         }
         if (isAnywhere(c)) {
             throw new CloudArgsError(component, `${field}[${i}]`, `${c} opens the entry point to the whole internet, which is not allowed; list the networks that need access`);
+        }
+        const v4 = parseIpv4Cidr(c);
+        if (ipv4Only && !v4) {
+            throw new CloudArgsError(component, `${field}[${i}]`, `${c} is IPv6; only IPv4 CIDRs are allowed here`);
+        }
+        const prefix = Number(c.trim().split('/')[1]);
+        const min = v4 ? MIN_ADMIN_PREFIX.ipv4 : MIN_ADMIN_PREFIX.ipv6;
+        if (prefix < min) {
+            throw new CloudArgsError(component, `${field}[${i}]`, `${c} is broader than /${min} and counts as the internet; list narrower networks (prefix /${min} or longer)`);
         }
     });
     return value.map((c: string) => c.trim());

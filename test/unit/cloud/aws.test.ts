@@ -127,6 +127,8 @@ describe('cloud/aws: pure planners', () => {
         ['missing public CIDR list', { publicAccessCidrs: undefined }, /publicAccessCidrs: a non-empty list/],
         ['public endpoint open to the internet', { publicAccessCidrs: ['203.0.113.0/24', '0.0.0.0/0'] }, /publicAccessCidrs\[1\]: 0\.0\.0\.0\/0 opens/],
         ['public endpoint open to IPv6 internet', { publicAccessCidrs: ['::/0'] }, /publicAccessCidrs\[0\]: ::\/0 opens/],
+        ['public endpoint open to half the internet', { publicAccessCidrs: ['0.0.0.0/1'] }, /publicAccessCidrs\[0\]: 0\.0\.0\.0\/1 is broader than \/8/],
+        ['an IPv6 public endpoint CIDR', { publicAccessCidrs: ['2001:db8::/48'] }, /publicAccessCidrs\[0\]: 2001:db8::\/48 is IPv6; only IPv4/],
         ['malformed CIDR', { publicAccessCidrs: ['203.0.113.5/24'] }, /publicAccessCidrs\[0\]: "203\.0\.113\.5\/24" is not a valid CIDR/],
         ['CIDRs with public endpoint off', { endpointPublicAccess: false, publicAccessCidrs: ['203.0.113.0/24'] }, /publicAccessCidrs: only applies/],
         ['VPC too big', { vpcCidr: '10.0.0.0/8' }, /vpcCidr: \/8 is not allowed/],

@@ -216,6 +216,8 @@ describe('cloud/hetzner: pure planners', () => {
         ['an empty admin CIDR list', { adminCidrs: [] }, /adminCidrs: a non-empty list/],
         ['SSH/API open to the IPv4 internet', { adminCidrs: ['0.0.0.0/0'] }, /adminCidrs\[0\]: 0\.0\.0\.0\/0 opens the entry point to the whole internet/],
         ['SSH/API open to the IPv6 internet', { adminCidrs: ['203.0.113.0/24', '::/0'] }, /adminCidrs\[1\]: ::\/0 opens/],
+        ['an IPv6 admin CIDR broader than /32', { adminCidrs: ['2000::/3'] }, /adminCidrs\[0\]: 2000::\/3 is broader than \/32/],
+        ['an admin CIDR broader than /8', { adminCidrs: ['128.0.0.0/2'] }, /adminCidrs\[0\]: 128\.0\.0\.0\/2 is broader than \/8/],
         ['a malformed admin CIDR', { adminCidrs: ['203.0.113.1/24'] }, /adminCidrs\[0\]/],
         ['a network overlapping the pod network', { networkCidr: '10.42.0.0/16' }, /networkCidr: 10\.42\.0\.0\/16 overlaps K3s/],
         ['a public network range', { networkCidr: '8.8.0.0/16' }, /networkCidr: 8\.8\.0\.0\/16 is not a private/],
