@@ -5,12 +5,12 @@
  * Deletion runs the finalizer: children outside the app's namespace (and everything else owned, for a fast
  * clean-up), the TLS Secret cert-manager leaves behind, and provisioned auth state, then the finalizer goes.
  */
-import { CONDITION_TYPES, FIELD_MANAGER, FINALIZER, OWNER_ANNOTATION, objectKey, type NebariApp } from './api/types.js';
+import { CONDITION_TYPES, FIELD_MANAGER, FINALIZER, REASONS, OWNER_ANNOTATION, objectKey, type NebariApp } from './api/types.js';
 import { childrenToDelete, needsWrite, statusNeedsWrite } from './desired/compare.js';
 import type { OperatorConfig, ProvisioningFact } from './desired/facts.js';
 import { CERTIFICATE, LISTENERSET, SECURITYPOLICY, REFERENCEGRANT, objectId, type KubeObject as DesiredObject } from './desired/objects.js';
-import { desiredState } from './desired/state.js';
-import { conditionEvents } from './desired/status.js';
+import { desiredState, type DesiredState } from './desired/state.js';
+import { buildConditions, conditionEvents, readyCondition, type ConditionInput } from './desired/status.js';
 import { OidcDiscovery, wantsGenericJwks, wantsProvisioning, type AuthProvisionContext, type AuthProvisioner } from './reconciler-auth.js';
 import { namespaceOptedIn, observeFacts, type FactCaches } from './reconciler-facts.js';
 import type { AppIndex } from './reconciler-index.js';
@@ -137,9 +137,24 @@ export class Reconciler {
     const desired = desiredState(app, facts, this.d.config, this.now());
 
     const ordered = [...desired.children].sort((a, b) => (APPLY_ORDER[a.kind] ?? 9) - (APPLY_ORDER[b.kind] ?? 9));
-    for (const child of ordered) await this.applyIfChanged(child);
+    // children the API server refuses (invalid for its CRD): stop there, so nothing after it in apply order
+    // (routes come last) exists without it, and say why in status instead of retrying a hopeless write
+    let keep: DesiredObject[] = desired.children;
+    for (let i = 0; i < ordered.length; i++) {
+      const child = ordered[i]!;
+      try {
+        await this.applyIfChanged(child);
+      } catch (err) {
+        if (!isRejected(err)) throw err;
+        const observed = this.d.caches.children.get(child.kind)?.get(child.metadata.namespace, child.metadata.name);
+        keep = [...ordered.slice(0, i), ...(observed ? [child] : [])];
+        rejectedStatus(desired, child, ordered.slice(i + 1), (err as Error).message, app, this.now());
+        log.warn('child rejected by the API server', { kind: child.kind, object: `${child.metadata.namespace}/${child.metadata.name}`, err });
+        break;
+      }
+    }
 
-    const stale = childrenToDelete({ namespace: ns, name }, desired.children, this.ownedObserved(key) as DesiredObject[]);
+    const stale = childrenToDelete({ namespace: ns, name }, keep, this.ownedObserved(key) as DesiredObject[]);
     // routes first, so nothing stays reachable once its SecurityPolicy is gone
     stale.sort((a, b) => (APPLY_ORDER[b.kind] ?? 9) - (APPLY_ORDER[a.kind] ?? 9));
     for (const s of stale) await this.deleteChild(s as KubeObject);
@@ -237,4 +252,34 @@ export class Reconciler {
   private async cleanupOrphans(key: string): Promise<void> {
     for (const child of this.ownedObserved(key)) await this.deleteChild(child);
   }
+}
+
+/** 400/422: the object is invalid for the server (its CRD schema or CEL rules); retrying the same object cannot help. */
+function isRejected(err: unknown): boolean {
+  const code = (err as { statusCode?: number })?.statusCode;
+  return code === 422 || code === 400;
+}
+
+const CONDITION_OF_KIND: Record<string, ConditionInput['type']> = {
+  [SECURITYPOLICY.kind]: CONDITION_TYPES.AuthReady,
+  [CERTIFICATE.kind]: CONDITION_TYPES.TLSReady,
+  [LISTENERSET.kind]: CONDITION_TYPES.TLSReady,
+  [REFERENCEGRANT.kind]: CONDITION_TYPES.RoutingReady,
+  HTTPRoute: CONDITION_TYPES.RoutingReady,
+};
+
+/** Rewrite the desired status for a child the API server rejected (and the children withheld after it). */
+function rejectedStatus(desired: DesiredState, child: DesiredObject, withheld: DesiredObject[], message: string, app: NebariApp, now: Date): void {
+  const what = `${child.kind} ${child.metadata.namespace}/${child.metadata.name} was rejected by the API server: ${message}`;
+  const set = (type: ConditionInput['type'], msg: string) => {
+    const c = desired.conditions.find((x) => x.type === type);
+    if (c) Object.assign(c, { status: 'False', reason: REASONS.Failed, message: msg });
+  };
+  set(CONDITION_OF_KIND[child.kind] ?? CONDITION_TYPES.RoutingReady, what);
+  if (withheld.some((w) => w.kind === 'HTTPRoute') && CONDITION_OF_KIND[child.kind] !== CONDITION_TYPES.RoutingReady) {
+    set(CONDITION_TYPES.RoutingReady, `routes withheld: ${what}`);
+  }
+  const others = desired.conditions.filter((c) => c.type !== CONDITION_TYPES.Ready);
+  desired.conditions = [...others, readyCondition(others)];
+  desired.status.conditions = buildConditions(desired.conditions, app.status?.conditions, app.metadata.generation, now);
 }

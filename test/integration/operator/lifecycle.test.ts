@@ -191,6 +191,40 @@ describe('operator (integration): NebariApp lifecycle against a real API server'
     assert.ok(await exists(c, HTTPROUTE_RT, ns, 'app'), 'the main route stays');
   });
 
+  it('generic-oidc: the issuer comes from the spec; an issuer Envoy Gateway refuses (http) is reported, and no route is served', async () => {
+    const ns = uniqueName('oidc');
+    await ensureNamespace(c, ns, true);
+    await createService(c, ns, 'web', 8080);
+    await createSecret(c, ns, 'idp-client', { 'client-id': 'generic', 'client-secret': 'generic-secret' });
+    const base = { hostname: `${ns}.example.test`, service: { name: 'web', port: 8080 }, routing: { tls: { enabled: false } } };
+    await applyApp(c, ns, 'app', { ...base, auth: { enabled: true, provider: 'generic-oidc', issuerURL: 'https://idp.example.test/realms/x', clientSecretRef: 'idp-client', forwardAccessToken: true } });
+    await waitForReason(c, ns, 'app', 'Ready', 'Available', 'True');
+    const sp = (await c.get<AnyObject>(SECURITYPOLICY_RT, ns, 'app'))!;
+    assert.equal(sp.spec.oidc.provider.issuer, 'https://idp.example.test/realms/x');
+    assert.equal(sp.spec.oidc.forwardAccessToken, true);
+    assert.equal(sp.spec.oidc.clientIDRef.name, 'idp-client');
+
+    // Envoy Gateway's SecurityPolicy CRD requires an https issuer: the API server refuses the policy, the operator
+    // says so in status and withdraws the route rather than serve the app without login
+    await applyApp(c, ns, 'app', { ...base, auth: { enabled: true, provider: 'generic-oidc', issuerURL: 'http://idp.example.test', clientSecretRef: 'idp-client' } });
+    const app = await waitForReason(c, ns, 'app', 'AuthReady', 'Failed', 'False');
+    assert.match(condition(app, 'AuthReady')!.message, /SecurityPolicy .* rejected by the API server: .*spec\.oidc\.provider\.issuer/);
+    assert.equal(condition(app, 'RoutingReady')?.reason, 'Failed');
+    assert.equal(condition(app, 'Ready')?.status, 'False');
+    await eventually('route withdrawn', async () => !(await exists(c, HTTPROUTE_RT, ns, 'app')));
+  });
+
+  it('provider keycloak with provisionClient but no provisioner configured: AuthReady=False, no route served without login', async () => {
+    const ns = uniqueName('kc');
+    await ensureNamespace(c, ns, true);
+    await createService(c, ns, 'web', 8080);
+    await applyApp(c, ns, 'app', { hostname: `${ns}.example.test`, service: { name: 'web', port: 8080 }, routing: { tls: { enabled: false } }, auth: { enabled: true } });
+    const app = await waitForReason(c, ns, 'app', 'AuthReady', 'Failed', 'False');
+    assert.match(condition(app, 'AuthReady')!.message, /provisioning/);
+    assert.equal(condition(app, 'RoutingReady')?.status, 'False');
+    assert.equal(await exists(c, HTTPROUTE_RT, ns, 'app'), false);
+  });
+
   it('delete with a cross-namespace backend: the finalizer removes the ReferenceGrant, owner references take the rest', async () => {
     const ns = uniqueName('fin');
     const backend = uniqueName('fin-be');
