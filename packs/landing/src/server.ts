@@ -1,7 +1,9 @@
 // The HTTP edge: page + static assets, JSON API, SSE stream, OIDC sign-in/out, health endpoints.
 // Every response that leaves here for a user was filtered through canSee() for that user.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import { join, extname } from 'node:path';
 import type { JWTVerifyGetKey } from 'jose';
 import type { Logger } from '../../../operator/src/runtime/logger.js';
@@ -167,8 +169,17 @@ export function createLandingServer(opts: LandingServerOptions): LandingServer {
 
   // ---- per-viewer views, cached by store version ----
   let cacheVersion = -1;
-  const cache = new Map<string, { groups: Group[]; json: string; body: Buffer }>();
-  const view = (v: Viewer | null): { groups: Group[]; json: string; body: Buffer } => {
+  interface View {
+    groups: Group[];
+    json: string;
+    body: Buffer;
+    /** Strong validator: a hash of the body, so it holds across restarts and replicas. */
+    etag: string;
+    /** Compressed once on first demand. */
+    gzip?: Buffer;
+  }
+  const cache = new Map<string, View>();
+  const view = (v: Viewer | null): View => {
     if (cacheVersion !== store.version) {
       cache.clear();
       cacheVersion = store.version;
@@ -178,7 +189,8 @@ export function createLandingServer(opts: LandingServerOptions): LandingServer {
     if (!hit) {
       const groups = viewFor(store.all(), v, store.healthOf);
       const json = JSON.stringify({ groups });
-      hit = { groups, json, body: Buffer.from(json) };
+      const body = Buffer.from(json);
+      hit = { groups, json, body, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"` };
       cache.set(k, hit);
     }
     return hit;
@@ -234,6 +246,19 @@ export function createLandingServer(opts: LandingServerOptions): LandingServer {
     const text = typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body);
     res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store', ...extra });
     res.end(text);
+  };
+  /** The unfiltered list: ETag/If-None-Match (304) and gzip when the client accepts it. */
+  const sendView = (req: IncomingMessage, res: ServerResponse, v: View): void => {
+    const headers: Record<string, string> = { ETag: v.etag, Vary: 'Authorization, Cookie, Accept-Encoding' };
+    if (req.headers['if-none-match'] === v.etag) {
+      res.writeHead(304, { 'Cache-Control': 'no-store', ...headers });
+      res.end();
+      return;
+    }
+    if (v.body.length > 1024 && /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''))) {
+      v.gzip ??= gzipSync(v.body, { level: 6 });
+      json(res, 200, v.gzip, { ...headers, 'Content-Encoding': 'gzip' });
+    } else json(res, 200, v.body, headers);
   };
   const redirect = (res: ServerResponse, location: string, cookies: string[] = []): void => {
     res.writeHead(303, { Location: location, 'Cache-Control': 'no-store', ...(cookies.length ? { 'Set-Cookie': cookies } : {}) });
@@ -407,7 +432,7 @@ export function createLandingServer(opts: LandingServerOptions): LandingServer {
       const v = view(who.viewer);
       const q = url.searchParams.get('q') ?? '';
       const category = url.searchParams.get('category') ?? '';
-      if (q === '' && category === '') json(res, 200, v.body);
+      if (q === '' && category === '') sendView(req, res, v);
       else json(res, 200, { groups: filterGroups(v.groups, q, category) });
       return 'apps';
     }

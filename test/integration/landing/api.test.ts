@@ -200,6 +200,33 @@ describe('landing service on a real control plane (API + SSE)', function () {
     await eventually(appNames, (l) => mine(l).includes(`Other: After restart [${ns}]`), 60_000, 'app created after the restart is listed');
   });
 
+  it('GET /api/apps: ETag revalidation (304) and gzip', async () => {
+    const { request } = await import('node:http');
+    const { gunzipSync } = await import('node:zlib');
+    const raw = (headers: Record<string, string>): Promise<{ status: number; headers: Record<string, unknown>; body: Buffer }> =>
+      new Promise((resolve, reject) => {
+        const req = request(`${svc.url}/api/apps`, { headers }, (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+        });
+        req.on('error', reject);
+        req.end();
+      });
+    const plain = await raw({});
+    assert.equal(plain.status, 200);
+    const etag = String(plain.headers.etag);
+    assert.match(etag, /^"[\w-]{22}"$/);
+    const gz = await raw({ 'accept-encoding': 'gzip' });
+    assert.equal(gz.headers['content-encoding'], 'gzip');
+    assert.deepEqual(gunzipSync(gz.body), plain.body);
+    assert.equal((await raw({ 'if-none-match': etag })).status, 304);
+    const adminToken = await issuer.mint(alice);
+    const admin = await raw({ 'if-none-match': etag, authorization: `Bearer ${adminToken}` });
+    assert.equal(admin.status, 200, 'another view has another ETag');
+    assert.notEqual(admin.headers.etag, etag);
+  });
+
   it('exports Prometheus metrics', async () => {
     const text = await svc.metrics.registry.metrics();
     assert.match(text, /landing_apps\{visibility="private"\} [1-9]/);
