@@ -4,7 +4,7 @@
  */
 import type { AwsCloudArgs, AwsNodeGroupArgs, NodeTaint } from './aws.js';
 import { formatCidr, nthSubnet, parseIpv4Cidr, type Ipv4Cidr } from './cidr.js';
-import type { CostTags } from './types.js';
+import type { ApiServerOidc, CostTags } from './types.js';
 import {
     CloudArgsError,
     costTagMap,
@@ -13,6 +13,7 @@ import {
     requireNonEmpty,
     requireOneOf,
     requireRestrictedCidrs,
+    validateApiServerOidc,
     validateCostTags,
 } from './validate.js';
 
@@ -66,6 +67,7 @@ export interface AwsCloudPlan {
     clusterAutoscalerNamespace: string;
     clusterAutoscalerServiceAccount: string;
     kmsDeletionWindowDays: number;
+    apiServerOidc?: Required<ApiServerOidc>;
     subnets: SubnetPlan[];
     nat: NatPlan;
 }
@@ -328,6 +330,7 @@ export function validateAwsCloudArgs(args: AwsCloudArgs): AwsCloudPlan {
         clusterAutoscalerNamespace: requireDnsLabel(C, 'clusterAutoscalerNamespace', args.clusterAutoscalerNamespace ?? 'kube-system', 63),
         clusterAutoscalerServiceAccount: requireDnsLabel(C, 'clusterAutoscalerServiceAccount', args.clusterAutoscalerServiceAccount ?? 'cluster-autoscaler', 63),
         kmsDeletionWindowDays: requireInt(C, 'kmsDeletionWindowDays', args.kmsDeletionWindowDays ?? 30, 7, 30),
+        ...(args.apiServerOidc !== undefined ? { apiServerOidc: validateApiServerOidc(C, args.apiServerOidc) } : {}),
         subnets,
         nat: planNat(azs.length, natGateways),
     };

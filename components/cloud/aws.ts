@@ -23,7 +23,7 @@ import {
     subnetTags,
     validateAwsCloudArgs,
 } from './aws-plan.js';
-import type { CloudOutputs, CostTags } from './types.js';
+import type { ApiServerOidc, CloudOutputs, CostTags } from './types.js';
 import { costTagMap } from './validate.js';
 
 /** A Kubernetes node taint. */
@@ -106,6 +106,11 @@ export interface AwsCloudArgs {
     clusterAutoscalerServiceAccount?: string;
     /** KMS key deletion window in days, 7..30 (default 30). */
     kmsDeletionWindowDays?: number;
+    /**
+     * OIDC sign-in to the Kubernetes API through an EKS identity provider config (optional). EKS must reach the
+     * issuer's discovery document over the internet when the config is associated.
+     */
+    apiServerOidc?: ApiServerOidc;
 }
 
 /** Type token of {@link AwsCloud}. */
@@ -212,6 +217,19 @@ export class AwsCloud extends pulumi.ComponentResource implements CloudOutputs {
             clusterTags: named('eks'),
         }, parent);
         const clusterName = cluster.eksCluster.apply((c) => c.name);
+
+        // --- optional OIDC sign-in for people (RBAC bindings to prefixed groups) ---
+        if (plan.apiServerOidc) {
+            const o = plan.apiServerOidc;
+            new aws.eks.IdentityProviderConfig(`${name}-oidc`, {
+                clusterName,
+                oidc: {
+                    identityProviderConfigName: 'oidc', issuerUrl: o.issuerUrl, clientId: o.clientId,
+                    usernameClaim: o.usernameClaim, usernamePrefix: o.usernamePrefix, groupsClaim: o.groupsClaim, groupsPrefix: o.groupsPrefix,
+                },
+                tags: named('oidc'),
+            }, parent);
+        }
 
         // --- worker nodes: one IAM role, a launch template (encrypted gp3 root, IMDSv2) per group, private subnets only ---
         const nodeRole = new aws.iam.Role(`${name}-node`, { assumeRolePolicy: nodeTrustPolicy(), tags: named('node') }, parent);

@@ -6,7 +6,7 @@
 import { stringify as toYaml, parse as parseYaml } from 'yaml';
 import type { HetznerCloudArgs } from './hetzner.js';
 import { contains, formatCidr, hostAddress, nthSubnet, overlaps, parseIpv4Cidr, size } from './cidr.js';
-import type { CostTags } from './types.js';
+import type { ApiServerOidc, CostTags } from './types.js';
 import {
     CloudArgsError,
     costTagMap,
@@ -15,6 +15,7 @@ import {
     requireNonEmpty,
     requireOneOf,
     requireRestrictedCidrs,
+    validateApiServerOidc,
     validateCostTags,
 } from './validate.js';
 
@@ -91,6 +92,7 @@ export interface HetznerCloudPlan {
     csiChartVersion: string;
     highAvailability: boolean;
     servers: ServerPlan[];
+    apiServerOidc?: Required<ApiServerOidc>;
 }
 
 /** Validate {@link HetznerCloudArgs} (every failure names the field and what is allowed) and apply defaults. */
@@ -188,6 +190,7 @@ export function validateHetznerCloudArgs(args: HetznerCloudArgs): HetznerCloudPl
     return {
         clusterName, tags, location, networkZone, networkCidr, subnetCidr, k3sVersion, image, adminCidrs, loadBalancerType,
         ccmChartVersion, csiChartVersion, highAvailability: cpCount === 3, servers,
+        ...(args.apiServerOidc !== undefined ? { apiServerOidc: validateApiServerOidc(C, args.apiServerOidc) } : {}),
     };
 }
 
@@ -229,6 +232,20 @@ export interface K3sConfigContext {
     /** Extra SANs for the API server certificate (public IPs of the control planes). */
     tlsSans: string[];
     highAvailability: boolean;
+    /** OIDC sign-in for the API server (validated, defaults applied). */
+    apiServerOidc?: Required<ApiServerOidc>;
+}
+
+/** kube-apiserver flags (K3s `kube-apiserver-arg` entries) for OIDC sign-in. */
+export function oidcApiServerArgs(o: Required<ApiServerOidc>): string[] {
+    return [
+        `oidc-issuer-url=${o.issuerUrl}`,
+        `oidc-client-id=${o.clientId}`,
+        `oidc-username-claim=${o.usernameClaim}`,
+        `oidc-username-prefix=${o.usernamePrefix}`,
+        `oidc-groups-claim=${o.groupsClaim}`,
+        `oidc-groups-prefix=${o.groupsPrefix}`,
+    ];
 }
 
 /** K3s config file (/etc/rancher/k3s/config.yaml) of one node, as an object. */
@@ -252,6 +269,7 @@ export function k3sConfig(node: ServerPlan, ctx: K3sConfigContext): Record<strin
         'service-cidr': K3S_SERVICE_CIDR,
         'secrets-encryption': true,
         'write-kubeconfig-mode': '0600',
+        ...(ctx.apiServerOidc ? { 'kube-apiserver-arg': oidcApiServerArgs(ctx.apiServerOidc) } : {}),
     };
 }
 

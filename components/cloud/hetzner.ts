@@ -29,7 +29,7 @@ import {
     rewriteK3sKubeconfig,
     validateHetznerCloudArgs,
 } from './hetzner-plan.js';
-import type { CloudOutputs, CostTags } from './types.js';
+import type { ApiServerOidc, CloudOutputs, CostTags } from './types.js';
 
 /** A pool of identical K3s worker servers. */
 export interface HetznerWorkerPoolArgs {
@@ -79,6 +79,11 @@ export interface HetznerCloudArgs {
     ccmChartVersion?: string;
     /** Pinned chart version of hcloud-csi (default pinned in this module). */
     csiChartVersion?: string;
+    /**
+     * OIDC sign-in to the Kubernetes API (optional): kube-apiserver OIDC flags in the control planes' K3s config.
+     * Part of cloud-init, so it applies to control-plane servers created after it is set.
+     */
+    apiServerOidc?: ApiServerOidc;
 }
 
 /** Type token of {@link HetznerCloud}. */
@@ -146,7 +151,7 @@ export class HetznerCloud extends pulumi.ComponentResource implements CloudOutpu
             const cpIndex = controlPlanes.indexOf(s);
             const hostKey = cpIndex >= 0 ? hostKeys[cpIndex] : undefined;
             const userData = pulumi.secret(pulumi.all([tokenSecret, tlsSans, hostKey?.privateKeyOpenssh, hostKey?.publicKeyOpenssh]).apply(([tok, sans, priv, pub]) =>
-                renderCloudInit(s, { k3sVersion: plan.k3sVersion, token: tok, initServerIp: initIp, tlsSans: sans, highAvailability: plan.highAvailability },
+                renderCloudInit(s, { k3sVersion: plan.k3sVersion, token: tok, initServerIp: initIp, tlsSans: sans, highAvailability: plan.highAvailability, apiServerOidc: plan.apiServerOidc },
                     priv !== undefined && pub !== undefined ? { ed25519Private: priv, ed25519Public: pub } : undefined)));
             const role = s.role === 'server' ? 'control-plane' : 'worker';
             const server = new hcloud.Server(`${name}-${s.name}`, {

@@ -7,7 +7,7 @@
  *     const cloud: CloudOutputs = new AwsCloud('cloud', args);
  *     const k8sProvider = new k8s.Provider('cluster', { kubeconfig: cloud.kubeconfig });
  */
-export type { CloudOutputs, CloudProviderName, CostTags } from './types.js';
+export type { ApiServerOidc, CloudOutputs, CloudProviderName, CostTags } from './types.js';
 export type { AwsCloudArgs, AwsNodeGroupArgs, AwsEfsArgs, NodeTaint } from './aws.js';
 export type { HetznerCloudArgs, HetznerWorkerPoolArgs } from './hetzner.js';
 export type { LocalClusterArgs, LocalFlavour } from './local.js';

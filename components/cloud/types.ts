@@ -27,3 +27,22 @@ export interface CostTags {
     /** Extra tags merged under the three above (which always win). */
     extra?: Record<string, string>;
 }
+
+/**
+ * OIDC sign-in to the Kubernetes API (e.g. the platform's Keycloak realm), so RBAC bindings to
+ * `<groupsPrefix><group>` work. EKS: an identity provider config; K3s: kube-apiserver flags.
+ */
+export interface ApiServerOidc {
+    /** Issuer URL (https), e.g. `https://keycloak.example.com/realms/nkp`. */
+    issuerUrl: string;
+    /** Client id the ID tokens are issued for (their `aud`), e.g. `kubernetes`. */
+    clientId: string;
+    /** Claim used as the user name (default `preferred_username`). */
+    usernameClaim?: string;
+    /** Prefix put before user names (default `oidc:`). */
+    usernamePrefix?: string;
+    /** Claim holding the groups (default `groups`). */
+    groupsClaim?: string;
+    /** Prefix put before group names (default `oidc:`); must match the cluster baseline's oidcGroupsPrefix. */
+    groupsPrefix?: string;
+}

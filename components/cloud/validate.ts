@@ -1,6 +1,6 @@
 /** Shared argument validation and tag helpers of the cloud components (pure). */
 import { isAnywhere, isIpv6Cidr, parseIpv4Cidr } from './cidr.js';
-import type { CostTags } from './types.js';
+import type { ApiServerOidc, CostTags } from './types.js';
 
 /** A bad component argument: the message names the component, the field and what is allowed. */
 export class CloudArgsError extends Error {
@@ -117,4 +117,42 @@ export function validateCostTags(component: string, tags: unknown, labelSyntax: 
         }
     }
     return t as unknown as CostTags;
+}
+
+const CLAIM = /^[A-Za-z0-9_.:/-]{1,64}$/;
+const PREFIX = /^[A-Za-z0-9:._-]{0,32}$/;
+
+/** Validate optional API-server OIDC settings and apply defaults; undefined stays undefined. */
+export function validateApiServerOidc(component: string, value: unknown): Required<ApiServerOidc> | undefined {
+    if (value === undefined) return undefined;
+    if (typeof value !== 'object' || value === null) throw new CloudArgsError(component, 'apiServerOidc', 'an object { issuerUrl, clientId, ... } is required');
+    const o = value as ApiServerOidc;
+    let url: URL | undefined;
+    try {
+        url = new URL(String(o.issuerUrl));
+    } catch {
+        url = undefined;
+    }
+    if (!url || url.protocol !== 'https:' || url.search !== '' || url.hash !== '') {
+        throw new CloudArgsError(component, 'apiServerOidc.issuerUrl', `${JSON.stringify(o.issuerUrl)} is not allowed; use the issuer's https URL without query or fragment, e.g. https://keycloak.example.com/realms/nkp`);
+    }
+    const clientId = requireNonEmpty(component, 'apiServerOidc.clientId', o.clientId);
+    const claim = (f: 'usernameClaim' | 'groupsClaim', d: string) => {
+        const v = o[f] ?? d;
+        if (typeof v !== 'string' || !CLAIM.test(v)) throw new CloudArgsError(component, `apiServerOidc.${f}`, `${JSON.stringify(v)} is not a claim name ([A-Za-z0-9_.:/-], 1..64)`);
+        return v;
+    };
+    const prefix = (f: 'usernamePrefix' | 'groupsPrefix') => {
+        const v = o[f] ?? 'oidc:';
+        if (typeof v !== 'string' || !PREFIX.test(v)) throw new CloudArgsError(component, `apiServerOidc.${f}`, `${JSON.stringify(v)} is not allowed; use up to 32 of [A-Za-z0-9:._-], e.g. oidc:`);
+        return v;
+    };
+    return {
+        issuerUrl: String(o.issuerUrl).trim(),
+        clientId,
+        usernameClaim: claim('usernameClaim', 'preferred_username'),
+        usernamePrefix: prefix('usernamePrefix'),
+        groupsClaim: claim('groupsClaim', 'groups'),
+        groupsPrefix: prefix('groupsPrefix'),
+    };
 }

@@ -147,6 +147,9 @@ describe('cloud/aws: pure planners', () => {
         ['missing owner tag', { tags: { environment: 'e', owner: '', costCentre: 'c' } }, /tags\.owner/],
         ['bad NAT mode', { natGateways: 'none' as 'single' }, /natGateways: "none" is not allowed; use one of "perAz", "single"/],
         ['EFS class named like the default', { efs: { enabled: true, storageClassName: 'gp3' } }, /efs\.storageClassName/],
+        ['a plain-http OIDC issuer', { apiServerOidc: { issuerUrl: 'http://keycloak.example.com/realms/nkp', clientId: 'kubernetes' } }, /apiServerOidc\.issuerUrl: "http:\/\/keycloak/],
+        ['an OIDC config without client id', { apiServerOidc: { issuerUrl: 'https://keycloak.example.com/realms/nkp', clientId: '' } }, /apiServerOidc\.clientId/],
+        ['a bad OIDC groups prefix', { apiServerOidc: { issuerUrl: 'https://k.example.com/realms/nkp', clientId: 'k', groupsPrefix: 'a b' } }, /apiServerOidc\.groupsPrefix/],
         ['KMS window out of range', { kmsDeletionWindowDays: 3 }, /kmsDeletionWindowDays: 3/],
     ];
     for (const [what, over, message] of failures) {
@@ -334,6 +337,19 @@ describe('cloud/aws: AwsCloud under Pulumi mocks', function () {
         assert.equal(mocks.ofType('aws:efs/fileSystem:FileSystem').length, 0);
         assert.equal(mocks.ofType('aws:efs/mountTarget:MountTarget').length, 0);
         assert.equal(await outputValue(cloud.efsFileSystemId), undefined);
+    });
+
+    it('API-server OIDC: an EKS identity provider config with the group prefix the RBAC bindings use; none when unset', async () => {
+        await build({ apiServerOidc: { issuerUrl: 'https://keycloak.example.com/realms/nkp', clientId: 'kubernetes' } });
+        const idp = mocks.one('aws:eks/identityProviderConfig:IdentityProviderConfig').plain;
+        assert.equal(idp['clusterName'], 'nkp-staging');
+        assert.deepEqual(idp['oidc'], {
+            identityProviderConfigName: 'oidc', issuerUrl: 'https://keycloak.example.com/realms/nkp', clientId: 'kubernetes',
+            usernameClaim: 'preferred_username', usernamePrefix: 'oidc:', groupsClaim: 'groups', groupsPrefix: 'oidc:',
+        });
+        mocks.reset();
+        await build();
+        assert.equal(mocks.ofType('aws:eks/identityProviderConfig:IdentityProviderConfig').length, 0);
     });
 
     it('cluster autoscaler: Pod Identity role with the owned-groups policy for kube-system/cluster-autoscaler', async () => {

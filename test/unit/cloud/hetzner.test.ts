@@ -164,6 +164,19 @@ describe('cloud/hetzner: pure planners', () => {
         assert.equal(agent['disable'], undefined);
     });
 
+    it('k3sConfig: OIDC sign-in flags on servers only, with the configured prefixes', () => {
+        const oidc = { issuerUrl: 'https://keycloak.example.com/realms/nkp', clientId: 'kubernetes', usernameClaim: 'email', usernamePrefix: 'oidc:', groupsClaim: 'groups', groupsPrefix: 'kc:' };
+        assert.deepEqual(k3sConfig(cpNode, { ...ctx, apiServerOidc: oidc })['kube-apiserver-arg'], [
+            'oidc-issuer-url=https://keycloak.example.com/realms/nkp', 'oidc-client-id=kubernetes', 'oidc-username-claim=email',
+            'oidc-username-prefix=oidc:', 'oidc-groups-claim=groups', 'oidc-groups-prefix=kc:',
+        ]);
+        assert.equal(k3sConfig({ ...cpNode, role: 'agent', init: false }, { ...ctx, apiServerOidc: oidc })['kube-apiserver-arg'], undefined);
+        assert.equal(k3sConfig(cpNode, ctx)['kube-apiserver-arg'], undefined);
+        const plan = validateHetznerCloudArgs(baseArgs({ apiServerOidc: { issuerUrl: 'https://keycloak.example.com/realms/nkp', clientId: 'kubernetes' } }));
+        assert.equal(plan.apiServerOidc!.groupsPrefix, 'oidc:');
+        assert.equal(plan.apiServerOidc!.usernameClaim, 'preferred_username');
+    });
+
     it('renderCloudInit: pinned K3s version and install script, token only in a 0600 config file (property)', () => {
         fc.assert(fc.property(fc.nat(99), fc.nat(99), fc.integer({ min: 1, max: 9 }), fc.constantFrom('server' as const, 'agent' as const), (minor, patch, n, role) => {
             const version = `v1.${minor}.${patch}+k3s${n}`;
