@@ -15,3 +15,5 @@ export { AwsCloud, AWS_CLOUD_TYPE } from './aws.js';
 export { HetznerCloud, HETZNER_CLOUD_TYPE } from './hetzner.js';
 export { LocalCluster, LOCAL_CLUSTER_TYPE } from './local.js';
 export { CloudArgsError } from './validate.js';
+export { GATEWAY_NODE_PORTS, HCLOUD_STORAGE_CLASS, K3S_VERSION_PATTERN } from './hetzner-plan.js';
+export { defaultStorageClassFor } from './local.js';
