@@ -88,7 +88,11 @@ export interface AwsCloudArgs {
     endpointPublicAccess?: boolean;
     /** IPv4 CIDRs allowed to reach the public endpoint; required and non-empty when it is on; `0.0.0.0/0` and anything broader than /8 is refused. */
     publicAccessCidrs?: string[];
-    /** IAM principal ARNs given cluster-admin through EKS access entries (AmazonEKSClusterAdminPolicy). */
+    /**
+     * IAM role/user ARNs given cluster-admin through EKS access entries (AmazonEKSClusterAdminPolicy). Leave out the
+     * principal that runs `pulumi up`: @pulumi/eks already bootstraps the cluster creator as admin, and a second
+     * access entry for it fails as a duplicate.
+     */
     adminPrincipalArns?: string[];
     /** Managed node groups, at least one. */
     nodeGroups: AwsNodeGroupArgs[];
