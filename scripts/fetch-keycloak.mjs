@@ -33,9 +33,9 @@ const stampFile = join(outDir, 'stamp');
 /** Build-time options the harness starts Keycloak with (test/harness/keycloak.ts has the same list): equal options skip re-augmentation. */
 export const BUILD_OPTIONS = ['--health-enabled=true'];
 
-const stamp = createHash('sha256')
-  .update(JSON.stringify({ version, buildOptions: BUILD_OPTIONS, script: readFileSync(fileURLToPath(import.meta.url), 'utf8') }))
-  .digest('hex');
+/** Bump when the layout this script produces changes (editing the script alone must not rebuild a cache in use). */
+const LAYOUT = 1;
+const stamp = createHash('sha256').update(JSON.stringify({ version, buildOptions: BUILD_OPTIONS, layout: LAYOUT })).digest('hex');
 
 function log(msg) {
   process.stderr.write(`[fetch-keycloak] ${msg}\n`);
@@ -114,11 +114,62 @@ async function warmUp() {
   rmSync(join(home, 'data'), { recursive: true, force: true });
 }
 
+function upToDate() {
+  return existsSync(stampFile) && readFileSync(stampFile, 'utf8').trim() === stamp && existsSync(join(home, 'bin', 'kc.sh'));
+}
+
+/** One fetch at a time per cache (test processes may start together on a cold cache): a lock dir with our pid. */
+async function withLock(fn) {
+  const lockDir = `${outDir}.lock`;
+  mkdirSync(dirname(lockDir), { recursive: true });
+  const deadline = Date.now() + 15 * 60_000;
+  for (;;) {
+    try {
+      mkdirSync(lockDir);
+      writeFileSync(join(lockDir, 'pid'), String(process.pid));
+      break;
+    } catch (err) {
+      if (err.code !== 'EEXIST') throw err;
+      let holder = 0;
+      try {
+        holder = Number(readFileSync(join(lockDir, 'pid'), 'utf8'));
+      } catch {
+        // being created right now
+      }
+      let alive = true;
+      if (holder > 0) {
+        try {
+          process.kill(holder, 0);
+        } catch {
+          alive = false;
+        }
+      }
+      if (!alive) {
+        rmSync(lockDir, { recursive: true, force: true });
+        continue;
+      }
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${lockDir} (held by pid ${holder})`);
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    rmSync(lockDir, { recursive: true, force: true });
+  }
+}
+
 async function main() {
-  if (existsSync(stampFile) && readFileSync(stampFile, 'utf8').trim() === stamp && existsSync(join(home, 'bin', 'kc.sh'))) {
+  if (upToDate()) {
     process.stdout.write(`${home}\n`);
     return;
   }
+  await withLock(fetchAndPrepare);
+  process.stdout.write(`${home}\n`);
+}
+
+async function fetchAndPrepare() {
+  if (upToDate()) return;
   need('java', ['-version'], 'install a JDK 17 or newer (Debian: apt-get install -y openjdk-17-jre-headless)');
   need('mvn', ['-v'], 'install Apache Maven (Debian: apt-get install -y maven)');
   rmSync(outDir, { recursive: true, force: true });
@@ -139,7 +190,6 @@ async function main() {
   await warmUp();
   writeFileSync(stampFile, `${stamp}\n`);
   log(`ready: ${home}`);
-  process.stdout.write(`${home}\n`);
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
