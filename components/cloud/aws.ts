@@ -102,6 +102,8 @@ export interface AwsCloudArgs {
     efs?: AwsEfsArgs;
     /** Pin of the aws-ebs-csi-driver EKS addon version (default: EKS's default for the cluster version). */
     ebsCsiAddonVersion?: pulumi.Input<string>;
+    /** Pin of the coredns EKS addon version (default: EKS's default for the cluster version). */
+    corednsAddonVersion?: pulumi.Input<string>;
     /** Pin of the aws-efs-csi-driver EKS addon version (default: EKS's default for the cluster version). */
     efsCsiAddonVersion?: pulumi.Input<string>;
     /** Namespace of the cluster autoscaler's ServiceAccount (default `kube-system`). */
@@ -216,6 +218,8 @@ export class AwsCloud extends pulumi.ComponentResource implements CloudOutputs {
             endpointPublicAccess: plan.endpointPublicAccess,
             publicAccessCidrs: plan.publicAccessCidrs,
             createOidcProvider: true,
+            // CoreDNS needs nodes; it is installed below, after the managed node groups exist.
+            corednsAddonOptions: { enabled: false },
             enabledClusterLogTypes: ['api', 'audit', 'authenticator'],
             tags,
             clusterTags: named('eks'),
@@ -267,6 +271,11 @@ export class AwsCloud extends pulumi.ComponentResource implements CloudOutputs {
                 tags: { ...named(g.name), ...spec.autoscalerTags },
             }, { parent: this, dependsOn: nodeAttachments, ignoreChanges: ['scalingConfig.desiredSize'] });
         });
+
+        // --- CoreDNS as an EKS addon once nodes exist (eks.Cluster skips it without a default node group) ---
+        new aws.eks.Addon(`${name}-coredns`, {
+            clusterName, addonName: 'coredns', addonVersion: args.corednsAddonVersion, resolveConflictsOnCreate: 'OVERWRITE', tags,
+        }, { parent: this, dependsOn: nodeGroups });
 
         // --- EKS Pod Identity: the agent addon, then one role + association per workload that calls AWS ---
         const podIdentityAgent = new aws.eks.Addon(`${name}-pod-identity`, {

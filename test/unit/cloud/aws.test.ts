@@ -264,6 +264,8 @@ describe('cloud/aws: AwsCloud under Pulumi mocks', function () {
         assert.equal(eks['skipDefaultNodeGroup'], true);
         assert.equal(eks['nodeAssociatePublicIpAddress'], false);
         assert.equal(eks['version'], '1.33');
+        assert.equal(eks['corednsAddonOptions'].enabled, false, 'CoreDNS comes after the node groups');
+        assert.ok(mocks.ofType('aws:eks/addon:Addon').some((a) => a.plain['addonName'] === 'coredns'));
         assert.deepEqual(eks['accessEntries']['admin-0'].principalArn, 'arn:aws:iam::123456789012:role/platform-admins');
         assert.match(eks['accessEntries']['admin-0'].accessPolicies.admin.policyArn, /AmazonEKSClusterAdminPolicy$/);
         const privIds = mocks.ofType('aws:ec2/subnet:Subnet').filter((s) => s.name.startsWith('t-private-')).map((s) => `${s.name}-id`);
