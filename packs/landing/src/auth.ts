@@ -14,6 +14,9 @@ import {
 import type { Viewer } from './model.js';
 
 /** Asymmetric algorithms only: `none` and HMAC (which would take a public key as secret) are refused. */
+/** Allowed clock skew between us and the issuer when checking exp/nbf. */
+export const CLOCK_TOLERANCE_SECONDS = 5;
+
 export const ACCEPTED_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
 
 export interface OidcSettings {
@@ -78,7 +81,7 @@ export function remoteKeys(meta: ProviderMetadata): JWTVerifyGetKey {
 
 /**
  * Verifies a JWT (ID or access token): signature against the issuer's keys, `iss`, `aud` containing the client
- * id, `exp`/`nbf` (30 s clock tolerance), an asymmetric algorithm, and a `sub`. Throws TokenError with the reason.
+ * id, `exp`/`nbf` (CLOCK_TOLERANCE_SECONDS of skew), an asymmetric algorithm, and a `sub`. Throws TokenError with the reason.
  */
 export async function verifyToken(
   token: string,
@@ -92,7 +95,7 @@ export async function verifyToken(
       issuer: [expect.issuer, trimSlash(expect.issuer), `${trimSlash(expect.issuer)}/`],
       audience: expect.audience,
       algorithms: ACCEPTED_ALGORITHMS,
-      clockTolerance: 30,
+      clockTolerance: CLOCK_TOLERANCE_SECONDS,
       requiredClaims: ['exp', 'sub'],
       currentDate: expect.now,
     }));

@@ -26,6 +26,7 @@ import {
   userFromClaims,
   verifyToken,
   TokenError,
+  CLOCK_TOLERANCE_SECONDS,
   type OidcSettings,
   type ProviderMetadata,
   type SignedInUser,
@@ -72,6 +73,9 @@ const CONTENT_TYPES: Record<string, string> = {
   '.json': 'application/json',
   '.map': 'application/json',
 };
+
+/** Unsent bytes allowed per SSE stream before the stream is closed. */
+const MAX_STREAM_BUFFER = 8 * 1024 * 1024;
 
 interface Asset {
   body: Buffer;
@@ -207,6 +211,11 @@ export function createLandingServer(opts: LandingServerOptions): LandingServer {
     const { json } = view(s.viewer);
     if (json === s.last) return;
     s.last = json;
+    // A client that does not read its stream is dropped rather than buffered without bound; it reconnects.
+    if (s.res.writableLength > MAX_STREAM_BUFFER) {
+      s.res.end();
+      return;
+    }
     s.res.write(`event: apps\ndata: ${json}\n\n`);
     metrics.sseMessages.inc();
   };
@@ -370,7 +379,7 @@ export function createLandingServer(opts: LandingServerOptions): LandingServer {
     const s: Stream = { res, viewer, key: viewerKey(viewer), last: '' };
     if (who.exp) {
       // The stream ends when the session or token does; the browser reconnects as whoever it is then.
-      const ms = who.exp * 1000 - Date.now();
+      const ms = (who.exp + CLOCK_TOLERANCE_SECONDS) * 1000 - Date.now() + 250;
       s.expiry = setTimeout(() => res.end(), Math.max(0, Math.min(ms, 2 ** 31 - 1)));
       s.expiry.unref();
     }

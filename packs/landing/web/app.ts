@@ -199,8 +199,12 @@ function connect(): void {
     document.body.dataset.ready = 'true';
     live.hidden = true;
   });
+  let opened = false;
   es.addEventListener('open', () => {
     live.hidden = true;
+    // After a reconnect the session may have ended (the server closes streams at expiry): refresh the header.
+    if (opened) void loadMe();
+    opened = true;
   });
   es.addEventListener('error', () => {
     live.hidden = false;
@@ -230,6 +234,10 @@ async function main(): Promise<void> {
   $('filters').addEventListener('submit', (e) => e.preventDefault());
   document.addEventListener('keydown', onKey);
   connect();
+  await loadMe();
+}
+
+async function loadMe(): Promise<void> {
   try {
     const res = await fetch('/api/me', { credentials: 'same-origin' });
     renderAccount((await res.json()) as Me);

@@ -161,6 +161,19 @@ describe('landing service on a real control plane (API + SSE)', function () {
     }
   });
 
+  it('a stream ends when the token that opened it expires', async () => {
+    const short = await issuer.mint(alice, { expiresInSeconds: 2 });
+    const s = await openSse(`${svc.url}/api/events`, { authorization: `Bearer ${short}` });
+    assert.equal(s.status, 200);
+    await s.waitFor((e) => e.event === 'apps');
+    const t0 = Date.now();
+    await Promise.race([s.ended, new Promise((_, reject) => setTimeout(() => reject(new Error('stream still open 15 s later')), 15_000))]);
+    assert.ok(Date.now() - t0 < 2000 + 5000 + 1500, 'ends at expiry plus the clock tolerance');
+    const again = await fetch(`${svc.url}/api/events`, { headers: { authorization: `Bearer ${short}` } });
+    assert.equal(again.status, 401, 'reconnecting with the expired token is refused');
+    await again.body?.cancel();
+  });
+
   it('the operator-written status.serviceDiscovery is used once current', async () => {
     await apps.create(nebariApp(ns, 'kc', { landingPage: { enabled: true, displayName: `Keycloak [${ns}]`, category: 'Platform', icon: 'keycloak' } }));
     await eventually(appNames, (l) => mine(l).includes(`Platform: Keycloak [${ns}]`));

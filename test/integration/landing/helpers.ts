@@ -82,6 +82,8 @@ export interface SseReader {
   events: SseEvent[];
   /** Resolves with the first event (already received or future) after index `from` matching `pred`. */
   waitFor(pred: (e: SseEvent) => boolean, timeoutMs?: number, from?: number): Promise<SseEvent>;
+  /** Resolves when the server ends the stream (or close() aborts it). */
+  ended: Promise<void>;
   close(): void;
 }
 
@@ -91,8 +93,9 @@ export async function openSse(url: string, headers: Record<string, string> = {})
   const res = await fetch(url, { headers: { accept: 'text/event-stream', ...headers }, signal: ac.signal });
   const events: SseEvent[] = [];
   const waiters = new Set<() => void>();
+  let ended: Promise<void> = Promise.resolve();
   if (res.ok && res.body) {
-    void (async () => {
+    ended = (async () => {
       const dec = new TextDecoder();
       let buf = '';
       try {
@@ -122,6 +125,7 @@ export async function openSse(url: string, headers: Record<string, string> = {})
   return {
     status: res.status,
     events,
+    ended,
     waitFor: (pred, timeoutMs = 15_000, from = 0) =>
       new Promise((resolve, reject) => {
         const check = (): boolean => {
