@@ -13,16 +13,32 @@ export interface ChartPin {
     repoURL: string;
     chart: string;
     version: string;
+    /**
+     * The application version the chart ships, where its CRDs matter to the platform (the API versions and schemas
+     * the manifests and the operator are written against). The test harness installs the CRDs of these versions
+     * (test/harness/versions.json) and test/unit/foundation/pins-match-harness.test.ts keeps both in step.
+     */
+    appVersion?: string;
 }
 
-/** Every Helm chart the foundation installs, pinned to an exact version. */
+/**
+ * Every Helm chart the foundation installs, pinned to an exact version.
+ * Envoy Gateway v1.9.1 bundles Gateway API v1.6.1, where ListenerSet is standard (gateway.networking.k8s.io/v1)
+ * and Gateways have spec.allowedListeners: the per-app HTTPS design of the operator needs both.
+ */
 export const CHARTS = {
-    certManager: { repoURL: 'https://charts.jetstack.io', chart: 'cert-manager', version: 'v1.18.2' },
-    envoyGateway: { repoURL: 'docker.io/envoyproxy', chart: 'gateway-helm', version: 'v1.5.4' },
-    cloudnativePg: { repoURL: 'https://cloudnative-pg.github.io/charts', chart: 'cloudnative-pg', version: '0.27.0' },
+    certManager: { repoURL: 'https://charts.jetstack.io', chart: 'cert-manager', version: 'v1.21.2', appVersion: 'v1.21.2' },
+    envoyGateway: { repoURL: 'docker.io/envoyproxy', chart: 'gateway-helm', version: 'v1.9.1', appVersion: 'v1.9.1' },
+    cloudnativePg: { repoURL: 'https://cloudnative-pg.github.io/charts', chart: 'cloudnative-pg', version: '0.27.0', appVersion: 'v1.28.0' },
     keycloak: { repoURL: 'https://codecentric.github.io/helm-charts', chart: 'keycloakx', version: '7.1.7' },
     otelCollector: { repoURL: 'https://open-telemetry.github.io/opentelemetry-helm-charts', chart: 'opentelemetry-collector', version: '0.127.2' },
 } as const satisfies Record<string, ChartPin>;
+
+/**
+ * The Gateway API CRD bundle the Envoy Gateway chart above installs (its crds subchart ships the experimental
+ * channel of this Gateway API release): the API the gateway manifests and the operator's ListenerSets use.
+ */
+export const GATEWAY_API_BUNDLE = { version: 'v1.6.1', channel: 'experimental' } as const;
 
 /** Images the foundation pins explicitly (the rest come pinned with their chart version). */
 export const IMAGES = {
