@@ -3,7 +3,7 @@
 // wall time, the operator's API requests by verb, its peak memory (VmHWM), then its writes during an idle window.
 // cert-manager cannot run here: a stand-in in this script marks each Certificate Ready as it appears.
 //
-//   npx tsx bench/operator.ts [--apps=1000] [--namespaces=10] [--idle-seconds=300] [--tls=true] [--concurrency=8]
+//   npx tsx bench/operator.ts [--apps=1000] [--namespaces=10] [--idle-seconds=300] [--tls=true] [--concurrency=16]
 import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -28,7 +28,7 @@ function intArg(name: string, def: number, min: number, max: number): number {
 const APPS = intArg('apps', 1000, 1, 100_000);
 const NAMESPACES = intArg('namespaces', 10, 1, 1000);
 const IDLE_SECONDS = intArg('idle-seconds', 300, 0, 86_400);
-const CONCURRENCY = intArg('concurrency', 8, 1, 256);
+const CONCURRENCY = intArg('concurrency', 16, 1, 256);
 const TLS = arg('tls', 'true') === 'true';
 
 const repo = join(import.meta.dirname, '..');

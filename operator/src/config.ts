@@ -75,7 +75,7 @@ export const OPTIONS = {
   renewDeadline: { flag: 'renew-deadline-seconds', env: 'RENEW_DEADLINE_SECONDS', default: '10', help: 'seconds' },
   retryPeriod: { flag: 'retry-period-seconds', env: 'RETRY_PERIOD_SECONDS', default: '2', help: 'seconds' },
   metricsAddress: { flag: 'metrics-address', env: 'METRICS_ADDRESS', default: '127.0.0.1:8080', help: 'host:port of /healthz /readyz /metrics' },
-  concurrency: { flag: 'concurrency', env: 'CONCURRENCY', default: '8', help: 'parallel reconciles (1..256)' },
+  concurrency: { flag: 'concurrency', env: 'CONCURRENCY', default: '16', help: 'parallel reconciles (1..256)' },
   rateLimitQps: { flag: 'rate-limit-qps', env: 'RATE_LIMIT_QPS', default: '100', help: 'reconciles started per second overall' },
   rateLimitBurst: { flag: 'rate-limit-burst', env: 'RATE_LIMIT_BURST', default: '200', help: 'token bucket burst' },
   backoffBase: { flag: 'backoff-base-ms', env: 'BACKOFF_BASE_MS', default: '500', help: 'first retry delay of a failing key' },
