@@ -150,7 +150,7 @@ async function main(): Promise<void> {
     console.log(`\nGET /api/apps under load (${requests} requests, concurrency ${concurrency}, separate process):`);
     console.log(`  anonymous (${publicCount} apps visible): p50 ${r.anonymous.p50.toFixed(2)} ms  p99 ${r.anonymous.p99.toFixed(2)} ms  max ${r.anonymous.max.toFixed(1)} ms`);
     console.log(`  bearer    (${nApps} apps visible, JWT verified per request): p50 ${r.bearer.p50.toFixed(2)} ms  p99 ${r.bearer.p99.toFixed(2)} ms  max ${r.bearer.max.toFixed(1)} ms`);
-    console.log(`  throughput ${r.rps.toFixed(0)} req/s, ${r.failures} failures, mean body ${(r.avgBytes / 1024).toFixed(0)} KiB`);
+    console.log(`  throughput ${r.rps.toFixed(0)} req/s, ${r.failures} failures, mean body ${(r.avgBytes / 1024).toFixed(0)} KiB decoded (gzip on the wire)`);
 
     // (2) time until the page has rendered all cards.
     const chrome = await launchChromium();
