@@ -4,6 +4,12 @@
 // uses to skip Keycloak entirely, and removal.
 //
 //   npx tsx bench/keycloak.ts [apps=100] [concurrency=4]
+//
+// With `operator` as first argument it measures the whole path instead: the operator (real reconciler) on a real
+// control plane with the real Keycloak, 100 NebariApps applied at once until every one has AuthReady=True, then
+// an idle period (Keycloak calls and Kubernetes writes while nothing changes), then deletion.
+//
+//   npx tsx bench/keycloak.ts operator [apps=100]
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import KcAdminClient from '@keycloak/keycloak-admin-client';
@@ -11,8 +17,10 @@ import type { NebariApp } from '../operator/src/api/types.js';
 import { KeycloakProvisioner, type RawSecret } from '../operator/src/keycloak/index.js';
 import { startKeycloak } from '../test/harness/keycloak.js';
 
-const APPS = Number(process.argv[2] ?? 100);
-const CONCURRENCY = Number(process.argv[3] ?? 4);
+const OPERATOR_MODE = process.argv[2] === 'operator';
+const ARGS = OPERATOR_MODE ? process.argv.slice(3) : process.argv.slice(2);
+const APPS = Number(ARGS[0] ?? 100);
+const CONCURRENCY = Number(ARGS[1] ?? 4);
 
 function appN(i: number): NebariApp {
   return {
@@ -85,7 +93,92 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err) => {
+async function operatorMain(): Promise<void> {
+  const { startControlPlane } = await import('../test/harness/control-plane.js');
+  const h = await import('../test/integration/operator/helpers.js');
+  const { Operator } = await import('../operator/src/reconciler-controller.js');
+  const { NEBARIAPP, SECRET } = await import('../operator/src/reconciler-resources.js');
+  const { OperatorMetrics } = await import('../operator/src/runtime/metrics.js');
+  const { silentLogger } = await import('../operator/src/runtime/logger.js');
+  const { createKeycloakAuthProvisioner } = await import('../operator/src/keycloak/index.js');
+  const t0 = performance.now();
+  const [cp, kc] = await Promise.all([startControlPlane(), startKeycloak()]);
+  console.log(`control plane + Keycloak ready in ${((performance.now() - t0) / 1000).toFixed(1)} s (Keycloak server start ${kc.lastStartSeconds.toFixed(1)} s)`);
+  let op: InstanceType<typeof Operator> | undefined;
+  try {
+    const realm = `bench-${randomBytes(3).toString('hex')}`;
+    const admin = new KcAdminClient({ baseUrl: kc.baseUrl, realmName: 'master' });
+    await admin.auth({ grantType: 'password', clientId: 'admin-cli', username: kc.adminUsername, password: kc.adminPassword });
+    await admin.realms.create({ realm, enabled: true });
+    const c = h.adminClient(cp);
+    await h.ensureGateways(c);
+    await h.ensureNamespace(c, 'bench-operator', false);
+    await h.createSecret(c, 'bench-operator', 'keycloak-admin', { username: kc.adminUsername, password: kc.adminPassword });
+    const namespaces = Array.from({ length: 10 }, (_, i) => `team-${i}`);
+    for (const ns of namespaces) await h.ensureNamespace(c, ns, true);
+    const apps = Array.from({ length: APPS }, (_, i) => appN(i));
+    for (const a of apps) await h.createService(c, a.metadata.namespace, a.metadata.name);
+    const auth = createKeycloakAuthProvisioner(
+      { url: kc.baseUrl, realm, adminSecret: { namespace: 'bench-operator', name: 'keycloak-admin' } },
+      `${kc.baseUrl}/realms/${realm}`,
+      async (ref) => (await c.get(SECRET, ref.namespace, ref.name)) as RawSecret | undefined,
+    );
+    const metrics = new OperatorMetrics();
+    const settings = h.testSettings({ OIDC_ISSUER_URL: `${kc.baseUrl}/realms/${realm}`, POD_NAMESPACE: 'bench-operator' });
+    op = new Operator({ settings, kubeConfig: cp.kubeConfig(), metrics, log: silentLogger, provisioner: auth, serveHttp: false });
+    await op.start();
+    console.log(`${APPS} NebariApps with auth (no routing), applied at once; waiting for AuthReady=True on all`);
+    const t1 = performance.now();
+    await Promise.all(apps.map((a) => h.applyApp(c, a.metadata.namespace, a.metadata.name, a.spec as never)));
+    await h.eventually(
+      'all apps AuthReady',
+      async () => {
+        let ready = 0;
+        for (const a of apps) {
+          const got = await h.getApp(c, a.metadata.namespace, a.metadata.name);
+          if (h.condition(got, 'AuthReady')?.status === 'True' && got?.status?.authConfigHash) ready++;
+        }
+        return ready === apps.length;
+      },
+      600_000,
+      1000,
+    );
+    const ms = performance.now() - t1;
+    console.log(
+      `all AuthReady                      wall ${(ms / 1000).toFixed(2).padStart(7)} s   Keycloak Admin API calls ${auth.keycloak.apiCalls} (${(auth.keycloak.apiCalls / APPS).toFixed(2)} per app), provisioned ${auth.provisioned}, skipped ${auth.skipped}`,
+    );
+    const calls0 = auth.keycloak.apiCalls;
+    const writes0 = metrics.writesByResource(['leases', 'events']);
+    await new Promise((r) => setTimeout(r, 15_000));
+    const writes1 = metrics.writesByResource(['leases', 'events']);
+    const idleWrites = Object.keys(writes1).reduce((n, k) => n + (writes1[k]! - (writes0[k] ?? 0)), 0);
+    console.log(`idle 15 s                          Keycloak Admin API calls ${auth.keycloak.apiCalls - calls0}, Kubernetes writes ${idleWrites}`);
+    const t2 = performance.now();
+    const calls2 = auth.keycloak.apiCalls;
+    await Promise.all(apps.map((a) => c.delete(NEBARIAPP, a.metadata.namespace, a.metadata.name)));
+    await h.eventually(
+      'all apps gone',
+      async () => {
+        for (const a of apps) if (await h.getApp(c, a.metadata.namespace, a.metadata.name)) return false;
+        return true;
+      },
+      600_000,
+      1000,
+    );
+    console.log(
+      `deletion (finalizer removes clients) wall ${((performance.now() - t2) / 1000).toFixed(2).padStart(5)} s   Keycloak Admin API calls ${auth.keycloak.apiCalls - calls2} (${((auth.keycloak.apiCalls - calls2) / APPS).toFixed(2)} per app)`,
+    );
+    await admin.auth({ grantType: 'password', clientId: 'admin-cli', username: kc.adminUsername, password: kc.adminPassword });
+    const left = (await admin.clients.find({ realm })).filter((x) => x.attributes?.['nebari.dev/owner']).length;
+    console.log(`clients left in the realm after deletion: ${left}`);
+  } finally {
+    await op?.stop();
+    await cp.stop();
+    await kc.dispose();
+  }
+}
+
+(OPERATOR_MODE ? operatorMain() : main()).catch((err) => {
   console.error(err);
   process.exit(1);
 });
