@@ -8,6 +8,10 @@ import { silentLogger } from '../../../operator/src/runtime/logger.js';
 
 const obj = (name: string, rv: string, extra: Record<string, unknown> = {}): KubeObject => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'ns', resourceVersion: rv, managedFields: [{}] }, ...extra });
 
+function untilAborted(signal: AbortSignal): Promise<void> {
+  return new Promise<void>((r) => (signal.aborted ? r() : signal.addEventListener('abort', () => r(), { once: true })));
+}
+
 type Step = { events: WatchEvent[]; thenThrow?: unknown } ;
 
 /** Scripted source: each list() returns the next listing, each watch() plays the next step. */
@@ -27,7 +31,7 @@ class Script implements ListWatcher<KubeObject> {
     const s = this.steps.shift();
     if (!s) {
       // idle until aborted
-      await new Promise<void>((r) => signal.addEventListener('abort', () => r(), { once: true }));
+      await untilAborted(signal);
       return;
     }
     for (const e of s.events) yield e;
@@ -93,7 +97,7 @@ describe('operator runtime: Informer (scripted API stand-in)', () => {
     const inf = new Informer({ name: 't', listWatcher: s, log: silentLogger, backoffInitialMs: 20, backoffMaxMs: 100 });
     const t0 = Date.now();
     inf.start();
-    await new Promise((r) => setTimeout(r, 250));
+    for (let i = 0; i < 300 && s.watchRVs.length < 4; i++) await new Promise((r) => setTimeout(r, 10));
     assert.equal(s.listCalls, 1, 'no re-list for a plain failure');
     assert.equal(inf.stats.failures, 2);
     assert.deepEqual(s.watchRVs.slice(0, 4), ['1', '2', '2', '50'], 'resumed from the last RV; bookmark advanced it');
@@ -111,7 +115,7 @@ describe('operator runtime: Informer (scripted API stand-in)', () => {
       },
       watch: async function* (_rv, signal) {
         yield* [];
-        await new Promise<void>((r) => signal.addEventListener('abort', () => r(), { once: true }));
+        await untilAborted(signal);
       },
     };
     const inf = new Informer({ name: 't', listWatcher: lw, log: silentLogger, backoffInitialMs: 5, backoffMaxMs: 20 });

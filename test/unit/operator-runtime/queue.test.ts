@@ -53,7 +53,7 @@ describe('operator runtime: WorkQueue', () => {
     const t0 = Date.now();
     assert.equal(await q.get(), 'k');
     const waited = Date.now() - t0;
-    assert.ok(waited >= 15 && waited < 150, `waited ${waited}ms`);
+    assert.ok(waited >= 15 && waited < 190, `waited ${waited}ms (the 20 ms delay wins over 200 and 500)`);
     q.done('k');
     await tick(250);
     assert.equal(q.depth(), 0);
@@ -107,7 +107,8 @@ describe('operator runtime: WorkerPool', () => {
     for (let i = 0; i < 10; i++) q.add(`k${i}`);
     q.add('k1'); // still waiting: deduped
     pool.start();
-    await tick(120);
+    for (let i = 0; i < 300 && seen.length < 11; i++) await tick(10);
+    await tick(30);
     q.shutdown();
     await pool.drained();
     assert.equal(overlap, false);
@@ -118,7 +119,7 @@ describe('operator runtime: WorkerPool', () => {
   });
 
   it('retries a failing key with backoff, counts results in metrics, then succeeds', async () => {
-    const q = new WorkQueue({ backoffBaseMs: 5, backoffMaxMs: 40 });
+    const q = new WorkQueue({ backoffBaseMs: 20, backoffMaxMs: 400 });
     const metrics = new OperatorMetrics();
     let calls = 0;
     const times: number[] = [];
@@ -134,13 +135,15 @@ describe('operator runtime: WorkerPool', () => {
     });
     pool.start();
     q.add('x');
-    await tick(150);
+    for (let i = 0; i < 300 && calls < 4; i++) await tick(10);
+    await tick(20);
     q.shutdown();
     await pool.drained();
     assert.equal(calls, 4);
     assert.equal(q.numRequeues('x'), 0, 'success forgets the backoff');
     const gaps = times.slice(1).map((t, i) => t - times[i]!);
-    assert.ok(gaps[2]! >= gaps[0]!, `backoff grows: ${gaps.join(',')}`);
+    assert.ok(gaps[0]! >= 15, `first retry after ~20 ms: ${gaps.join(',')}`);
+    assert.ok(gaps[2]! >= 70, `third retry after ~80 ms (exponential): ${gaps.join(',')}`);
     const text = await metrics.registry.metrics();
     assert.match(text, /nebari_operator_reconciles_total\{result="error"\} 3/);
     assert.match(text, /nebari_operator_reconciles_total\{result="success"\} 1/);
@@ -177,7 +180,7 @@ describe('operator runtime: WorkerPool', () => {
     });
     pool.start();
     for (let i = 0; i < 7; i++) q.add(`k${i}`);
-    await tick(250);
+    for (let i = 0; i < 300 && starts.length < 7; i++) await tick(10);
     q.shutdown();
     await pool.drained();
     assert.equal(starts.length, 7);
