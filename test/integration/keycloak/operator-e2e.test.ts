@@ -48,6 +48,7 @@ describe('operator + Keycloak end to end (real control plane, real Keycloak)', f
     await ensureNamespace(c, opNs, false);
     await ensureNamespace(c, ns, true);
     await createService(c, ns, 'lab');
+    await createService(c, ns, 'other');
     await createSecret(c, opNs, 'keycloak-admin', { username: kc.adminUsername, password: kc.adminPassword });
     const readSecret = async (ref: { namespace: string; name: string }): Promise<RawSecret | undefined> =>
       (await c.get<KubeObject & RawSecret>(SECRET, ref.namespace, ref.name)) as RawSecret | undefined;
@@ -148,7 +149,9 @@ describe('operator + Keycloak end to end (real control plane, real Keycloak)', f
     assert.deepEqual((await admin.groups.find({ realm })).map((g) => g.name), ['lab-admins']);
   });
 
-  it('Keycloak stopped mid-run: AuthReady=False saying so, then the app converges by itself once it is back', async function () {
+  it('Keycloak stopped mid-run: AuthReady=False saying so, other apps unaffected, then the app converges by itself', async function () {
+    await applyApp(c, ns, 'other', { hostname: 'other.e2e.example.test', service: { name: 'other', port: 8080 }, auth: { enabled: true } });
+    await eventually('other AuthReady', async () => condition(await getApp(c, ns, 'other'), 'AuthReady')?.status === 'True', 60_000);
     await kc.stop();
     await applyApp(c, ns, 'lab', spec({ scopes: ['openid', 'email'], groups: ['lab-admins', 'lab-ops'] }));
     const failing = await eventually(
@@ -163,6 +166,12 @@ describe('operator + Keycloak end to end (real control plane, real Keycloak)', f
     assert.match(failing.message, /Keycloak unreachable/);
     assert.ok(['KeycloakUnavailable', 'Failed'].includes(failing.reason), failing.reason);
     assert.ok(!failing.message.includes(kc.adminPassword));
+    // The other app, unchanged, is not touched by the outage: still AuthReady=True (its hash matches, no Keycloak call).
+    const otherApp = await getApp(c, ns, 'other');
+    assert.equal(condition(otherApp, 'AuthReady')?.status, 'True');
+    await c.jsonPatch(NEBARIAPP, ns, 'other', [{ op: 'add', path: '/metadata/labels', value: { during: 'outage' } }]);
+    await new Promise((r) => setTimeout(r, 2000));
+    assert.equal(condition(await getApp(c, ns, 'other'), 'AuthReady')?.status, 'True', 'a reconcile during the outage keeps it ready');
     await kc.start();
     // The reconciler retries external failures by itself (requeue); no touch from the test.
     await waitAuthReady(() => true, 120_000);
@@ -172,7 +181,8 @@ describe('operator + Keycloak end to end (real control plane, real Keycloak)', f
 
   it('deleting the app deletes its clients, groups and the Secret', async function () {
     await c.delete(NEBARIAPP, ns, 'lab');
-    await eventually('the NebariApp gone', async () => (await getApp(c, ns, 'lab')) === undefined, 60_000);
+    await c.delete(NEBARIAPP, ns, 'other');
+    await eventually('the NebariApps gone', async () => (await getApp(c, ns, 'lab')) === undefined && (await getApp(c, ns, 'other')) === undefined, 60_000);
     await eventually('the Secret gone', async () => (await c.get(SECRET, ns, 'lab-oidc-client')) === undefined, 60_000);
     const admin = await masterAdmin(kc);
     const clients = await admin.clients.find({ realm });
