@@ -17,10 +17,14 @@ fi
 node --version
 
 step "Debian packages"
+if ! command -v go >/dev/null; then
+  echo "Go 1.24 or newer is required (it builds the test control plane): install it from the Go project and put it on PATH" >&2
+  exit 1
+fi
 need_pkgs=()
 command -v openssl >/dev/null || need_pkgs+=(openssl)
 [ -x /usr/bin/chromium ] || need_pkgs+=(chromium)
-command -v go >/dev/null || need_pkgs+=(golang)
+command -v java >/dev/null || need_pkgs+=(openjdk-17-jre-headless)
 command -v mvn >/dev/null || need_pkgs+=(maven)
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
