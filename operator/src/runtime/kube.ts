@@ -4,6 +4,7 @@
  * is one long-lived undici Agent (connection reuse; client-node's generated clients build a new agent per call).
  * Every request is counted by verb and resource so idle writes can be measured.
  */
+import { createHash } from 'node:crypto';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { Agent, request } from 'undici';
 import type { OperatorMetrics } from './metrics.js';
@@ -98,6 +99,15 @@ export interface RequestOptions {
   accept?: string;
 }
 
+interface AuthOptions {
+  headers?: Record<string, string>;
+  ca?: Buffer;
+  cert?: Buffer;
+  key?: Buffer;
+  rejectUnauthorized?: boolean;
+  servername?: string;
+}
+
 interface Prepared {
   url: URL;
   headers: Record<string, string>;
@@ -114,6 +124,7 @@ export interface KubeClientOptions {
 export class KubeClient {
   private agent: Agent | undefined;
   private agentKey = '';
+  private auth: { o: AuthOptions; at: number; tlsKey: string } | undefined;
   private readonly timeoutMs: number;
 
   constructor(
@@ -130,9 +141,18 @@ export class KubeClient {
   private async prepare(path: string, query?: RequestOptions['query']): Promise<Prepared> {
     const cluster = this.kubeConfig.getCurrentCluster();
     if (!cluster) throw new Error('kubeconfig: no current cluster');
-    const o: { headers?: Record<string, string>; ca?: Buffer; cert?: Buffer; key?: Buffer; rejectUnauthorized?: boolean; servername?: string } = {};
-    await this.kubeConfig.applyToHTTPSOptions(o as never);
-    const key = [o.ca?.toString('base64') ?? '', o.cert?.toString('base64') ?? '', o.key ? o.key.length : 0, o.rejectUnauthorized, o.servername].join('|');
+    // credentials and TLS material are re-read from the KubeConfig at most every 10 s (token files rotate
+    // hourly; reading the CA file on every request would be synchronous file I/O per call)
+    if (!this.auth || Date.now() - this.auth.at > 10_000) {
+      const fresh: AuthOptions = {};
+      await this.kubeConfig.applyToHTTPSOptions(fresh as never);
+      const h = createHash('sha256');
+      for (const b of [fresh.ca, fresh.cert, fresh.key]) h.update(b ?? '').update('|');
+      h.update(`${fresh.rejectUnauthorized}|${fresh.servername}`);
+      this.auth = { o: fresh, at: Date.now(), tlsKey: h.digest('hex') };
+    }
+    const o = this.auth.o;
+    const key = this.auth.tlsKey;
     if (!this.agent || key !== this.agentKey) {
       const old = this.agent;
       this.agent = new Agent({
