@@ -110,6 +110,26 @@ describe('operator (integration): NebariApp lifecycle against a real API server'
     await setOptIn(c, ns, true);
     await waitForReason(c, ns, 'app', 'RoutingReady', 'ReconcileSuccess', 'True');
     assert.ok(await exists(c, HTTPROUTE_RT, ns, 'app'));
+    // and opting out again removes what was created
+    await setOptIn(c, ns, false);
+    await waitForReason(c, ns, 'app', 'Ready', 'NamespaceNotOptedIn', 'False');
+    await eventually('children removed after opt-out', async () => !(await exists(c, HTTPROUTE_RT, ns, 'app')) && !(await exists(c, CERTIFICATE_RT, ns, 'app-tls')));
+  });
+
+  it('drift: a child edited or deleted by someone else is put back (level-triggered)', async () => {
+    const ns = uniqueName('drift');
+    await ensureNamespace(c, ns, true);
+    await createService(c, ns, 'web', 8080);
+    await applyApp(c, ns, 'app', { hostname: `${ns}.example.test`, service: { name: 'web', port: 8080 }, routing: { tls: { enabled: false } } });
+    await waitForReason(c, ns, 'app', 'Ready', 'Available', 'True');
+    const route = (await c.get<AnyObject>(HTTPROUTE_RT, ns, 'app'))!;
+    await c.replace(HTTPROUTE_RT, { ...route, spec: { ...route.spec, hostnames: ['evil.example.test'] } });
+    await eventually('hostname restored', async () => (await c.get<AnyObject>(HTTPROUTE_RT, ns, 'app'))?.spec.hostnames[0] === `${ns}.example.test`);
+    await c.delete(HTTPROUTE_RT, ns, 'app');
+    await eventually('route re-created', async () => {
+      const r = await c.get<AnyObject>(HTTPROUTE_RT, ns, 'app');
+      return r !== undefined && r.metadata.uid !== route.metadata.uid;
+    });
   });
 
   it('a Service appearing later: ServiceNotFound, then the app recovers by itself', async () => {
