@@ -35,13 +35,16 @@ describe('operator (integration): NebariApp lifecycle against a real API server'
   let cp: ControlPlane;
   let c: KubeClient;
   let run: RunningOperator;
+  // every namespace this suite uses, known up front: the operator watches only these (other suites' NebariApps
+  // on the shared control plane are never touched)
+  const NS = Object.fromEntries(['life', 'upd', 'optin', 'drift', 'svc', 'conf-a', 'conf-b', 'norte', 'auth', 'oidc', 'kc', 'fin', 'fin-be'].map((n) => [n, uniqueName(n)])) as Record<string, string>;
 
   before(async function () {
     this.timeout(300_000);
     cp = await sharedControlPlane();
     c = adminClient(cp);
     await ensureGateways(c);
-    run = await startOperator(cp);
+    run = await startOperator(cp, { WATCH_NAMESPACES: Object.values(NS).join(',') });
   });
 
   after(async () => {
@@ -50,7 +53,7 @@ describe('operator (integration): NebariApp lifecycle against a real API server'
   });
 
   it('create: routes, ListenerSet and Certificate appear; Ready once the Certificate is issued; status mirrors the spec', async () => {
-    const ns = uniqueName('life');
+    const ns = NS['life'];
     await ensureNamespace(c, ns, true);
     await createService(c, ns, 'web', 8080);
     await applyApp(c, ns, 'app', {
@@ -80,7 +83,7 @@ describe('operator (integration): NebariApp lifecycle against a real API server'
   });
 
   it('update: a spec change reaches the children and observedGeneration follows', async () => {
-    const ns = uniqueName('upd');
+    const ns = NS['upd'];
     await ensureNamespace(c, ns, true);
     await createService(c, ns, 'web', 8080);
     await createService(c, ns, 'api', 9090);
@@ -100,7 +103,7 @@ describe('operator (integration): NebariApp lifecycle against a real API server'
   });
 
   it('a namespace opted in later: NamespaceNotOptedIn and nothing created, then everything once labelled', async () => {
-    const ns = uniqueName('optin');
+    const ns = NS['optin'];
     await ensureNamespace(c, ns, false);
     await createService(c, ns, 'web', 8080);
     await applyApp(c, ns, 'app', { hostname: `${ns}.example.test`, service: { name: 'web', port: 8080 }, routing: {} });
@@ -117,7 +120,7 @@ describe('operator (integration): NebariApp lifecycle against a real API server'
   });
 
   it('drift: a child edited or deleted by someone else is put back (level-triggered)', async () => {
-    const ns = uniqueName('drift');
+    const ns = NS['drift'];
     await ensureNamespace(c, ns, true);
     await createService(c, ns, 'web', 8080);
     await applyApp(c, ns, 'app', { hostname: `${ns}.example.test`, service: { name: 'web', port: 8080 }, routing: { tls: { enabled: false } } });
@@ -133,7 +136,7 @@ describe('operator (integration): NebariApp lifecycle against a real API server'
   });
 
   it('a Service appearing later: ServiceNotFound, then the app recovers by itself', async () => {
-    const ns = uniqueName('svc');
+    const ns = NS['svc'];
     await ensureNamespace(c, ns, true);
     await applyApp(c, ns, 'app', { hostname: `${ns}.example.test`, service: { name: 'late', port: 8080 }, routing: { tls: { enabled: false } } });
     await waitForReason(c, ns, 'app', 'RoutingReady', 'ServiceNotFound', 'False');
@@ -144,8 +147,8 @@ describe('operator (integration): NebariApp lifecycle against a real API server'
   });
 
   it('hostname conflict: the second app gets GatewayListenerConflict, the first keeps working, the second takes over when the first goes', async () => {
-    const ns1 = uniqueName('conf-a');
-    const ns2 = uniqueName('conf-b');
+    const ns1 = NS['conf-a'];
+    const ns2 = NS['conf-b'];
     const host = `${ns1}.shared.example.test`;
     for (const ns of [ns1, ns2]) {
       await ensureNamespace(c, ns, true);
@@ -167,7 +170,7 @@ describe('operator (integration): NebariApp lifecycle against a real API server'
   });
 
   it('routing removed: routes, ListenerSet and Certificate are deleted; RoutingReady/TLSReady say RoutingDisabled', async () => {
-    const ns = uniqueName('norte');
+    const ns = NS['norte'];
     await ensureNamespace(c, ns, true);
     await createService(c, ns, 'web', 8080);
     const base = { hostname: `${ns}.example.test`, service: { name: 'web', port: 8080 } };
@@ -183,7 +186,7 @@ describe('operator (integration): NebariApp lifecycle against a real API server'
   });
 
   it('auth toggled (clientSecretRef): SecurityPolicy and public route appear, then go when auth is disabled', async () => {
-    const ns = uniqueName('auth');
+    const ns = NS['auth'];
     await ensureNamespace(c, ns, true);
     await createService(c, ns, 'web', 8080);
     const base = { hostname: `${ns}.example.test`, service: { name: 'web', port: 8080 } };
@@ -212,7 +215,7 @@ describe('operator (integration): NebariApp lifecycle against a real API server'
   });
 
   it('generic-oidc: the issuer comes from the spec; an issuer Envoy Gateway refuses (http) is reported, and no route is served', async () => {
-    const ns = uniqueName('oidc');
+    const ns = NS['oidc'];
     await ensureNamespace(c, ns, true);
     await createService(c, ns, 'web', 8080);
     await createSecret(c, ns, 'idp-client', { 'client-id': 'generic', 'client-secret': 'generic-secret' });
@@ -235,7 +238,7 @@ describe('operator (integration): NebariApp lifecycle against a real API server'
   });
 
   it('provider keycloak with provisionClient but no provisioner configured: AuthReady=False, no route served without login', async () => {
-    const ns = uniqueName('kc');
+    const ns = NS['kc'];
     await ensureNamespace(c, ns, true);
     await createService(c, ns, 'web', 8080);
     await applyApp(c, ns, 'app', { hostname: `${ns}.example.test`, service: { name: 'web', port: 8080 }, routing: { tls: { enabled: false } }, auth: { enabled: true } });
@@ -246,8 +249,8 @@ describe('operator (integration): NebariApp lifecycle against a real API server'
   });
 
   it('delete with a cross-namespace backend: the finalizer removes the ReferenceGrant, owner references take the rest', async () => {
-    const ns = uniqueName('fin');
-    const backend = uniqueName('fin-be');
+    const ns = NS['fin'];
+    const backend = NS['fin-be'];
     await ensureNamespace(c, ns, true);
     await ensureNamespace(c, backend, true);
     await createService(c, backend, 'db-ui', 8080);

@@ -81,7 +81,7 @@ describe('operator (integration): least-privilege RBAC from operator/manifests i
 
     const metrics = new OperatorMetrics();
     const op = new Operator({
-      settings: testSettings({ LEADER_ELECTION: 'true', POD_NAMESPACE: leaseNs, POD_NAME: user, LEASE_DURATION_SECONDS: '4', RENEW_DEADLINE_SECONDS: '3', RETRY_PERIOD_SECONDS: '1' }),
+      settings: testSettings({ WATCH_NAMESPACES: `${ns},${be}`, LEADER_ELECTION: 'true', POD_NAMESPACE: leaseNs, POD_NAME: user, LEASE_DURATION_SECONDS: '4', RENEW_DEADLINE_SECONDS: '3', RETRY_PERIOD_SECONDS: '1' }),
       kubeConfig: await cp.userKubeConfig(user),
       metrics,
       log: silentLogger,
