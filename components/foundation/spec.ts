@@ -379,6 +379,28 @@ export function operatorPatches(i: FoundationInput): NonNullable<ApplicationSour
     ];
 }
 
+/** Names in packs/landing/manifests that the foundation patches per stack. */
+export const LANDING = { nebariApp: 'landing', deployment: 'landing', container: 'landing' } as const;
+
+/** The landing page's hostname per stack: its NebariApp's spec.hostname and the Deployment's PUBLIC_URL. */
+export function landingPatches(i: FoundationInput): NonNullable<ApplicationSource['kustomize']>['patches'] {
+    return [
+        {
+            target: { group: 'reconcilers.nebari.dev', kind: 'NebariApp', name: LANDING.nebariApp },
+            patch: jsonPatch([{ op: 'replace', path: '/spec/hostname', value: i.hostnames.landing }]),
+        },
+        {
+            target: { group: 'apps', kind: 'Deployment', name: LANDING.deployment },
+            patch: stringify({
+                apiVersion: 'apps/v1',
+                kind: 'Deployment',
+                metadata: { name: LANDING.deployment },
+                spec: { template: { spec: { containers: [{ name: LANDING.container, env: [{ name: 'PUBLIC_URL', value: `https://${i.hostnames.landing}` }] }] } } },
+            }),
+        },
+    ];
+}
+
 /** Every foundation Application, in sync-wave order. */
 export function foundationApplications(i: FoundationInput): ApplicationBody[] {
     const repo = (path: string, kustomize: ApplicationSource['kustomize']): ApplicationSource => ({ repoURL: i.platformRepo.repoURL, targetRevision: i.platformRepo.revision, path, kustomize });
@@ -391,7 +413,7 @@ export function foundationApplications(i: FoundationInput): ApplicationBody[] {
         application('keycloak', NS.keycloak, helmSource(CHARTS.keycloak, keycloakValues(i), 'keycloak')),
         application('otel-collector', NS.monitoring, helmSource(CHARTS.otelCollector, otelCollectorValues(i), 'otel-collector')),
         application('nkp-operator', NS.operator, repo(REPO_PATHS.operator, { images: [`${IMAGE_PLACEHOLDERS.operator}=${i.images.operator}`], patches: operatorPatches(i) })),
-        application('nkp-landing', NS.landing, repo(REPO_PATHS.landing, { images: [`${IMAGE_PLACEHOLDERS.landing}=${i.images.landing}`] })),
+        application('nkp-landing', NS.landing, repo(REPO_PATHS.landing, { images: [`${IMAGE_PLACEHOLDERS.landing}=${i.images.landing}`], patches: landingPatches(i) })),
     ];
     return apps.sort((a, b) => Number(a.metadata.annotations['argocd.argoproj.io/sync-wave']) - Number(b.metadata.annotations['argocd.argoproj.io/sync-wave']));
 }

@@ -5,7 +5,7 @@
 // here), the NebariApp CRD and Pod Security admission: schemas, CEL rules and strict field validation all apply.
 import { strict as assert } from 'node:assert';
 import { sharedControlPlane, type ControlPlane } from '../../harness/control-plane.js';
-import { REPO_PATHS, IMAGE_PLACEHOLDERS, OPERATOR_DEPLOYMENT, type ApplicationSource } from '../../../components/foundation/spec.js';
+import { REPO_PATHS, IMAGE_PLACEHOLDERS, LANDING, OPERATOR_DEPLOYMENT, type ApplicationSource } from '../../../components/foundation/spec.js';
 import { MANAGED_NAMESPACE_LABEL } from '../../../operator/src/api/types.js';
 import { settingsForStack, STACKS } from '../../../stacks/stack-files.js';
 import { KubeApi, describeRejections, objectId, type ApplyResult, type KubeObject } from './kube-api.js';
@@ -84,6 +84,13 @@ describe('platform (integration): every manifest Argo CD applies from this repos
             assert.equal(op.spec.template.spec.containers.find((c: any) => c.name === OPERATOR_DEPLOYMENT.container).image, s.images.operator);
             const env = Object.fromEntries(op.spec.template.spec.containers.find((c: any) => c.name === OPERATOR_DEPLOYMENT.container).env.map((e: any) => [e.name, e.value]));
             assert.equal(env['CLUSTER_ISSUER'], s.tls.issuer, 'the strategic-merge patch reached the operator container');
+            if (hasKustomization(REPO_PATHS.landing)) {
+                const landing = all.find((o) => o.kind === 'NebariApp' && o.metadata.name === LANDING.nebariApp);
+                assert.equal(landing.spec.hostname, s.hostnames.landing, 'the landing page is served on the stack\'s domain');
+                const page = all.find((o) => o.kind === 'Deployment' && o.metadata.name === LANDING.deployment).spec.template.spec.containers.find((c: any) => c.name === LANDING.container);
+                assert.equal(page.env.find((e: any) => e.name === 'PUBLIC_URL').value, `https://${s.hostnames.landing}`);
+                assert.equal(page.image, s.images.landing);
+            }
             const gateways = all.filter((o) => o.kind === 'Gateway');
             assert.deepEqual(gateways.map((g) => g.metadata.name).sort(), ['internal', 'public']);
             for (const g of gateways) assert.equal(g.spec.allowedListeners.namespaces.selector.matchLabels[MANAGED_NAMESPACE_LABEL], 'true');
