@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { readdirSync, readFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { CRD_PATH, nebariAppCrd, nebariAppCrdYaml } from '../../../operator/src/api/crd.js';
@@ -14,6 +14,14 @@ describe('NebariApp CRD generation', () => {
       committed === nebariAppCrdYaml(),
       `${CRD_PATH} differs from the schema in operator/src/api/schema.ts: run \`npx tsx scripts/gen-crd.ts\` and commit the result`,
     );
+  });
+
+  it('operator/crd is a kustomization of exactly the generated CRD (operator/manifests lists ../crd)', () => {
+    const dir = join(root, dirname(CRD_PATH));
+    assert.deepEqual(readdirSync(dir).sort(), ['kustomization.yaml', basename(CRD_PATH)].sort(), `${dirname(CRD_PATH)} holds the CRD and its kustomization only`);
+    const k = parse(readFileSync(join(dir, 'kustomization.yaml'), 'utf8'));
+    assert.equal(k.kind, 'Kustomization');
+    assert.deepEqual(k.resources, [basename(CRD_PATH)]);
   });
 
   it('is a structural schema: every node has a type, no anyOf/oneOf/allOf, no additionalProperties:false', () => {
