@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'dist/**', 'test-results/**', '**/*.bundle.js', 'packs/landing/public/vendor/**'] },
+  { ignores: ['node_modules/**', 'dist/**', '**/dist/**', 'test-results/**', '**/*.bundle.js', 'packs/landing/public/vendor/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -219,6 +219,16 @@ async function installCrds(kc: KubeConfig, send: (method: string, path: string, 
     60_000,
     () => 'CRDs not established',
   );
+  // Established is not the end: the resources' storage (watch cache) may still answer 429 "storage is
+  // (re)initializing" for a moment. Wait until every served version lists, so tests never see that.
+  for (const crd of crds) {
+    const spec = crd.spec as { group: string; names: { plural: string }; versions: Array<{ name: string; served: boolean }> };
+    for (const v of spec.versions.filter((x) => x.served)) {
+      const path = `/apis/${spec.group}/${v.name}/${spec.names.plural}?limit=1`;
+      let last = 0;
+      await waitFor(`${spec.names.plural}.${spec.group}/${v.name} listable`, async () => (last = (await send('GET', path)).status) === 200, 60_000, () => `last status ${last}`);
+    }
+  }
 }
 
 export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise<ControlPlane> {
