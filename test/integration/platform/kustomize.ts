@@ -122,7 +122,9 @@ export function renderSource(source: ApplicationSource): KubeObject[] {
         try {
             out = execFileSync(bin, ['build', dir], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 * 1024 * 1024 });
         } catch (err) {
-            throw new Error(`kustomize build ${source.path} failed: ${(err as { stderr?: string }).stderr ?? String(err)}`);
+            const stderr = (err as { stderr?: string }).stderr ?? String(err);
+            const hint = /unable to find one of 'kustomization\.yaml'/.test(stderr) ? ' (kustomize needs a kustomization.yaml in every directory listed under resources; Argo CD would fail this sync the same way)' : '';
+            throw new Error(`kustomize build ${source.path} failed${hint}: ${stderr.trim()}`);
         }
         return parseAllDocuments(out)
             .map((d) => d.toJS() as KubeObject | null)
