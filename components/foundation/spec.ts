@@ -163,8 +163,10 @@ export function certManagerValues(): Record<string, unknown> {
     return {
         crds: { enabled: true, keep: true },
         global: { leaderElection: { namespace: NS.certManager } },
-        // Gateway API support: HTTP-01 challenges are served through the Gateway (gatewayHTTPRoute solver).
-        config: { apiVersion: 'controller.config.cert-manager.io/v1alpha1', kind: 'ControllerConfiguration', enableGatewayAPI: true },
+        // Gateway API support: HTTP-01 challenges are served through the Gateway (gatewayHTTPRoute solver), and
+        // gateway-shim issues the certificates of the Gateways' own HTTPS listeners. cert-manager's ListenerSet
+        // controller stays off: the operator writes each app's Certificate for its ListenerSet itself.
+        config: { apiVersion: 'controller.config.cert-manager.io/v1alpha1', kind: 'ControllerConfiguration', gatewayAPI: { enabled: true } },
         resources: res('20m', '64Mi', '500m', '256Mi'),
         webhook: { resources: res('10m', '32Mi', '200m', '128Mi') },
         cainjector: { resources: res('10m', '64Mi', '200m', '256Mi') },
