@@ -116,6 +116,14 @@ export const EXTRA_REASONS = {
   AuthNotReady: 'AuthNotReady',
   /** The NebariApp is being deleted. */
   Deleting: 'Deleting',
+  /** AuthReady: Keycloak cannot be reached, timed out or answered 5xx (retried with backoff). */
+  KeycloakUnavailable: 'KeycloakUnavailable',
+  /** AuthReady: the operator's Keycloak admin credentials are missing, wrong or lack rights. */
+  KeycloakUnauthorized: 'KeycloakUnauthorized',
+  /** AuthReady: the client id is taken by a Keycloak client this app does not own. */
+  KeycloakClientConflict: 'KeycloakClientConflict',
+  /** AuthReady: Keycloak rejected a provisioning request (400, realm not found, ...). */
+  KeycloakRequestRejected: 'KeycloakRequestRejected',
 } as const;
 
 export const REASONS = { ...CONTRACT_REASONS, ...EXTRA_REASONS } as const;

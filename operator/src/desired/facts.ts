@@ -1,6 +1,7 @@
 // Inputs of the desired-state functions besides the NebariApp itself: what the runtime observed in the cluster
 // (ObservedFacts, gathered from informer caches) and how the operator is configured (OperatorConfig, from its
 // flags/environment). Both are plain data so desired state stays a pure function.
+import type { Reason } from '../api/types.js';
 
 /** A shared Gateway owned by GitOps (never mutated by the operator). */
 export interface GatewayConfig {
@@ -121,6 +122,8 @@ export interface ProvisioningFact {
   ok: boolean;
   /** Why it failed (never carries secret values). */
   message?: string;
+  /** The precise AuthReady reason of a failure (e.g. KeycloakUnavailable); absent: Failed. */
+  reason?: Reason;
   /** SHA-256 of the provisioned client config, mirrored into status.authConfigHash. */
   authConfigHash?: string;
 }

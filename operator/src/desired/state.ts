@@ -74,7 +74,7 @@ export function authPrerequisites(eff: EffectiveSpec, facts: ObservedFacts, conf
   }
   const secretRef = `${eff.namespace}/${auth.secretName}`;
   if (auth.provisionClient && facts.provisioning && !facts.provisioning.ok) {
-    return fail(REASONS.Failed, `OIDC client provisioning failed: ${facts.provisioning.message ?? 'unknown error'}`);
+    return fail(facts.provisioning.reason ?? REASONS.Failed, `OIDC client provisioning failed: ${facts.provisioning.message ?? 'unknown error'}`);
   }
   if (!facts.clientSecret.found) {
     return fail(

@@ -8,13 +8,14 @@
 import {
   CONDITION_TYPES,
   FORCE_REPROVISION_ANNOTATION,
+  REASONS,
   SECRET_KEYS,
   clientSecretName,
   objectKey,
   type NebariApp,
 } from '../api/types.js';
 import type { ProvisioningFact } from '../desired/facts.js';
-import type { AuthProvisionContext, AuthProvisioner as RuntimeAuthProvisioner } from '../reconciler-auth.js';
+import type { AuthProvisionContext, AuthProvisioner } from '../reconciler-auth.js';
 import { NEBARIAPP, ROLE, ROLEBINDING, SECRET } from '../reconciler-resources.js';
 import type { KubeObject } from '../runtime/kube.js';
 import { AuthSpecError } from './desired.js';
@@ -23,11 +24,8 @@ import { KeycloakProvisioner } from './provisioner.js';
 import { mountedSecretReader, type ReadSecret, type SecretRef } from './credentials.js';
 import { desiredOidcObjects, secretReaderName } from './secret.js';
 
-/** A provisioning fact with the precise AuthReady reason (KEYCLOAK_REASONS, or ValidationFailed). */
-export type KeycloakProvisioningFact = ProvisioningFact & { reason?: string };
-
 /** AuthReady reasons that mean the last provisioning attempt failed (so a matching hash proves nothing). */
-export const PROVISIONING_FAILURE_REASONS: ReadonlySet<string> = new Set([...Object.values(KEYCLOAK_REASONS), 'Failed', 'ValidationFailed']);
+export const PROVISIONING_FAILURE_REASONS: ReadonlySet<string> = new Set([...Object.values(KEYCLOAK_REASONS), REASONS.Failed, REASONS.ValidationFailed]);
 
 /**
  * Pure: may provisioning be skipped for `app` whose desired hash is `hash`? Yes while status.authConfigHash
@@ -45,7 +43,7 @@ export function canSkipProvisioning(app: NebariApp, hash: string, secretKeys: st
   return keys.has(SECRET_KEYS.clientId) && keys.has(SECRET_KEYS.clientSecret) && keys.has(SECRET_KEYS.issuerUrl);
 }
 
-export class KeycloakAuthProvisioner implements RuntimeAuthProvisioner {
+export class KeycloakAuthProvisioner implements AuthProvisioner {
   readonly name = 'keycloak';
   /** Provisioning runs skipped because the hash matched (for tests and metrics). */
   skipped = 0;
@@ -53,13 +51,13 @@ export class KeycloakAuthProvisioner implements RuntimeAuthProvisioner {
 
   constructor(readonly keycloak: KeycloakProvisioner) {}
 
-  async ensure(app: NebariApp, ctx: AuthProvisionContext): Promise<KeycloakProvisioningFact> {
+  async ensure(app: NebariApp, ctx: AuthProvisionContext): Promise<ProvisioningFact> {
     const key = objectKey(app.metadata.namespace, app.metadata.name);
     let hash: string;
     try {
       hash = this.keycloak.configHash(app);
     } catch (err) {
-      if (err instanceof AuthSpecError) return { ok: false, message: err.message, reason: 'ValidationFailed' };
+      if (err instanceof AuthSpecError) return { ok: false, message: err.message, reason: REASONS.ValidationFailed };
       throw err;
     }
     if (canSkipProvisioning(app, hash, ctx.secretKeys(app.metadata.namespace, clientSecretName(app.metadata.name)))) {
@@ -79,7 +77,7 @@ export class KeycloakAuthProvisioner implements RuntimeAuthProvisioner {
       if (!e) {
         const message = `writing the OIDC Secret or its RBAC failed: ${(err as Error).message}`.slice(0, 300);
         ctx.log.warn('oidc secret apply failed', { nebariapp: key, error: message });
-        return { ok: false, message, reason: 'Failed' };
+        return { ok: false, message, reason: REASONS.Failed };
       }
       ctx.log.warn('keycloak provisioning failed', { nebariapp: key, reason: e.reason, error: e.message });
       return { ok: false, message: e.message, reason: e.reason };

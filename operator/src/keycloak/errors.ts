@@ -1,6 +1,7 @@
 // Errors of the Keycloak side, classified so the reconciler can set AuthReady=False with a precise reason and decide
 // whether to retry. Messages name the operation, the HTTP status and Keycloak's error code: never a request body,
 // a token or a secret value.
+import { REASONS, type Reason } from '../api/types.js';
 
 export type KeycloakErrorKind =
   /** Keycloak cannot be reached, timed out or answered 5xx: retry with backoff. */
@@ -12,17 +13,17 @@ export type KeycloakErrorKind =
   /** Keycloak rejected the request (400, realm not found, ...) or the spec cannot be provisioned. */
   | 'invalid';
 
-/** AuthReady reasons added for Keycloak (additions to the contract's reasons, none renamed). */
-export const KEYCLOAK_REASONS: Record<KeycloakErrorKind, string> = {
-  unavailable: 'KeycloakUnavailable',
-  unauthorized: 'KeycloakUnauthorized',
-  conflict: 'KeycloakClientConflict',
-  invalid: 'KeycloakRequestRejected',
+/** The AuthReady reason of each kind (the reasons themselves are contract additions in api/types.ts). */
+export const KEYCLOAK_REASONS: Readonly<Record<KeycloakErrorKind, Reason>> = {
+  unavailable: REASONS.KeycloakUnavailable,
+  unauthorized: REASONS.KeycloakUnauthorized,
+  conflict: REASONS.KeycloakClientConflict,
+  invalid: REASONS.KeycloakRequestRejected,
 };
 
 export class KeycloakError extends Error {
   readonly kind: KeycloakErrorKind;
-  readonly reason: string;
+  readonly reason: Reason;
   /** HTTP status when Keycloak answered. */
   readonly status?: number;
   /** The Admin API operation that failed (e.g. clients.create). */

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { desiredState, conditionEvents, hostnameHolder, hostnameClaim, operatorConfig } from '../../../operator/src/desired/index.js';
-import type { NebariApp } from '../../../operator/src/api/types.js';
+import { CONTRACT_REASONS, EXTRA_REASONS, REASONS, type NebariApp } from '../../../operator/src/api/types.js';
+import { KEYCLOAK_REASONS } from '../../../operator/src/keycloak/errors.js';
 import { app, config, facts, NOW } from './fixtures.js';
 
 type Any = any; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -140,6 +141,27 @@ describe('desired state: conditions and reasons', () => {
     assert.equal(conds(app({ auth: { enabled: true, provisionClient: false } })).AuthReady!.reason, 'SecretNotFound');
     const genericGroups = app({ auth: { enabled: true, provider: 'generic-oidc', issuerURL: 'https://idp.example.org', clientSecretRef: 'c', groups: ['g'] } });
     assert.equal(conds(genericGroups).AuthReady!.reason, 'IssuerNotConfigured');
+  });
+
+  it('a failed provisioning carries its precise reason to AuthReady (Keycloak reasons are contract additions)', () => {
+    for (const reason of ['KeycloakUnavailable', 'KeycloakUnauthorized', 'KeycloakClientConflict', 'KeycloakRequestRejected', 'ValidationFailed'] as const) {
+      assert.equal(REASONS[reason], reason, `${reason} is a known reason`);
+      // the Secret still exists from an earlier success: the failure wins over the Secret being present
+      const c = conds(app({ auth: { enabled: true } }), facts({ provisioning: { ok: false, reason, message: `m-${reason}` } }));
+      assert.deepEqual([c.AuthReady!.status, c.AuthReady!.reason], ['False', reason]);
+      assert.match(c.AuthReady!.message, new RegExp(`OIDC client provisioning failed: m-${reason}`));
+      // the route is withheld until login can be enforced: Ready names that, and carries the provisioning message
+      assert.deepEqual([c.RoutingReady!.reason, c.Ready!.status, c.Ready!.reason], ['AuthNotReady', 'False', 'AuthNotReady']);
+      assert.match(c.Ready!.message, new RegExp(`m-${reason}`));
+    }
+    assert.equal(KEYCLOAK_REASONS.unavailable, REASONS.KeycloakUnavailable);
+    assert.deepEqual(new Set(Object.values(KEYCLOAK_REASONS)).size, 4);
+    for (const r of Object.values(KEYCLOAK_REASONS)) assert.ok(Object.values(EXTRA_REASONS).includes(r as never), `${r} in EXTRA_REASONS`);
+    // the contract's reasons are untouched
+    assert.deepEqual(Object.keys(CONTRACT_REASONS), [
+      'Available', 'Reconciling', 'ReconcileSuccess', 'ValidationSuccess', 'Failed', 'NamespaceNotOptedIn',
+      'ServiceNotFound', 'SecretNotFound', 'GatewayNotFound', 'GatewayListenerConflict', 'CertificateNotReady',
+    ]);
   });
 
   it('enforceAtGateway false: AuthReady True AppEnforcedAuth and the route is served', () => {
