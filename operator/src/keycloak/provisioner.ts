@@ -69,8 +69,11 @@ export interface RemoveResult {
   removedGroups: string[];
 }
 
-/** What the reconciler needs from an auth backend. */
-export interface AuthProvisioner {
+/**
+ * The Keycloak client life cycle the KeycloakAuthProvisioner (auth-provisioner.ts) drives; not to be confused with
+ * the reconciler's AuthProvisioner (reconciler-auth.ts), which that class implements on top of this one.
+ */
+export interface KeycloakClientProvisioner {
   configHash(app: NebariApp): string;
   ensureClients(app: NebariApp): Promise<EnsureResult>;
   removeClients(app: NebariApp): Promise<RemoveResult>;
@@ -169,7 +172,7 @@ function clientBody(desired: DesiredClient): ClientRepresentation {
   return body as ClientRepresentation;
 }
 
-export class KeycloakProvisioner implements AuthProvisioner {
+export class KeycloakProvisioner implements KeycloakClientProvisioner {
   readonly realm: string;
   readonly issuerUrl: string;
   private readonly url: string;
