@@ -41,6 +41,10 @@ node scripts/build-control-plane.mjs
 step "upstream CRD modules into the Go module cache"
 node --import tsx -e "import('./test/harness/upstream.ts').then(m => { for (const [n, c] of m.upstreamCrds()) console.log(n + ': ' + c.length + ' CRDs'); })"
 
+step "kustomize (the version ArgoCD bundles) and CloudNativePG CRDs, for the platform manifest tests"
+npx tsx test/integration/platform/build-kustomize.ts
+npx tsx -e "Promise.all([import('./test/harness/upstream.ts'), import('./components/foundation/spec.ts')]).then(([u, f]) => console.log(u.goModuleDir('github.com/cloudnative-pg/cloudnative-pg', f.CHARTS.cloudnativePg.appVersion)))"
+
 if [ -f scripts/fetch-keycloak.mjs ]; then
   step "Keycloak from Maven Central"
   node scripts/fetch-keycloak.mjs
