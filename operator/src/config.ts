@@ -48,6 +48,12 @@ export interface OperatorSettings {
   shutdownTimeoutMs: number;
 }
 
+/** Where operator/manifests/deployment.yaml mounts the Keycloak admin credentials Secret (optional volume). */
+export const KEYCLOAK_ADMIN_CREDENTIALS_DIR = '/var/run/secrets/nebari/keycloak-admin';
+
+/** A Keycloak realm name as it appears in a URL path segment. */
+const REALM_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$/;
+
 interface Option {
   flag: string;
   env: string;
@@ -64,9 +70,14 @@ export const OPTIONS = {
   clusterIssuer: { flag: 'cluster-issuer', env: 'CLUSTER_ISSUER', default: 'letsencrypt', help: 'cert-manager ClusterIssuer for app certificates' },
   issuerURL: { flag: 'oidc-issuer-url', env: 'OIDC_ISSUER_URL', default: '', help: 'OIDC issuer URL (Keycloak realm) for provider keycloak' },
   keycloakURL: { flag: 'keycloak-url', env: 'KEYCLOAK_URL', default: '', help: 'Keycloak base URL for the admin API; empty disables client provisioning' },
-  keycloakRealm: { flag: 'keycloak-realm', env: 'KEYCLOAK_REALM', default: 'nebari', help: 'realm the app clients live in' },
+  keycloakRealm: { flag: 'keycloak-realm', env: 'KEYCLOAK_REALM', default: 'nebari', help: 'realm the app clients live in (the realm of --oidc-issuer-url)' },
   keycloakAdminRealm: { flag: 'keycloak-admin-realm', env: 'KEYCLOAK_ADMIN_REALM', default: 'master', help: 'realm of the admin credentials' },
-  keycloakAdminCredentialsFile: { flag: 'keycloak-admin-credentials-file', env: 'KEYCLOAK_ADMIN_CREDENTIALS_FILE', default: '/var/run/secrets/nebari/keycloak-admin/credentials', help: 'file with the Keycloak admin credentials' },
+  keycloakAdminCredentialsFile: {
+    flag: 'keycloak-admin-credentials-file',
+    env: 'KEYCLOAK_ADMIN_CREDENTIALS_FILE',
+    default: KEYCLOAK_ADMIN_CREDENTIALS_DIR,
+    help: 'absolute path of the mounted admin credentials Secret: its directory (keys username+password or client-id+client-secret) or one key=value / JSON file',
+  },
   operatorNamespace: { flag: 'operator-namespace', env: 'POD_NAMESPACE', default: 'nkp-operator', help: 'namespace of the leader Lease' },
   identity: { flag: 'identity', env: 'POD_NAME', help: 'leader election identity (default hostname-pid)' },
   leaderElection: { flag: 'leader-election', env: 'LEADER_ELECTION', default: 'true', help: 'true/false' },
@@ -160,7 +171,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: readonly 
   if (!(leaseDurationMs > renewDeadlineMs && renewDeadlineMs > retryPeriodMs)) {
     throw new Error(`${where('leaseDuration')}, ${where('renewDeadline')}, ${where('retryPeriod')}: need lease duration > renew deadline > retry period`);
   }
-  const keycloakURL = url('keycloakURL');
+  const issuerURL = url('issuerURL');
+  const keycloak = keycloakSettings(url('keycloakURL'), issuerURL, str, where);
   return {
     watchNamespaces,
     gateways: {
@@ -168,10 +180,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: readonly 
       internal: { name: name('internalGatewayName'), namespace: name('internalGatewayNamespace') },
     },
     clusterIssuer,
-    issuerURL: url('issuerURL'),
-    keycloak: keycloakURL
-      ? { url: keycloakURL, realm: str('keycloakRealm'), adminRealm: str('keycloakAdminRealm'), adminCredentialsFile: str('keycloakAdminCredentialsFile') }
-      : undefined,
+    issuerURL,
+    keycloak,
     operatorNamespace: name('operatorNamespace'),
     identity: str('identity') || `${hostname()}-${process.pid}`,
     leaderElection: bool('leaderElection'),
@@ -188,4 +198,36 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: readonly 
     logLevel: parseLogLevel(str('logLevel'), where('logLevel')),
     shutdownTimeoutMs: int('shutdownTimeout', 0, 3600) * 1000,
   };
+}
+
+/**
+ * Keycloak client provisioning is on when --keycloak-url is set; then the issuer URL must be that realm's
+ * (…/realms/<realm>), so the client Secret's issuer-url, the gateway and the browser agree, and the admin
+ * credentials path must be absolute. The file itself may be absent at start (the Secret volume is optional): each
+ * provisioning reads it again, so creating or rotating the Secret needs no restart.
+ */
+function keycloakSettings(
+  keycloakURL: string | undefined,
+  issuerURL: string | undefined,
+  str: (k: Key) => string,
+  where: (k: Key) => string,
+): KeycloakSettings | undefined {
+  if (!keycloakURL) return undefined;
+  const realm = str('keycloakRealm');
+  const adminRealm = str('keycloakAdminRealm');
+  const adminCredentialsFile = str('keycloakAdminCredentialsFile');
+  for (const [k, v] of [['keycloakRealm', realm], ['keycloakAdminRealm', adminRealm]] as const) {
+    if (!REALM_NAME.test(v)) throw new Error(`${where(k)}: "${v}" must be a Keycloak realm name (letters, digits, '.', '_', '-'), required with ${where('keycloakURL')}`);
+  }
+  if (!issuerURL) {
+    throw new Error(`${where('issuerURL')}: required with ${where('keycloakURL')} (the realm's public issuer, e.g. https://auth.example.com/realms/${realm})`);
+  }
+  const issuerRealm = /\/realms\/([^/?#]+)$/.exec(new URL(issuerURL).pathname)?.[1];
+  if (issuerRealm !== realm) {
+    throw new Error(`${where('issuerURL')} "${issuerURL}" must be the issuer of realm "${realm}" (${where('keycloakRealm')}): it has to end with /realms/${realm}`);
+  }
+  if (!adminCredentialsFile.startsWith('/')) {
+    throw new Error(`${where('keycloakAdminCredentialsFile')}: "${adminCredentialsFile}" must be an absolute path (the mounted admin credentials Secret)`);
+  }
+  return { url: keycloakURL, realm, adminRealm, adminCredentialsFile };
 }

@@ -6,6 +6,7 @@
  */
 import { KubeConfig } from '@kubernetes/client-node';
 import { loadConfig } from './config.js';
+import { createKeycloakAuthProvisioner } from './keycloak/auth-provisioner.js';
 import { Operator } from './reconciler-controller.js';
 import { createLogger } from './runtime/logger.js';
 
@@ -21,10 +22,14 @@ export async function main(argv: readonly string[] = process.argv.slice(2), env:
   const kc = new KubeConfig();
   kc.loadFromDefault();
   let exitCode = 0;
+  // Keycloak client provisioning when --keycloak-url is set (config.ts checked the combination); admin credentials
+  // come from the mounted Secret, read again on every provisioning that needs a token (rotation without restart).
+  const provisioner = settings.keycloak ? createKeycloakAuthProvisioner(settings.keycloak, settings.issuerURL) : undefined;
   const op = new Operator({
     settings,
     kubeConfig: kc,
     log,
+    provisioner,
     onLeadershipLost: () => {
       exitCode = 1;
       void shutdown('leader lease lost');
@@ -44,6 +49,9 @@ export async function main(argv: readonly string[] = process.argv.slice(2), env:
   log.info('starting', {
     watchNamespaces: settings.watchNamespaces.length ? settings.watchNamespaces : 'all',
     leaderElection: settings.leaderElection,
+    keycloak: settings.keycloak
+      ? { url: settings.keycloak.url, realm: settings.keycloak.realm, adminCredentialsFile: settings.keycloak.adminCredentialsFile }
+      : 'disabled (no --keycloak-url)',
     metricsAddress: `${settings.metricsAddress.host}:${settings.metricsAddress.port}`,
   });
   try {

@@ -3,7 +3,7 @@ import { createLogger, redact, isSensitiveKey, parseLogLevel } from '../../../op
 import { canAcquire, microTime } from '../../../operator/src/runtime/leader.js';
 import { RecentWrites } from '../../../operator/src/runtime/recent-writes.js';
 import { parseListenAddress } from '../../../operator/src/runtime/server.js';
-import { loadConfig } from '../../../operator/src/config.js';
+import { KEYCLOAK_ADMIN_CREDENTIALS_DIR, loadConfig } from '../../../operator/src/config.js';
 import { AppIndex, gatewayClassesOf, keysForAppEvent, keysForChild } from '../../../operator/src/reconciler-index.js';
 import { secretToKeys } from '../../../operator/src/reconciler-resources.js';
 import { wantsGenericJwks, wantsProvisioning, OidcDiscovery } from '../../../operator/src/reconciler-auth.js';
@@ -102,6 +102,30 @@ describe('operator config', () => {
     assert.throws(() => loadConfig({}, ['--nope=1']), /unknown flag --nope/);
     assert.throws(() => loadConfig({ WATCH_NAMESPACES: 'Bad_NS' }), /"Bad_NS" is not a namespace name/);
     assert.throws(() => loadConfig({ LEADER_ELECTION: 'maybe' }), /must be true or false/);
+  });
+  it('Keycloak provisioning: on with --keycloak-url, the issuer must be that realm, the credentials path absolute', () => {
+    const ok = loadConfig({ KEYCLOAK_URL: 'http://keycloak.keycloak.svc:8080/', OIDC_ISSUER_URL: 'https://auth.example.com/realms/nebari' });
+    assert.deepEqual(ok.keycloak, {
+      url: 'http://keycloak.keycloak.svc:8080',
+      realm: 'nebari',
+      adminRealm: 'master',
+      adminCredentialsFile: KEYCLOAK_ADMIN_CREDENTIALS_DIR,
+    });
+    const flags = loadConfig({}, ['--keycloak-url=https://kc.internal', '--oidc-issuer-url=https://auth.example.com/realms/lab', '--keycloak-realm=lab', '--keycloak-admin-credentials-file=/etc/kc/admin.json']);
+    assert.deepEqual(flags.keycloak, { url: 'https://kc.internal', realm: 'lab', adminRealm: 'master', adminCredentialsFile: '/etc/kc/admin.json' });
+    // realm alone (the foundation sets KEYCLOAK_REALM) does not turn provisioning on
+    assert.equal(loadConfig({ KEYCLOAK_REALM: 'nebari' }).keycloak, undefined);
+    assert.throws(() => loadConfig({ KEYCLOAK_URL: 'http://kc:8080' }), /--oidc-issuer-url \/ OIDC_ISSUER_URL: required with --keycloak-url \/ KEYCLOAK_URL/);
+    assert.throws(
+      () => loadConfig({ KEYCLOAK_URL: 'http://kc:8080', OIDC_ISSUER_URL: 'https://auth.example.com/realms/other' }),
+      /OIDC_ISSUER_URL "https:\/\/auth.example.com\/realms\/other" must be the issuer of realm "nebari" \(--keycloak-realm \/ KEYCLOAK_REALM\)/,
+    );
+    assert.throws(
+      () => loadConfig({ KEYCLOAK_URL: 'http://kc:8080', OIDC_ISSUER_URL: 'https://a.example.com/realms/x', KEYCLOAK_REALM: 'x', KEYCLOAK_ADMIN_CREDENTIALS_FILE: 'creds' }),
+      /--keycloak-admin-credentials-file \/ KEYCLOAK_ADMIN_CREDENTIALS_FILE: "creds" must be an absolute path/,
+    );
+    assert.throws(() => loadConfig({ KEYCLOAK_URL: 'http://kc:8080', OIDC_ISSUER_URL: 'https://a.example.com/realms/x', KEYCLOAK_REALM: 'a/b' }), /--keycloak-realm \/ KEYCLOAK_REALM: "a\/b" must be a Keycloak realm name/);
+    assert.throws(() => loadConfig({ KEYCLOAK_URL: 'kc:8080' }), /--keycloak-url \/ KEYCLOAK_URL: "kc:8080" must be http:\/\/ or https:\/\//);
   });
   it('listen addresses', () => {
     assert.deepEqual(parseListenAddress(':9090', 'x'), { host: '127.0.0.1', port: 9090 });
