@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
+import { KEYCLOAK_ADMIN_CREDENTIALS_DIR } from '../../../operator/src/config.js';
 import { CHILD_KINDS } from '../../../operator/src/desired/objects.js';
 
 const dir = join(import.meta.dirname, '..', '..', '..', 'operator', 'manifests');
@@ -40,6 +41,12 @@ describe('operator manifests', () => {
     const env = Object.fromEntries(c.env.map((e: { name: string; value?: string }) => [e.name, e.value]));
     for (const name of ['POD_NAME', 'POD_NAMESPACE', 'OIDC_ISSUER_URL', 'CLUSTER_ISSUER', 'LEADER_ELECTION']) assert.ok(name in env, `env ${name}`);
     assert.ok(!c.env.some((e: { name: string }) => /SECRET|PASSWORD|TOKEN/i.test(e.name)), 'no credentials in env');
+    // Keycloak admin credentials: the optional Secret volume, read-only, where config.ts reads by default
+    const vol = pod.volumes.find((v: { name: string }) => v.name === 'keycloak-admin');
+    assert.deepEqual(vol.secret, { secretName: 'keycloak-admin', optional: true, defaultMode: 0o440 });
+    const mount = c.volumeMounts.find((m: { name: string }) => m.name === 'keycloak-admin');
+    assert.deepEqual(mount, { name: 'keycloak-admin', mountPath: KEYCLOAK_ADMIN_CREDENTIALS_DIR, readOnly: true });
+    assert.equal(env['KEYCLOAK_URL'], '', 'provisioning off until the foundation sets the admin API URL');
     const pdb = load('pdb.yaml')[0];
     assert.equal(pdb.spec.minAvailable, 1);
   });
@@ -61,6 +68,14 @@ describe('operator manifests', () => {
     assert.ok(verbs(role.rules, 'coordination.k8s.io', 'leases').has('update'));
     const all = JSON.stringify(docs);
     assert.ok(!all.includes('"*"'), 'no wildcard');
-    assert.ok(!verbs(cr.rules, '', 'secrets').has('get'), 'no get on Secrets (list/watch values are dropped on arrival)');
+    // Keycloak provisioning: the <name>-oidc-client Secrets and their reader Role + RoleBinding; `get` on Secrets is
+    // what lets the API server accept a Role granting get on one Secret (escalation prevention), never escalate/bind
+    assert.deepEqual([...verbs(cr.rules, '', 'secrets')].sort(), ['create', 'delete', 'get', 'list', 'patch', 'watch']);
+    for (const res of ['roles', 'rolebindings']) {
+      assert.deepEqual([...verbs(cr.rules, 'rbac.authorization.k8s.io', res)].sort(), ['create', 'delete', 'patch'], res);
+    }
+    const rbacVerbs = docs.filter((d) => d.kind === 'ClusterRole' || d.kind === 'Role').flatMap((d) => d.rules.flatMap((r: { verbs: string[] }) => r.verbs));
+    assert.ok(!rbacVerbs.includes('escalate') && !rbacVerbs.includes('bind') && !rbacVerbs.includes('impersonate'), 'no escalate, bind or impersonate');
+    assert.equal(verbs(cr.rules, 'rbac.authorization.k8s.io', 'clusterroles').size + verbs(cr.rules, 'rbac.authorization.k8s.io', 'clusterrolebindings').size, 0);
   });
 });
