@@ -39,6 +39,11 @@ export const SCOPE_PATTERN = '^[\\x21\\x23-\\x5B\\x5D-\\x7E]+$';
 export const PATH_PATTERN = '^/[^\\s]*$';
 /** An absolute http(s) URL without whitespace. */
 export const HTTP_URL_PATTERN = '^https?://[^\\s]+$';
+/**
+ * An OIDC issuer the gateway accepts: Envoy Gateway's SecurityPolicy takes only `https://host[/path]` (no query,
+ * fragment or user info); this is that rule, without whitespace.
+ */
+export const HTTPS_ISSUER_PATTERN = '^https://[^/?#@\\s]+(/[^?#\\s]*)?$';
 
 export const PATH_TYPES = ['PathPrefix', 'Exact'] as const;
 export const AUTH_PROVIDERS = ['keycloak', 'generic-oidc'] as const;
@@ -301,8 +306,8 @@ export const AuthSchema = Type.Object(
     issuerURL: Type.Optional(
       Type.String({
         maxLength: 2048,
-        pattern: HTTP_URL_PATTERN,
-        description: 'Required for generic-oidc, ignored for keycloak.',
+        pattern: HTTPS_ISSUER_PATTERN,
+        description: 'Required for generic-oidc, ignored for keycloak. An https:// URL (the gateway accepts no other issuer).',
       }),
     ),
     spaClient: Type.Optional(SPAClientSchema),

@@ -9,6 +9,7 @@ import {
   HEADER_NAME_PATTERN,
   HOSTNAME_PATTERN,
   HTTP_URL_PATTERN,
+  HTTPS_ISSUER_PATTERN,
   NebariAppSpecSchema,
   PATH_PATTERN,
   SCOPE_PATTERN,
@@ -25,6 +26,7 @@ const PATTERN_MEANING: Record<string, string> = {
   [HEADER_NAME_PATTERN]: 'an HTTP header name',
   [SCOPE_PATTERN]: 'an OAuth scope without spaces or quotes',
   [HTTP_URL_PATTERN]: 'an absolute http(s) URL',
+  [HTTPS_ISSUER_PATTERN]: 'an https:// issuer URL without query, fragment or user info (the gateway accepts no other)',
   [PATH_PATTERN]: 'a path starting with "/" without spaces',
 };
 import { API_VERSION, KIND, type NebariAppSpec } from './types.js';

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { applyDefaults, validate, validateSpec, formatErrors } from '../../../operator/src/api/validate.js';
-import { celRules } from '../../../operator/src/api/schema.js';
+import fc from 'fast-check';
+import { HTTPS_ISSUER_PATTERN, celRules } from '../../../operator/src/api/schema.js';
 import { nebariAppCrd } from '../../../operator/src/api/crd.js';
 import {
   API_VERSION,
@@ -229,6 +230,34 @@ describe('NebariApp API: validate', () => {
     assert.deepEqual(fields({ ...base(), auth: { enabled: true, provider: 'generic-oidc', issuerURL: 'https://idp.example.com', clientSecretRef: 'creds' } }), []);
     assert.deepEqual(fields({ ...base(), auth: { enabled: true, issuerURL: 'https://ignored.example.com' } }), []);
     assert.deepEqual(fields({ ...base(), auth: { issuerURL: 'not a url' } }), ['spec.auth.issuerURL']);
+  });
+
+  it('auth.issuerURL must be https:// (Envoy Gateway\'s SecurityPolicy accepts no other issuer); the error names the field', () => {
+    for (const ok of ['https://idp.example.com', 'https://idp.example.com/realms/nebari', 'https://idp.example.com:8443/a/b/', 'https://10.0.0.1/x']) {
+      assert.deepEqual(validateSpec({ ...base(), auth: { enabled: true, provider: 'generic-oidc', issuerURL: ok, clientSecretRef: 'c' } }), [], ok);
+    }
+    for (const bad of ['http://idp.example.com', 'HTTPS://idp.example.com', 'https://', 'https:///path', 'https://user@idp.example.com', 'https://idp.example.com/x?y=1', 'https://idp.example.com/#f', 'https://idp.example.com/a b', 'idp.example.com']) {
+      const errors = validateSpec({ ...base(), auth: { enabled: true, provider: 'generic-oidc', issuerURL: bad, clientSecretRef: 'c' } });
+      assert.deepEqual(errors.map((e) => e.field), ['spec.auth.issuerURL'], bad);
+      assert.match(errors[0]!.message, /must be an https:\/\/ issuer URL without query, fragment or user info/, bad);
+    }
+    assert.match(formatErrors(validateSpec({ ...base(), auth: { issuerURL: 'http://idp.example.com' } })), /spec\.auth\.issuerURL: must be an https:\/\/ issuer URL/);
+    // the CRD carries the same rule, so the API server refuses what the gateway would refuse
+    const crd = nebariAppCrd() as any; // eslint-disable-line @typescript-eslint/no-explicit-any
+    const issuer = crd.spec.versions[0].schema.openAPIV3Schema.properties.spec.properties.auth.properties.issuerURL;
+    assert.equal(issuer.pattern, HTTPS_ISSUER_PATTERN);
+    // Everything it accepts, Envoy Gateway's own rule accepts too (the pattern of spec.oidc.provider.issuer in its
+    // SecurityPolicy CRD, a fact copied from that CRD; the integration test test/integration/operator/lifecycle.test.ts
+    // shows the real CRD accepting the operator's policy)
+    const envoy = /^https:\/\/[^/?#@]+(\/[^?#]*)?$/;
+    fc.assert(
+      fc.property(fc.webUrl({ withQueryParameters: true, withFragments: true }), fc.string(), (url, junk) => {
+        for (const candidate of [url, url.replace(/^http:/, 'https:'), `${url}${junk}`]) {
+          if (new RegExp(HTTPS_ISSUER_PATTERN).test(candidate)) assert.ok(envoy.test(candidate), candidate);
+        }
+      }),
+      { numRuns: 500 },
+    );
   });
 
   it('CEL: displayName required when landingPage.enabled', () => {
