@@ -9,7 +9,7 @@ import type { CloudOutputs } from '../components/cloud/index.js';
 import { AwsCloud } from '../components/cloud/aws.js';
 import { HetznerCloud } from '../components/cloud/hetzner.js';
 import { LocalCluster } from '../components/cloud/local.js';
-import { ClusterBaseline } from '../components/cluster/index.js';
+import { ClusterBaseline, type ClusterNetworkFacts } from '../components/cluster/index.js';
 import { ArgoCD, type RepoCredentials } from '../components/argocd/index.js';
 import { Foundation, foundationSourceRepos, type FoundationInput } from '../components/foundation/index.js';
 import { Identity, type UpstreamSpec } from '../components/identity/index.js';
@@ -79,6 +79,21 @@ export function gitopsCredentials(s: PlatformSettings, secret: (k: SecretKey) =>
     }
 }
 
+/** Where the kube-apiserver and the gateway are, per provider, for the baseline's egress NetworkPolicies. */
+export function networkFacts(s: PlatformSettings, cloud: CloudOutputs): pulumi.Input<ClusterNetworkFacts> {
+    switch (s.cloud.provider) {
+        case 'aws':
+            return { provider: 'aws', vpcCidr: s.cloud.aws.vpcCidr ?? '10.0.0.0/16' };
+        case 'hetzner': {
+            const networkCidr = s.cloud.hetzner.networkCidr ?? '10.10.0.0/16';
+            if (!(cloud instanceof HetznerCloud)) throw new Error('networkFacts: provider hetzner needs the HetznerCloud component');
+            return cloud.gatewayLoadBalancerIp.apply((gatewayLoadBalancerIp): ClusterNetworkFacts => ({ provider: 'hetzner', networkCidr, gatewayLoadBalancerIp }));
+        }
+        case 'local':
+            return { provider: 'local' };
+    }
+}
+
 export function buildPlatform(cfg: PlatformConfig): Platform {
     const s = cfg.settings;
     const secret = secretGetter(cfg);
@@ -95,6 +110,7 @@ export function buildPlatform(cfg: PlatformConfig): Platform {
             adminGroups: s.clusterAccess.adminGroups,
             viewerGroups: s.clusterAccess.viewerGroups,
             defaultStorageClass: cloud.defaultStorageClass,
+            network: networkFacts(s, cloud),
         },
         onCluster,
     );

@@ -2,7 +2,8 @@
  * Pure helpers of the cluster baseline: each returns plain Kubernetes object bodies (no Pulumi), so tests check
  * them directly and the component is a thin shell that registers them.
  */
-import { NS, PLATFORM_NAMESPACES, type PlatformNamespaceSpec, type PortSpec } from './namespaces.js';
+import { NEBARI_MANAGED_LABEL, NS, PLATFORM_NAMESPACES, type PlatformNamespaceSpec, type PortSpec } from './namespaces.js';
+import type { CidrPath, ClusterNetwork, GatewayPodsPath } from './network.js';
 
 export const PART_OF_LABEL = { 'app.kubernetes.io/part-of': 'nkp' } as const;
 export const MANAGED_BY_PULUMI = { 'app.kubernetes.io/managed-by': 'pulumi' } as const;
@@ -50,8 +51,21 @@ function policy(ns: string, name: string, why: string, spec: NetworkPolicyBody['
     return { metadata: { name, namespace: ns, labels: { ...PART_OF_LABEL }, annotations: { 'nkp.nebari.dev/why': why } }, spec };
 }
 
-/** Every NetworkPolicy of one platform namespace: default-deny ingress first, then the explicit allows. */
-export function networkPolicies(spec: PlatformNamespaceSpec): NetworkPolicyBody[] {
+/** An egress peer list and ports for a provider-dependent path (an address block, or the gateway's proxy pods). */
+function pathRule(path: CidrPath | GatewayPodsPath): { to: unknown[]; ports: { port: number; protocol: string }[] } {
+    const to =
+        path.kind === 'cidrs'
+            ? path.cidrs.map((cidr) => ({ ipBlock: { cidr, ...(path.except && path.except.length > 0 ? { except: [...path.except] } : {}) } }))
+            : [{ ...nsSelector(path.namespace), podSelector: { matchLabels: { ...path.podLabels } } }];
+    return { to, ports: ports(path.ports.map((port) => ({ port }))) };
+}
+
+/**
+ * Every NetworkPolicy of one platform namespace: default-deny ingress first, then the explicit allows. `net` says
+ * where the kube-apiserver and the public OIDC issuer are (./network.ts); the names and the number of policies do
+ * not depend on it.
+ */
+export function networkPolicies(spec: PlatformNamespaceSpec, net: ClusterNetwork): NetworkPolicyBody[] {
     const ns = spec.name;
     const out: NetworkPolicyBody[] = [
         policy(ns, 'default-deny-ingress', 'nothing reaches a pod unless a policy below allows it', { podSelector: {}, policyTypes: ['Ingress'] }),
@@ -93,7 +107,8 @@ export function networkPolicies(spec: PlatformNamespaceSpec): NetworkPolicyBody[
             }),
         );
     }
-    if (spec.egress) {
+    const eg = spec.egress;
+    if (eg) {
         out.push(
             policy(ns, 'default-deny-egress', 'pods here reach only what the policies below allow', { podSelector: {}, policyTypes: ['Egress'] }),
             policy(ns, 'allow-dns-egress', 'name resolution through the cluster DNS', {
@@ -101,18 +116,34 @@ export function networkPolicies(spec: PlatformNamespaceSpec): NetworkPolicyBody[
                 policyTypes: ['Egress'],
                 egress: [{ to: [{ ...nsSelector('kube-system'), podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } }], ports: ports([{ port: 53, protocol: 'UDP' }, { port: 53 }]) }],
             }),
-            policy(ns, 'allow-apiserver-egress', 'the Kubernetes API server (its address is outside pod networks, so by port) and HTTPS to the public OIDC issuer', {
-                podSelector: {},
-                policyTypes: ['Egress'],
-                egress: [{ ports: ports([{ port: 443 }, { port: 6443 }]) }],
-            }),
+            policy(ns, 'allow-apiserver-egress', `the Kubernetes API server: ${net.why.apiServer}`, { podSelector: {}, policyTypes: ['Egress'], egress: [pathRule(net.apiServer)] }),
+            policy(ns, 'allow-oidc-issuer-egress', `the public OIDC issuer: ${net.why.issuer}`, { podSelector: {}, policyTypes: ['Egress'], egress: [pathRule(net.issuer)] }),
         );
-        for (const to of spec.egress.to) {
+        for (const to of eg.to) {
             out.push(
-                policy(ns, `allow-egress-to-${NS[to.role]}`, `calls into ${NS[to.role]}`, {
+                policy(ns, `allow-egress-to-${NS[to.role]}`, to.why, {
                     podSelector: {},
                     policyTypes: ['Egress'],
                     egress: [{ to: [nsSelector(NS[to.role])], ports: ports(to.ports) }],
+                }),
+            );
+        }
+        if (eg.externalHttps !== undefined) {
+            out.push(
+                policy(ns, 'allow-external-https-egress', eg.externalHttps, {
+                    podSelector: {},
+                    policyTypes: ['Egress'],
+                    egress: [{ to: [{ ipBlock: { cidr: '0.0.0.0/0' } }], ports: ports([{ port: 443 }]) }],
+                }),
+            );
+        }
+        if (eg.managedAppBackends !== undefined) {
+            out.push(
+                policy(ns, 'allow-egress-to-app-backends', eg.managedAppBackends, {
+                    podSelector: {},
+                    policyTypes: ['Egress'],
+                    // Every port: each app declares its own (healthCheck.port, default service.port).
+                    egress: [{ to: [{ namespaceSelector: { matchLabels: { ...NEBARI_MANAGED_LABEL } } }] }],
                 }),
             );
         }
@@ -121,8 +152,8 @@ export function networkPolicies(spec: PlatformNamespaceSpec): NetworkPolicyBody[
 }
 
 /** NetworkPolicies of every platform namespace. */
-export function allNetworkPolicies(specs: readonly PlatformNamespaceSpec[] = PLATFORM_NAMESPACES): NetworkPolicyBody[] {
-    return specs.flatMap(networkPolicies);
+export function allNetworkPolicies(net: ClusterNetwork, specs: readonly PlatformNamespaceSpec[] = PLATFORM_NAMESPACES): NetworkPolicyBody[] {
+    return specs.flatMap((s) => networkPolicies(s, net));
 }
 
 export interface PolicyRule {

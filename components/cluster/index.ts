@@ -15,9 +15,11 @@ import {
     storageClasses,
 } from './baseline.js';
 import { PLATFORM_NAMESPACES, type NamespaceRole } from './namespaces.js';
+import { clusterNetwork, type ClusterNetworkFacts } from './network.js';
 
 export * from './baseline.js';
 export * from './namespaces.js';
+export * from './network.js';
 
 export interface ClusterBaselineArgs {
     /** Which cloud layer made the cluster; decides the extra StorageClasses. Plain: it decides which resources exist. */
@@ -30,6 +32,11 @@ export interface ClusterBaselineArgs {
     viewerGroups: pulumi.Input<pulumi.Input<string>[]>;
     /** The cloud's default StorageClass (reported in outputs). */
     defaultStorageClass: pulumi.Input<string>;
+    /**
+     * Where the kube-apiserver and the public OIDC issuer are, for the egress NetworkPolicies (./network.ts); its
+     * provider must equal `provider`. An Input because Hetzner's gateway load balancer address is known only once it exists.
+     */
+    network: pulumi.Input<ClusterNetworkFacts>;
 }
 
 export class ClusterBaseline extends pulumi.ComponentResource {
@@ -53,11 +60,27 @@ export class ClusterBaseline extends pulumi.ComponentResource {
         });
         this.namespaces = namespaces;
 
-        const policies = allNetworkPolicies();
-        for (const np of policies) {
-            new k8s.networking.v1.NetworkPolicy(`${name}-netpol-${np.metadata.namespace}-${np.metadata.name}`, np as unknown as k8s.networking.v1.NetworkPolicyArgs, { parent: this, dependsOn: this.namespaceResources });
-        }
-        this.networkPolicyCount = policies.length;
+        const mismatch = (p: string) => `ClusterBaseline ${name}: network.provider "${p}" must equal provider "${args.provider}"`;
+        if (!pulumi.Output.isInstance(args.network) && !(args.network instanceof Promise) && args.network.provider !== args.provider) throw new Error(mismatch(args.network.provider));
+        // Which policies exist (and their names) does not depend on the addresses, only their rules do.
+        const shape = allNetworkPolicies(clusterNetwork({ provider: 'local' }));
+        const bodies = pulumi.output(args.network).apply((facts) => {
+            if (facts.provider !== args.provider) throw new Error(mismatch(facts.provider));
+            return allNetworkPolicies(clusterNetwork(facts));
+        });
+        shape.forEach((np, i) => {
+            const body = bodies.apply((all) => {
+                const b = all[i]!;
+                if (b.metadata.namespace !== np.metadata.namespace || b.metadata.name !== np.metadata.name) throw new Error(`ClusterBaseline ${name}: NetworkPolicy ${i} changed identity`);
+                return b;
+            });
+            new k8s.networking.v1.NetworkPolicy(
+                `${name}-netpol-${np.metadata.namespace}-${np.metadata.name}`,
+                { metadata: body.metadata, spec: body.spec as unknown as k8s.types.input.networking.v1.NetworkPolicySpec },
+                { parent: this, dependsOn: this.namespaceResources },
+            );
+        });
+        this.networkPolicyCount = shape.length;
 
         const subjects = {
             'nkp:platform-admin': pulumi.all([args.oidcGroupsPrefix, args.adminGroups]).apply(([p, g]) => oidcGroupSubjects(p, g)),

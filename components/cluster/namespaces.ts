@@ -58,9 +58,35 @@ export interface PlatformNamespaceSpec {
     openIngressPorts?: { podSelector: Record<string, string>; ports: PortSpec[]; why: string }[];
     /** Namespaces (roles) allowed in besides the gateway and monitoring, on these ports. */
     ingressFrom?: { role: NamespaceRole; ports: PortSpec[]; why: string }[];
-    /** Egress isolated: default-deny egress plus DNS, API server and the listed destinations only. */
-    egress?: { to: { role: NamespaceRole; ports: PortSpec[] }[] };
+    /**
+     * Egress isolated: default-deny egress plus DNS, the kube-apiserver, the public OIDC issuer (the path depends
+     * on the provider, see ./network.ts) and the listed destinations only.
+     */
+    egress?: {
+        to: { role: NamespaceRole; ports: PortSpec[]; why: string }[];
+        /** HTTPS (443) to any address: issuers of generic-oidc NebariApps are arbitrary external identity providers. */
+        externalHttps?: string;
+        /** Any port of pods in namespaces opted in to NebariApps (`nebari.dev/managed=true`): the apps' health checks. */
+        managedAppBackends?: string;
+    };
 }
+
+/** Labels of the Envoy proxy pods Envoy Gateway runs for the `public` Gateway (which serves Keycloak, the issuer). */
+export const PUBLIC_GATEWAY_PROXY_LABELS = {
+    'app.kubernetes.io/managed-by': 'envoy-gateway',
+    'app.kubernetes.io/component': 'proxy',
+    'gateway.envoyproxy.io/owning-gateway-name': 'public',
+    'gateway.envoyproxy.io/owning-gateway-namespace': NS.gateway,
+} as const;
+
+/**
+ * Container ports of the Envoy proxies: Envoy Gateway listens on the Gateway's port + 10000 for privileged ports
+ * (80 -> 10080, 443 -> 10443); the Service maps 80/443 to them. NetworkPolicies see these (after the Service's DNAT).
+ */
+export const ENVOY_PROXY_PORTS = { http: 10080, https: 10443 } as const;
+
+/** The label that opts a namespace in to NebariApps (the operator, the Gateways' allowedListeners and the landing page use it). */
+export const NEBARI_MANAGED_LABEL = { 'nebari.dev/managed': 'true' } as const;
 
 export const PLATFORM_NAMESPACES: readonly PlatformNamespaceSpec[] = [
     { role: 'argocd', name: NS.argocd, enforce: 'restricted', reason: 'argo-cd chart runs every container non-root with a RuntimeDefault seccomp profile and no capabilities', nebariManaged: false, gatewayBackend: true },
@@ -71,7 +97,7 @@ export const PLATFORM_NAMESPACES: readonly PlatformNamespaceSpec[] = [
     {
         role: 'gateway', name: NS.gateway, enforce: 'baseline', reason: 'Envoy Gateway creates proxy Deployments whose security context the platform does not fully control', nebariManaged: false, gatewayBackend: false,
         openIngressPorts: [
-            { podSelector: { 'app.kubernetes.io/managed-by': 'envoy-gateway', 'app.kubernetes.io/component': 'proxy' }, ports: [{ port: 10080 }, { port: 10443 }], why: 'users reach the Envoy proxies through the load balancer' },
+            { podSelector: { 'app.kubernetes.io/managed-by': 'envoy-gateway', 'app.kubernetes.io/component': 'proxy' }, ports: [{ port: ENVOY_PROXY_PORTS.http }, { port: ENVOY_PROXY_PORTS.https }], why: 'users (and in-cluster clients of the public hostnames) reach the Envoy proxies through the load balancer or the proxy Service' },
             { podSelector: { 'app.kubernetes.io/name': 'gateway-helm' }, ports: [{ port: 9443 }], why: 'the API server calls the Envoy Gateway webhook' },
         ],
     },
@@ -93,11 +119,17 @@ export const PLATFORM_NAMESPACES: readonly PlatformNamespaceSpec[] = [
     },
     {
         role: 'operator', name: NS.operator, enforce: 'restricted', reason: 'the operator runs non-root with a read-only root filesystem', nebariManaged: false, gatewayBackend: false,
-        egress: { to: [{ role: 'keycloak', ports: [{ port: 8080 }] }] },
+        egress: {
+            to: [{ role: 'keycloak', ports: [{ port: 8080 }], why: 'the Keycloak admin API (keycloak-http.keycloak.svc, container port 8080): OIDC clients, client scopes and groups of NebariApps' }],
+            externalHttps: 'OIDC discovery (jwks_uri) of generic-oidc issuers, which are external identity providers at arbitrary addresses',
+        },
     },
     {
         role: 'landing', name: NS.landing, enforce: 'restricted', reason: 'the landing page runs non-root with a read-only root filesystem', nebariManaged: true, gatewayBackend: true,
-        egress: { to: [{ role: 'keycloak', ports: [{ port: 8080 }] }] },
+        egress: {
+            to: [{ role: 'keycloak', ports: [{ port: 8080 }], why: 'Keycloak inside the cluster (container port 8080)' }],
+            managedAppBackends: 'health checks of the apps shown on the landing page (their Services in namespaces opted in to NebariApps, on the port each declares)',
+        },
     },
     { role: 'packApps', name: NS.packApps, enforce: 'restricted', reason: 'holds only ArgoCD Application objects, no workloads', nebariManaged: false, gatewayBackend: false },
 ];

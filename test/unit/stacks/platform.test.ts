@@ -2,6 +2,7 @@ import { strict as assert } from 'node:assert';
 import { isSecretMarker, outputIsSecret, outputValue, setupPulumiMocks, wholeStackOutputs, writeStandInKubeconfig, type RecordingMocks } from '../pulumi-mocks.js';
 import { STACKS } from '../../../stacks/stack-files.js';
 import { allNetworkPolicies } from '../../../components/cluster/baseline.js';
+import { clusterNetwork } from '../../../components/cluster/network.js';
 import { PLATFORM_NAMESPACE_NAMES } from '../../../components/cluster/namespaces.js';
 import { SYNC_WAVES } from '../../../components/foundation/spec.js';
 
@@ -41,7 +42,7 @@ describe('buildPlatform: every committed stack under Pulumi mocks', function () 
             assert.equal(mocks.ofType('nkp:identity:Identity').length, 0, 'identity waits for identityEnabled');
             assert.equal(mocks.one('pulumi:providers:kubernetes', 'cluster').plain.enableServerSideApply, 'true');
             assert.deepEqual(mocks.ofType('kubernetes:core/v1:Namespace').map((n) => n.plain.metadata.name).sort(), [...PLATFORM_NAMESPACE_NAMES].sort());
-            assert.equal(mocks.ofType('kubernetes:networking.k8s.io/v1:NetworkPolicy').length, allNetworkPolicies().length);
+            assert.equal(mocks.ofType('kubernetes:networking.k8s.io/v1:NetworkPolicy').length, allNetworkPolicies(clusterNetwork({ provider: 'local' })).length);
             assert.equal(mocks.one('kubernetes:helm.sh/v4:Chart', 'argocd-chart').plain.chart, 'argo-cd');
             const apps = mocks.ofType('kubernetes:argoproj.io/v1alpha1:Application');
             assert.equal(apps.length, Object.keys(SYNC_WAVES).length + 1, 'foundation Applications + the root app-of-apps');
