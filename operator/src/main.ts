@@ -50,7 +50,7 @@ export async function main(argv: readonly string[] = process.argv.slice(2), env:
     watchNamespaces: settings.watchNamespaces.length ? settings.watchNamespaces : 'all',
     leaderElection: settings.leaderElection,
     keycloak: settings.keycloak
-      ? { url: settings.keycloak.url, realm: settings.keycloak.realm, adminCredentialsFile: settings.keycloak.adminCredentialsFile }
+      ? { url: settings.keycloak.url, realm: settings.keycloak.realm, adminMount: settings.keycloak.adminCredentialsFile }
       : 'disabled (no --keycloak-url)',
     metricsAddress: `${settings.metricsAddress.host}:${settings.metricsAddress.port}`,
   });

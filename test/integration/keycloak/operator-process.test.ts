@@ -122,6 +122,7 @@ describe('operator process + Keycloak (bundled operator, env/flags only, real co
     assert.ok(!logs.includes(kc.adminPassword), 'the admin password is never logged');
     assert.ok(!logs.includes(data['client-secret']!), 'the client secret is never logged');
     assert.match(logs, /"msg":"keycloak clients provisioned"/);
+    assert.ok(logs.includes(`"adminMount":"${credsDir}"`), 'the start log says where the admin credentials are read from');
     assert.equal(await p.stop(), 0, 'graceful shutdown');
   });
 });
