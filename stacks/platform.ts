@@ -160,7 +160,8 @@ export function buildPlatform(cfg: PlatformConfig): Platform {
                 ...(upstream.type === 'oidc' ? { upstreamSecret: secret('identityUpstreamOidcClientSecret') } : {}),
                 ...(upstream.type === 'ldap' ? { upstreamSecret: secret('identityUpstreamLdapBindCredential') } : {}),
             },
-            { dependsOn: [foundation] },
+            // The keycloak resources use the component's own provider; the operator's credentials Secret the cluster's.
+            { dependsOn: [foundation], providers: [k8sProvider] },
         );
     }
 

@@ -351,7 +351,18 @@ export function otelCollectorValues(i: FoundationInput): Record<string, unknown>
 /** Name and container of the operator's Deployment in operator/manifests. */
 export const OPERATOR_DEPLOYMENT = { name: 'nebari-operator', container: 'operator' } as const;
 
-/** Strategic-merge patch of the operator Deployment: this stack's issuer URL, realm and ClusterIssuer (env merges by name). */
+/**
+ * Keycloak's HTTP Service inside the cluster (keycloakx names it `<fullnameOverride>-http`, port 80 -> 8080): the
+ * operator's Keycloak admin API address. Admin calls never leave the cluster; browsers and the gateway use the issuer URL.
+ */
+export const KEYCLOAK_IN_CLUSTER_URL = `http://keycloak-http.${NS.keycloak}.svc`;
+
+/**
+ * Strategic-merge patch of the operator Deployment (env merges by name): this stack's issuer URL and
+ * ClusterIssuer, and Keycloak client provisioning: the admin API in-cluster (KEYCLOAK_URL), the realm of the apps'
+ * clients (KEYCLOAK_REALM) and the realm of the operator's own service-account client `nkp-operator`
+ * (KEYCLOAK_ADMIN_REALM: the same realm; the Identity component creates the client and the Secret keycloak-admin).
+ */
 export function operatorPatches(i: FoundationInput): NonNullable<ApplicationSource['kustomize']>['patches'] {
     return [
         {
@@ -368,7 +379,9 @@ export function operatorPatches(i: FoundationInput): NonNullable<ApplicationSour
                                     name: OPERATOR_DEPLOYMENT.container,
                                     env: [
                                         { name: 'OIDC_ISSUER_URL', value: i.oidc.issuerURL },
+                                        { name: 'KEYCLOAK_URL', value: KEYCLOAK_IN_CLUSTER_URL },
                                         { name: 'KEYCLOAK_REALM', value: i.oidc.realm },
+                                        { name: 'KEYCLOAK_ADMIN_REALM', value: i.oidc.realm },
                                         { name: 'CLUSTER_ISSUER', value: i.tls.issuer },
                                     ],
                                 },

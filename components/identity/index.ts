@@ -9,6 +9,9 @@
  */
 import * as pulumi from '@pulumi/pulumi';
 import * as keycloak from '@pulumi/keycloak';
+import * as k8s from '@pulumi/kubernetes';
+import * as random from '@pulumi/random';
+import { NS } from '../cluster/namespaces.js';
 import {
     argocdClient,
     groupsMapper,
@@ -16,6 +19,10 @@ import {
     ldapGroupMapper,
     mfaRequiredAction,
     oidcIdentityProvider,
+    operatorClient,
+    OPERATOR_CREDENTIALS_SECRET,
+    OPERATOR_REALM_MANAGEMENT_ROLES,
+    REALM_MANAGEMENT_CLIENT_ID,
     realmGroups,
     realmSettings,
     type UpstreamSpec,
@@ -47,10 +54,18 @@ export interface IdentityArgs {
     upstreamSecret?: pulumi.Input<string>;
 }
 
+/**
+ * Identity's Kubernetes objects (the operator's credentials Secret) go through the cluster's provider: pass it as
+ * `providers: [k8sProvider]` in the component options (children inherit it).
+ */
 export class Identity extends pulumi.ComponentResource {
     readonly realmId: pulumi.Output<string>;
     readonly groupNames: string[];
     readonly argocdClientId: pulumi.Output<string>;
+    /** Client id of the operator's service-account client (`nkp-operator`). */
+    readonly operatorClientId: pulumi.Output<string>;
+    /** namespace/name of the Secret holding the operator's client credentials. */
+    readonly operatorCredentialsSecret: pulumi.Output<string>;
 
     constructor(name: string, args: IdentityArgs, opts?: pulumi.ComponentResourceOptions) {
         super('nkp:identity:Identity', name, {}, opts);
@@ -106,6 +121,33 @@ export class Identity extends pulumi.ComponentResource {
         this.argocdClientId = client.clientId;
         new keycloak.openid.GroupMembershipProtocolMapper(`${name}-argocd-groups`, { realmId: realm.id, clientId: client.id, ...groupsMapper() }, child);
 
+        // The operator's service-account client, its realm-management roles, and its credentials for the operator.
+        const operatorSecret = new random.RandomPassword(`${name}-operator-client-secret`, { length: 48, special: false }, { parent: this });
+        const op = operatorClient();
+        const opClient = new keycloak.openid.Client(`${name}-operator-client`, { realmId: realm.id, ...op, clientSecret: pulumi.secret(operatorSecret.result) }, child);
+        const realmManagement = keycloak.openid.getClientOutput({ realmId: realm.id, clientId: REALM_MANAGEMENT_CLIENT_ID }, { parent: this, provider });
+        for (const role of OPERATOR_REALM_MANAGEMENT_ROLES) {
+            new keycloak.openid.ClientServiceAccountRole(
+                `${name}-operator-${role}`,
+                { realmId: realm.id, serviceAccountUserId: opClient.serviceAccountUserId, clientId: realmManagement.id, role },
+                child,
+            );
+        }
+        const credentials = new k8s.core.v1.Secret(
+            `${name}-operator-credentials`,
+            {
+                metadata: { name: OPERATOR_CREDENTIALS_SECRET.name, namespace: NS.operator, labels: { 'app.kubernetes.io/part-of': 'nkp', 'app.kubernetes.io/managed-by': 'pulumi' } },
+                type: 'Opaque',
+                stringData: {
+                    [OPERATOR_CREDENTIALS_SECRET.clientIdKey]: opClient.clientId,
+                    [OPERATOR_CREDENTIALS_SECRET.clientSecretKey]: pulumi.secret(operatorSecret.result),
+                },
+            },
+            { parent: this },
+        );
+        this.operatorClientId = opClient.clientId;
+        this.operatorCredentialsSecret = pulumi.interpolate`${credentials.metadata.namespace}/${credentials.metadata.name}`;
+
         const up = args.upstream;
         if (up.type === 'oidc') {
             new keycloak.oidc.IdentityProvider(`${name}-upstream-oidc`, { realm: realm.realm, ...oidcIdentityProvider(up), clientSecret: pulumi.secret(args.upstreamSecret!) }, child);
@@ -114,6 +156,12 @@ export class Identity extends pulumi.ComponentResource {
             if (up.groupsDn !== '') new keycloak.ldap.GroupMapper(`${name}-upstream-ldap-groups`, { realmId: realm.id, ldapUserFederationId: fed.id, ...ldapGroupMapper(up) }, child);
         }
 
-        this.registerOutputs({ realmId: this.realmId, groupNames: this.groupNames, argocdClientId: this.argocdClientId });
+        this.registerOutputs({
+            realmId: this.realmId,
+            groupNames: this.groupNames,
+            argocdClientId: this.argocdClientId,
+            operatorClientId: this.operatorClientId,
+            operatorCredentialsSecret: this.operatorCredentialsSecret,
+        });
     }
 }

@@ -134,3 +134,51 @@ export function ldapGroupMapper(u: Extract<UpstreamSpec, { type: 'ldap' }>) {
         dropNonExistingGroupsDuringSync: false,
     };
 }
+
+/** The operator's own Keycloak client: confidential, service account only, in the platform realm. */
+export const OPERATOR_CLIENT_ID = 'nkp-operator';
+
+/**
+ * realm-management roles of the operator's service account: the least set for the Admin API calls
+ * operator/src/keycloak/provisioner.ts makes. Keycloak's admin permission checks treat manage-X as including view-X.
+ *
+ * - manage-clients: clients find/create/update/delete, their secrets, protocol mappers and default/optional client
+ *   scopes; client scopes find/create/update/delete (the token-exchange audience scopes), which Keycloak guards
+ *   with the client permissions too.
+ * - manage-users: groups find (also by attribute)/create/update/delete and their members; users find and
+ *   add-to-group (auth.keycloakConfig groups with members). Keycloak has no narrower built-in role that may
+ *   create groups.
+ *
+ * Not needed: view-realm / manage-realm (the operator never reads or changes the realm), impersonation,
+ * manage-authorization, manage-identity-providers, manage-events, create-client (covered by manage-clients).
+ */
+export const OPERATOR_REALM_MANAGEMENT_ROLES = ['manage-clients', 'manage-users'] as const;
+
+/** The built-in client of every realm that holds its admin roles. */
+export const REALM_MANAGEMENT_CLIENT_ID = 'realm-management';
+
+/**
+ * Where the operator reads its Keycloak admin credentials: the Secret operator/manifests/deployment.yaml mounts
+ * (volume keycloak-admin, optional) in the operator's namespace, keys client-id + client-secret (the
+ * client-credentials grant of operator/src/keycloak/credentials.ts).
+ */
+export const OPERATOR_CREDENTIALS_SECRET = { name: 'keycloak-admin', clientIdKey: 'client-id', clientSecretKey: 'client-secret' } as const;
+
+/** The operator's client: client-credentials grant only, no browser flows, no redirect URIs, no origins. */
+export function operatorClient() {
+    return {
+        clientId: OPERATOR_CLIENT_ID,
+        name: 'NKP operator (NebariApp clients, scopes and groups)',
+        description: 'Service account of the NebariApp operator; managed by Pulumi',
+        accessType: 'CONFIDENTIAL',
+        standardFlowEnabled: false,
+        implicitFlowEnabled: false,
+        directAccessGrantsEnabled: false,
+        serviceAccountsEnabled: true,
+        // Keycloak's admin API honours a role only when the calling client has it in scope: full scope keeps the
+        // service account's realm-management roles in its token (the account holds nothing else).
+        fullScopeAllowed: true,
+        validRedirectUris: [] as string[],
+        webOrigins: [] as string[],
+    };
+}

@@ -71,7 +71,14 @@ describe('foundation: Application specs (pure)', () => {
         assert.deepEqual(op.spec.source.kustomize?.images, ['nkp-operator=ghcr.io/nebari-dev/nkp-operator:0.1.0']);
         const patch = parse(op.spec.source.kustomize!.patches![0]!.patch);
         const env = patch.spec.template.spec.containers[0].env as { name: string; value: string }[];
-        assert.deepEqual(Object.fromEntries(env.map((e) => [e.name, e.value])), { OIDC_ISSUER_URL: 'https://keycloak.nkp.example.com/realms/nebari', KEYCLOAK_REALM: 'nebari', CLUSTER_ISSUER: 'letsencrypt' });
+        assert.deepEqual(Object.fromEntries(env.map((e) => [e.name, e.value])), {
+            OIDC_ISSUER_URL: 'https://keycloak.nkp.example.com/realms/nebari',
+            // Client provisioning through the in-cluster admin API, with the Identity component's nkp-operator client of the same realm.
+            KEYCLOAK_URL: 'http://keycloak-http.keycloak.svc',
+            KEYCLOAK_REALM: 'nebari',
+            KEYCLOAK_ADMIN_REALM: 'nebari',
+            CLUSTER_ISSUER: 'letsencrypt',
+        });
         const landing = apps.find((a) => a.metadata.name === 'nkp-landing')!;
         assert.equal(landing.spec.source.path, REPO_PATHS.landing);
         assert.deepEqual(landing.spec.source.kustomize?.images, ['nkp-landing=ghcr.io/nebari-dev/nkp-landing:0.1.0']);

@@ -1,6 +1,22 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- recorded inputs and parsed manifests are untyped */
 import { strict as assert } from 'node:assert';
-import { isSecretMarker, setupPulumiMocks, type RecordingMocks } from '../pulumi-mocks.js';
-import { argocdClient, ldapFederation, ldapGroupMapper, mfaRequiredAction, realmGroups, type UpstreamSpec } from '../../../components/identity/spec.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import { isSecretMarker, outputIsSecret, outputValue, setupPulumiMocks, wholeStackOutputs, type RecordingMocks } from '../pulumi-mocks.js';
+import {
+    argocdClient,
+    ldapFederation,
+    ldapGroupMapper,
+    mfaRequiredAction,
+    operatorClient,
+    OPERATOR_CREDENTIALS_SECRET,
+    OPERATOR_REALM_MANAGEMENT_ROLES,
+    realmGroups,
+    type UpstreamSpec,
+} from '../../../components/identity/spec.js';
+import { parseAdminCredentials } from '../../../operator/src/keycloak/credentials.js';
+import { KEYCLOAK_ADMIN_CREDENTIALS_DIR } from '../../../operator/src/config.js';
 
 const LDAP: Extract<UpstreamSpec, { type: 'ldap' }> = { type: 'ldap', url: 'ldaps://ad.corp.example.com:636', vendor: 'ad', bindDn: 'CN=svc,DC=corp', usersDn: 'OU=Users,DC=corp', groupsDn: 'OU=Groups,DC=corp' };
 const OIDC: Extract<UpstreamSpec, { type: 'oidc' }> = { type: 'oidc', issuer: 'https://idp.example.com', authorizationUrl: 'https://idp.example.com/auth', tokenUrl: 'https://idp.example.com/token', jwksUrl: 'https://idp.example.com/jwks', clientId: 'kc' };
@@ -29,6 +45,35 @@ describe('identity: pure helpers', () => {
         assert.equal(mfaRequiredAction(true).alias, 'CONFIGURE_TOTP');
     });
 
+    it('the operator client is confidential with a service account and no browser flow, redirect or origin', () => {
+        const c = operatorClient();
+        assert.equal(c.clientId, 'nkp-operator');
+        assert.equal(c.accessType, 'CONFIDENTIAL');
+        assert.equal(c.serviceAccountsEnabled, true);
+        assert.equal(c.standardFlowEnabled, false);
+        assert.equal(c.implicitFlowEnabled, false);
+        assert.equal(c.directAccessGrantsEnabled, false);
+        assert.deepEqual(c.validRedirectUris, []);
+        assert.deepEqual(c.webOrigins, []);
+    });
+
+    it('the operator gets only manage-clients and manage-users of realm-management (no realm, events, IdP or impersonation rights)', () => {
+        assert.deepEqual([...OPERATOR_REALM_MANAGEMENT_ROLES], ['manage-clients', 'manage-users']);
+    });
+
+    it('the credentials Secret is the one the operator Deployment mounts, in a format the operator parses', () => {
+        const deployment = parseAllDocuments(readFileSync(join(import.meta.dirname, '..', '..', '..', 'operator', 'manifests', 'deployment.yaml'), 'utf8'))
+            .map((d) => d.toJS())
+            .find((d: any) => d?.kind === 'Deployment') as any;
+        const pod = deployment.spec.template.spec;
+        const volume = pod.volumes.find((v: any) => v.secret?.secretName === OPERATOR_CREDENTIALS_SECRET.name);
+        assert.ok(volume, `the operator Deployment mounts Secret ${OPERATOR_CREDENTIALS_SECRET.name}`);
+        const mount = pod.containers.flatMap((c: any) => c.volumeMounts ?? []).find((m: any) => m.name === volume.name);
+        assert.equal(mount.mountPath, KEYCLOAK_ADMIN_CREDENTIALS_DIR, 'at the path the operator reads by default');
+        const creds = parseAdminCredentials({ namespace: 'nkp-operator', name: OPERATOR_CREDENTIALS_SECRET.name }, { [OPERATOR_CREDENTIALS_SECRET.clientIdKey]: 'nkp-operator', [OPERATOR_CREDENTIALS_SECRET.clientSecretKey]: 's3cret' });
+        assert.deepEqual(creds, { grant: 'client_credentials', clientId: 'nkp-operator', clientSecret: 's3cret' });
+    });
+
     it('LDAP federation is read-only with the attribute names of the vendor', () => {
         const ad = ldapFederation(LDAP);
         assert.equal(ad.vendor, 'AD');
@@ -47,7 +92,8 @@ describe('Identity component (Pulumi mocks)', () => {
     let mod: typeof import('../../../components/identity/index.js');
     let pulumi: typeof import('@pulumi/pulumi');
     before(async () => {
-        mocks = await setupPulumiMocks();
+        // Stand-in for the Keycloak provider's client lookup: the realm-management client's internal id.
+        mocks = await setupPulumiMocks({ outputs: wholeStackOutputs, call: (c) => (c.token === 'keycloak:openid/getClient:getClient' ? { ...c.inputs, id: `uuid-of-${c.inputs.clientId}` } : undefined) });
         mod = await import('../../../components/identity/index.js');
         pulumi = await import('@pulumi/pulumi');
     });
@@ -78,7 +124,7 @@ describe('Identity component (Pulumi mocks)', () => {
         const ra = mocks.one('keycloak:index/requiredAction:RequiredAction');
         assert.equal(ra.plain.alias, 'CONFIGURE_TOTP');
         assert.equal(ra.plain.defaultAction, true);
-        const client = mocks.one('keycloak:openid/client:Client');
+        const client = mocks.one('keycloak:openid/client:Client', 'id-argocd-client');
         assert.equal(client.plain.clientId, 'argocd');
         assert.equal(client.plain.accessType, 'CONFIDENTIAL');
         assert.ok(isSecretMarker(client.inputs.clientSecret), 'client secret stays a Pulumi secret');
@@ -87,6 +133,34 @@ describe('Identity component (Pulumi mocks)', () => {
         assert.equal(mapper.plain.fullPath, false);
         for (const r of mocks.resources.filter((x) => x.type.startsWith('keycloak:'))) assert.ok(r.provider?.includes('pulumi:providers:keycloak'), `${r.type} uses the component's provider`);
         assert.equal(mocks.ofType('keycloak:oidc/identityProvider:IdentityProvider').length, 0);
+    });
+
+    it('creates the operator client with exactly its realm-management roles and writes its credentials as a secret into the operator namespace', async () => {
+        const id = build({ type: 'none' });
+        await mocks.settle();
+        const client = mocks.ofType('keycloak:openid/client:Client').find((c) => c.plain.clientId === 'nkp-operator')!;
+        assert.equal(client.plain.serviceAccountsEnabled, true);
+        assert.equal(client.plain.standardFlowEnabled, false);
+        assert.ok(isSecretMarker(client.inputs.clientSecret), 'the client secret is a Pulumi secret');
+        const lookup = mocks.calls.find((c) => c.token === 'keycloak:openid/getClient:getClient')!;
+        assert.equal(lookup.inputs.clientId, 'realm-management');
+        const roles = mocks.ofType('keycloak:openid/clientServiceAccountRole:ClientServiceAccountRole');
+        assert.deepEqual(roles.map((r) => r.plain.role).sort(), ['manage-clients', 'manage-users']);
+        for (const r of roles) {
+            assert.equal(r.plain.clientId, 'uuid-of-realm-management', 'roles of the realm-management client');
+            assert.equal(r.plain.serviceAccountUserId, client.plain.serviceAccountUserId, 'granted to the operator client\'s service account');
+            assert.ok(r.provider?.includes('pulumi:providers:keycloak'));
+        }
+        const secret = mocks.one('kubernetes:core/v1:Secret');
+        assert.deepEqual(secret.plain.metadata, { name: 'keycloak-admin', namespace: 'nkp-operator', labels: { 'app.kubernetes.io/part-of': 'nkp', 'app.kubernetes.io/managed-by': 'pulumi' } });
+        assert.deepEqual(Object.keys(secret.plain.stringData).sort(), ['client-id', 'client-secret']);
+        assert.equal(secret.plain.stringData['client-id'], 'nkp-operator');
+        assert.equal(secret.plain.stringData['client-secret'], client.plain.clientSecret, 'the operator gets the secret the Keycloak client has');
+        assert.ok(isSecretMarker(secret.inputs.stringData) || isSecretMarker((secret.inputs.stringData as any)['client-secret']), 'the client secret reaches the Secret only as a Pulumi secret');
+        const pw = mocks.one('random:index/randomPassword:RandomPassword');
+        assert.ok(pw.plain.length >= 32);
+        assert.equal(await outputValue(id.operatorCredentialsSecret), 'nkp-operator/keycloak-admin');
+        assert.equal(await outputIsSecret(id.operatorClientId), false, 'the client id is not secret');
     });
 
     it('an OIDC upstream adds an identity provider with a secret client secret', async () => {

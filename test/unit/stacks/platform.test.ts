@@ -57,7 +57,7 @@ describe('buildPlatform: every committed stack under Pulumi mocks', function () 
             const p = await run(stack);
             for (const s of mocks.ofType('kubernetes:core/v1:Secret').filter((x) => !x.name.startsWith('cloud'))) {
                 const sd = s.inputs.stringData as Record<string, unknown>;
-                const secretValues = Object.entries(s.plain.stringData as Record<string, string>).filter(([k]) => ['password', 'clientSecret', 'token', 'sshPrivateKey'].includes(k));
+                const secretValues = Object.entries(s.plain.stringData as Record<string, string>).filter(([k]) => ['password', 'clientSecret', 'client-secret', 'token', 'sshPrivateKey', 'tls.key'].includes(k));
                 for (const [k] of secretValues) assert.ok(isSecretMarker(sd) || isSecretMarker(sd[k]), `${s.plain.metadata.name}.${k} is a Pulumi secret`);
             }
             assert.equal(await outputIsSecret(p.cloud.kubeconfig), true);
@@ -71,8 +71,32 @@ describe('buildPlatform: every committed stack under Pulumi mocks', function () 
         assert.equal(mocks.ofType('nkp:identity:Identity').length, 1);
         assert.equal(mocks.ofType('keycloak:ldap/userFederation:UserFederation').length, 1);
         assert.deepEqual(mocks.ofType('keycloak:index/group:Group').map((g) => g.plain.name), ['admins', 'developers', 'viewers', 'data-scientists', 'analysts']);
+        // The operator's service-account credentials land in the operator namespace through the cluster's provider, as a secret.
+        const creds = mocks.ofType('kubernetes:core/v1:Secret').find((s) => s.plain.metadata?.name === 'keycloak-admin' && s.plain.metadata?.namespace === 'nkp-operator')!;
+        assert.match(creds.provider ?? '', /pulumi:providers:kubernetes::cluster::/);
+        const sd = creds.inputs.stringData as Record<string, unknown>;
+        assert.ok(isSecretMarker(sd) || isSecretMarker(sd['client-secret']));
+        assert.deepEqual(mocks.ofType('keycloak:openid/clientServiceAccountRole:ClientServiceAccountRole').map((r) => r.plain.role).sort(), ['manage-clients', 'manage-users']);
+        // The operator Application points the operator at the same realm for its clients and its own credentials.
+        const op = mocks.ofType('kubernetes:argoproj.io/v1alpha1:Application').find((a) => a.plain.metadata.name === 'nkp-operator')!;
+        const patch = op.plain.spec.source.kustomize.patches[0].patch as string;
+        for (const v of ['KEYCLOAK_URL', 'KEYCLOAK_REALM', 'KEYCLOAK_ADMIN_REALM']) assert.match(patch, new RegExp(`name: ${v}`));
         await run('aws-staging', { identityEnabled: true });
         assert.equal(mocks.ofType('keycloak:oidc/identityProvider:IdentityProvider').length, 1);
+    });
+
+    it('the egress policies follow the stack\'s provider: AWS VPC CIDR, Hetzner load balancer address, local gateway pods', async () => {
+        const rule = (ns: string, name: string) => mocks.ofType('kubernetes:networking.k8s.io/v1:NetworkPolicy').find((r) => r.plain.metadata.namespace === ns && r.plain.metadata.name === name)!.plain.spec.egress[0];
+        await run('hetzner');
+        assert.deepEqual(rule('nkp-landing', 'allow-oidc-issuer-egress').to, [{ ipBlock: { cidr: '198.51.100.80/32' } }]);
+        mocks.reset();
+        await run('aws-prod');
+        const stack = stackFiles.settingsForStack('aws-prod');
+        const vpc = stack.cloud.provider === 'aws' ? stack.cloud.aws.vpcCidr : undefined;
+        assert.deepEqual(rule('nkp-operator', 'allow-apiserver-egress').to, [{ ipBlock: { cidr: vpc } }]);
+        mocks.reset();
+        await run('local');
+        assert.equal(rule('nkp-landing', 'allow-oidc-issuer-egress').to[0].namespaceSelector.matchLabels['kubernetes.io/metadata.name'], 'envoy-gateway-system');
     });
 
     it('uses the stack\'s storage class for Keycloak\'s database and its gitops source for the root app', async () => {
