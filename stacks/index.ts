@@ -33,4 +33,6 @@ export const argocdChartVersion = platform.outputs.argocdChartVersion;
 export const identityManaged = platform.outputs.identityManaged;
 /** Hetzner only: the gateway load balancer's public IPv4 (undefined elsewhere, so no output). */
 export const gatewayLoadBalancerIp = platform.outputs.gatewayLoadBalancerIp;
+/** Local clusters only: the CA certificate (PEM) to trust in the browser (`pulumi stack output localCaCertificate > nkp-ca.pem`). */
+export const localCaCertificate = platform.outputs.localCaCertificate;
 export const kubeconfig = pulumi.secret(platform.cloud.kubeconfig);

@@ -9,9 +9,9 @@ import type { CloudOutputs } from '../components/cloud/index.js';
 import { AwsCloud } from '../components/cloud/aws.js';
 import { HetznerCloud } from '../components/cloud/hetzner.js';
 import { LocalCluster } from '../components/cloud/local.js';
-import { ClusterBaseline, type ClusterNetworkFacts } from '../components/cluster/index.js';
+import { ClusterBaseline, COREDNS_CUSTOM_FLAVOURS, type ClusterNetworkFacts } from '../components/cluster/index.js';
 import { ArgoCD, type RepoCredentials } from '../components/argocd/index.js';
-import { Foundation, foundationSourceRepos, type FoundationInput } from '../components/foundation/index.js';
+import { Foundation, foundationSourceRepos, LocalCA, type FoundationInput } from '../components/foundation/index.js';
 import { Identity, type UpstreamSpec } from '../components/identity/index.js';
 import { KEYCLOAK_ADMIN_USER } from '../components/foundation/spec.js';
 import type { PlatformSettings, SecretKey } from './config.js';
@@ -29,6 +29,8 @@ export interface Platform {
     argocd: ArgoCD;
     foundation: Foundation;
     identity?: Identity;
+    /** The local CA (tlsIssuer selfsigned-ca only). */
+    localCA?: LocalCA;
     /** Non-secret stack outputs. */
     outputs: Record<string, pulumi.Input<unknown>>;
 }
@@ -94,6 +96,11 @@ export function networkFacts(s: PlatformSettings, cloud: CloudOutputs): pulumi.I
     }
 }
 
+/** Local K3s/k3d clusters resolve the platform's hostnames in-cluster to the gateway (their CoreDNS imports coredns-custom). */
+export function inClusterHostnames(s: PlatformSettings): { domain: string } | undefined {
+    return s.cloud.provider === 'local' && COREDNS_CUSTOM_FLAVOURS.includes(s.cloud.local.flavour ?? 'other') ? { domain: s.domain } : undefined;
+}
+
 export function buildPlatform(cfg: PlatformConfig): Platform {
     const s = cfg.settings;
     const secret = secretGetter(cfg);
@@ -101,6 +108,10 @@ export function buildPlatform(cfg: PlatformConfig): Platform {
     const cloud = buildCloud(s, secret);
     const k8sProvider = new k8s.Provider('cluster', { kubeconfig: cloud.kubeconfig, enableServerSideApply: true });
     const onCluster = { providers: [k8sProvider] };
+
+    // Local clusters: the program owns the CA cert-manager signs with, so everything that verifies the issuer can trust it.
+    const localCA = s.tls.issuer === 'selfsigned-ca' ? new LocalCA('local-ca', { environment: s.environment }) : undefined;
+    const hostnames = inClusterHostnames(s);
 
     const baseline = new ClusterBaseline(
         'baseline',
@@ -111,6 +122,7 @@ export function buildPlatform(cfg: PlatformConfig): Platform {
             viewerGroups: s.clusterAccess.viewerGroups,
             defaultStorageClass: cloud.defaultStorageClass,
             network: networkFacts(s, cloud),
+            ...(hostnames ? { inClusterHostnames: hostnames } : {}),
         },
         onCluster,
     );
@@ -124,6 +136,7 @@ export function buildPlatform(cfg: PlatformConfig): Platform {
                 clientSecret: secret('argocdOidcClientSecret'),
                 adminGroups: [s.identity.groups.admins],
                 viewerGroups: [s.identity.groups.viewers, s.identity.groups.developers],
+                ...(localCA ? { rootCA: localCA.certPem } : {}),
             },
             gitops: { repoURL: s.gitops.repoURL, revision: s.gitops.revision, path: s.gitops.path, credentials: gitopsCredentials(s, secret) },
             packs: { namespaces: s.packs.namespaces, sourceRepos: s.packs.sourceRepos },
@@ -139,6 +152,7 @@ export function buildPlatform(cfg: PlatformConfig): Platform {
             spec: baseline.dataStorageClass.apply((sc) => foundationInput(s, sc)),
             keycloakAdminPassword: secret('keycloakAdminPassword'),
             ...(s.telemetry.auth === 'bearer' ? { otelExporterToken: secret('otelExporterToken') } : {}),
+            ...(localCA ? { localCA: { certPem: localCA.certPem, privateKeyPem: localCA.privateKeyPem } } : {}),
         },
         { ...onCluster, dependsOn: [baseline, ...argocd.ready] },
     );
@@ -180,6 +194,8 @@ export function buildPlatform(cfg: PlatformConfig): Platform {
         identityManaged: s.identity.enabled,
         // Where DNS for the platform's hostnames points on Hetzner (AWS: the gateway's NLB hostname, see stacks/README.md).
         ...(cloud instanceof HetznerCloud ? { gatewayLoadBalancerIp: cloud.gatewayLoadBalancerIp } : {}),
+        // Local clusters: the CA to import into the browser / OS trust store (a certificate, not a secret).
+        ...(localCA ? { localCaCertificate: localCA.certPem } : {}),
     };
-    return { cloud, k8sProvider, baseline, argocd, foundation, ...(identity ? { identity } : {}), outputs };
+    return { cloud, k8sProvider, baseline, argocd, foundation, ...(identity ? { identity } : {}), ...(localCA ? { localCA } : {}), outputs };
 }

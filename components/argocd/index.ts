@@ -38,6 +38,8 @@ export interface ArgoCDArgs {
         clientSecret: pulumi.Input<string>;
         adminGroups: pulumi.Input<pulumi.Input<string>[]>;
         viewerGroups: pulumi.Input<pulumi.Input<string>[]>;
+        /** PEM of the CA that signed the issuer's certificate when it is not publicly trusted (local clusters). */
+        rootCA?: pulumi.Input<string>;
     };
     /** The stack's gitops repository the root app-of-apps reads. */
     gitops: {
@@ -76,8 +78,8 @@ export class ArgoCD extends pulumi.ComponentResource {
         );
 
         const values = pulumi
-            .all([args.hostname, args.oidc.issuerURL, args.oidc.adminGroups, args.oidc.viewerGroups, args.ha ?? false])
-            .apply(([hostname, issuerURL, adminGroups, viewerGroups, ha]) => argocdValues({ hostname, issuerURL, adminGroups, viewerGroups, ha }));
+            .all([args.hostname, args.oidc.issuerURL, args.oidc.adminGroups, args.oidc.viewerGroups, args.ha ?? false, args.oidc.rootCA])
+            .apply(([hostname, issuerURL, adminGroups, viewerGroups, ha, rootCA]) => argocdValues({ hostname, issuerURL, adminGroups, viewerGroups, ha, ...(rootCA !== undefined ? { rootCA } : {}) }));
 
         const chart = new k8s.helm.v4.Chart(
             `${name}-chart`,

@@ -46,6 +46,16 @@ export interface ArgoCDValuesInput {
     adminGroups: readonly string[];
     viewerGroups: readonly string[];
     ha: boolean;
+    /** PEM of a CA ArgoCD must trust for the issuer (local clusters' CA); absent: the system trust store. */
+    rootCA?: string;
+}
+
+/** A PEM certificate (one or more CERTIFICATE blocks), or an error saying what was given instead. */
+export function assertPemCertificate(pem: string): string {
+    if (!/^-----BEGIN CERTIFICATE-----\r?\n[\s\S]+?\r?\n-----END CERTIFICATE-----\s*$/.test(pem.trim() + '\n')) {
+        throw new Error('ArgoCD oidc rootCA must be a PEM certificate (-----BEGIN CERTIFICATE----- ... -----END CERTIFICATE-----)');
+    }
+    return pem;
 }
 
 /** Helm values of the argo-cd chart. */
@@ -58,6 +68,7 @@ export function argocdValues(i: ArgoCDValuesInput): Record<string, unknown> {
         clientSecret: `$${OIDC_SECRET_NAME}:${OIDC_SECRET_KEY}`,
         requestedScopes: ['openid', 'profile', 'email'],
         requestedIDTokenClaims: { groups: { essential: true } },
+        ...(i.rootCA !== undefined ? { rootCA: assertPemCertificate(i.rootCA) } : {}),
     });
     return {
         global: { domain: i.hostname },

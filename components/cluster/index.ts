@@ -16,10 +16,12 @@ import {
 } from './baseline.js';
 import { PLATFORM_NAMESPACES, type NamespaceRole } from './namespaces.js';
 import { clusterNetwork, type ClusterNetworkFacts } from './network.js';
+import { corednsCustomConfigMap } from './coredns.js';
 
 export * from './baseline.js';
 export * from './namespaces.js';
 export * from './network.js';
+export * from './coredns.js';
 
 export interface ClusterBaselineArgs {
     /** Which cloud layer made the cluster; decides the extra StorageClasses. Plain: it decides which resources exist. */
@@ -37,6 +39,11 @@ export interface ClusterBaselineArgs {
      * provider must equal `provider`. An Input because Hetzner's gateway load balancer address is known only once it exists.
      */
     network: pulumi.Input<ClusterNetworkFacts>;
+    /**
+     * Local K3s/k3d clusters only: resolve `<domain>` and `*.<domain>` inside the cluster to the public Gateway's
+     * Envoy Service (CoreDNS override in kube-system/coredns-custom, ./coredns.ts). Plain: it decides a resource.
+     */
+    inClusterHostnames?: { domain: string };
 }
 
 export class ClusterBaseline extends pulumi.ComponentResource {
@@ -98,6 +105,11 @@ export class ClusterBaseline extends pulumi.ComponentResource {
                 },
                 child,
             );
+        }
+
+        if (args.inClusterHostnames !== undefined) {
+            if (args.provider !== 'local') throw new Error(`ClusterBaseline ${name}: inClusterHostnames is for local clusters only (provider is ${args.provider})`);
+            new k8s.core.v1.ConfigMap(`${name}-coredns-custom`, corednsCustomConfigMap(args.inClusterHostnames.domain), child);
         }
 
         const classes = storageClasses(args.provider).map((sc) => new k8s.storage.v1.StorageClass(`${name}-sc-${sc.metadata.name}`, sc, child));

@@ -14,6 +14,7 @@ import {
     foundationApplications,
     KEYCLOAK_ADMIN_SECRET,
     KEYCLOAK_ADMIN_USER,
+    LOCAL_CA,
     OTEL_TOKEN_SECRET,
     SYNC_WAVES,
     type FoundationInput,
@@ -21,6 +22,7 @@ import {
 } from './spec.js';
 
 export * from './spec.js';
+export * from './local-ca.js';
 
 export interface FoundationArgs {
     /** What the Applications contain (hostnames, revisions, images, sizes...). */
@@ -29,6 +31,11 @@ export interface FoundationArgs {
     keycloakAdminPassword: pulumi.Input<string>;
     /** Bearer token of the telemetry backend (a Pulumi secret); given exactly when spec.telemetry.auth is bearer. */
     otelExporterToken?: pulumi.Input<string>;
+    /**
+     * The local CA (./local-ca.ts), given exactly when spec.tls.issuer is selfsigned-ca: its key pair becomes the
+     * Secret of the ClusterIssuer selfsigned-ca, its certificate a ConfigMap the operator and the landing page trust.
+     */
+    localCA?: { certPem: pulumi.Input<string>; privateKeyPem: pulumi.Input<string> };
 }
 
 export class Foundation extends pulumi.ComponentResource {
@@ -75,6 +82,30 @@ export class Foundation extends pulumi.ComponentResource {
                     child,
                 ),
             );
+        }
+
+        if (args.localCA !== undefined) {
+            const ca = args.localCA;
+            secrets.push(
+                new k8s.core.v1.Secret(
+                    `${name}-local-ca`,
+                    {
+                        metadata: { name: LOCAL_CA.secret.name, namespace: LOCAL_CA.secret.namespace, labels: { 'app.kubernetes.io/part-of': 'nkp' } },
+                        type: 'kubernetes.io/tls',
+                        stringData: { 'tls.crt': ca.certPem, 'tls.key': pulumi.secret(ca.privateKeyPem), 'ca.crt': ca.certPem },
+                    },
+                    child,
+                ),
+            );
+            for (const ns of LOCAL_CA.configMap.namespaces) {
+                secrets.push(
+                    new k8s.core.v1.ConfigMap(
+                        `${name}-local-ca-${ns}`,
+                        { metadata: { name: LOCAL_CA.configMap.name, namespace: ns, labels: { 'app.kubernetes.io/part-of': 'nkp' } }, data: { [LOCAL_CA.configMap.key]: ca.certPem } },
+                        child,
+                    ),
+                );
+            }
         }
 
         const bodies = spec.apply(foundationApplications);

@@ -77,6 +77,50 @@ export const SYNC_WAVES = {
 export type FoundationAppName = keyof typeof SYNC_WAVES;
 export const FOUNDATION_APP_NAMES = Object.keys(SYNC_WAVES) as FoundationAppName[];
 
+/**
+ * The local CA (tlsIssuer selfsigned-ca): the ClusterIssuer in manifests/gateway, the Secret the program writes its
+ * key pair into (cert-manager reads ClusterIssuer Secrets from its own namespace), and the ConfigMap with the CA
+ * certificate in the namespaces whose Node.js workloads call the issuer (mounted, NODE_EXTRA_CA_CERTS).
+ */
+export const LOCAL_CA = {
+    issuer: 'selfsigned-ca',
+    secret: { name: 'nkp-ca', namespace: NS.certManager },
+    configMap: { name: 'nkp-local-ca', key: 'ca.crt', namespaces: [NS.operator, NS.landing] as string[] },
+    mountPath: '/etc/nkp/local-ca',
+    volume: 'nkp-local-ca',
+} as const;
+
+/**
+ * Strategic-merge fragment of a pod template that makes Node.js trust the local CA: the CA ConfigMap mounted
+ * read-only and NODE_EXTRA_CA_CERTS pointing at it. Only with tlsIssuer selfsigned-ca; elsewhere the public trust
+ * store suffices and nothing is added.
+ */
+export function localCaTrust(i: FoundationInput, container: string): { container: Record<string, unknown>; volumes: Record<string, unknown>[] } | undefined {
+    if (i.tls.issuer !== LOCAL_CA.issuer) return undefined;
+    return {
+        container: {
+            name: container,
+            env: [{ name: 'NODE_EXTRA_CA_CERTS', value: `${LOCAL_CA.mountPath}/${LOCAL_CA.configMap.key}` }],
+            volumeMounts: [{ name: LOCAL_CA.volume, mountPath: LOCAL_CA.mountPath, readOnly: true }],
+        },
+        // optional: the program creates the ConfigMap in the same `pulumi up`, but a pod never waits for it.
+        volumes: [{ name: LOCAL_CA.volume, configMap: { name: LOCAL_CA.configMap.name, optional: true, items: [{ key: LOCAL_CA.configMap.key, path: LOCAL_CA.configMap.key }] } }],
+    };
+}
+
+/** A Deployment strategic-merge patch: one container's env (merged by name) plus the local CA trust where it applies. */
+function deploymentPatch(i: FoundationInput, deployment: string, container: string, env: { name: string; value: string }[]): string {
+    const trust = localCaTrust(i, container);
+    const c: Record<string, unknown> = { name: container, env: [...env, ...((trust?.container.env as { name: string; value: string }[] | undefined) ?? [])] };
+    if (trust) c.volumeMounts = trust.container.volumeMounts;
+    return stringify({
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: { name: deployment },
+        spec: { template: { spec: { containers: [c], ...(trust ? { volumes: trust.volumes } : {}) } } },
+    });
+}
+
 export const KEYCLOAK_ADMIN_SECRET = 'keycloak-admin';
 export const KEYCLOAK_ADMIN_USER = 'admin';
 export const KEYCLOAK_DB_CLUSTER = 'keycloak-db';
@@ -214,6 +258,13 @@ export function gatewayPatches(i: FoundationInput): NonNullable<ApplicationSourc
                   { target: { group: 'cert-manager.io', kind: 'ClusterIssuer', name: issuer }, patch: stringify({ $patch: 'delete', apiVersion: 'cert-manager.io/v1', kind: 'ClusterIssuer', metadata: { name: issuer } }) }
                 : { target: { group: 'cert-manager.io', kind: 'ClusterIssuer', name: issuer }, patch: jsonPatch([{ op: 'replace', path: '/spec/acme/email', value: i.tls.acmeEmail }]) },
         );
+    }
+    if (i.tls.issuer !== 'selfsigned-ca') {
+        // The local CA exists only where the program generates it (tlsIssuer selfsigned-ca): no CA issuer elsewhere.
+        patches.push({
+            target: { group: 'cert-manager.io', kind: 'ClusterIssuer', name: LOCAL_CA.issuer },
+            patch: stringify({ $patch: 'delete', apiVersion: 'cert-manager.io/v1', kind: 'ClusterIssuer', metadata: { name: LOCAL_CA.issuer } }),
+        });
     }
     if (i.provider === 'hetzner') {
         // The Hetzner load balancer (made by the cloud layer) forwards 80/443 to fixed NodePorts on the private network.
@@ -367,29 +418,13 @@ export function operatorPatches(i: FoundationInput): NonNullable<ApplicationSour
     return [
         {
             target: { group: 'apps', kind: 'Deployment', name: OPERATOR_DEPLOYMENT.name },
-            patch: stringify({
-                apiVersion: 'apps/v1',
-                kind: 'Deployment',
-                metadata: { name: OPERATOR_DEPLOYMENT.name },
-                spec: {
-                    template: {
-                        spec: {
-                            containers: [
-                                {
-                                    name: OPERATOR_DEPLOYMENT.container,
-                                    env: [
-                                        { name: 'OIDC_ISSUER_URL', value: i.oidc.issuerURL },
-                                        { name: 'KEYCLOAK_URL', value: KEYCLOAK_IN_CLUSTER_URL },
-                                        { name: 'KEYCLOAK_REALM', value: i.oidc.realm },
-                                        { name: 'KEYCLOAK_ADMIN_REALM', value: i.oidc.realm },
-                                        { name: 'CLUSTER_ISSUER', value: i.tls.issuer },
-                                    ],
-                                },
-                            ],
-                        },
-                    },
-                },
-            }),
+            patch: deploymentPatch(i, OPERATOR_DEPLOYMENT.name, OPERATOR_DEPLOYMENT.container, [
+                { name: 'OIDC_ISSUER_URL', value: i.oidc.issuerURL },
+                { name: 'KEYCLOAK_URL', value: KEYCLOAK_IN_CLUSTER_URL },
+                { name: 'KEYCLOAK_REALM', value: i.oidc.realm },
+                { name: 'KEYCLOAK_ADMIN_REALM', value: i.oidc.realm },
+                { name: 'CLUSTER_ISSUER', value: i.tls.issuer },
+            ]),
         },
     ];
 }
@@ -406,12 +441,7 @@ export function landingPatches(i: FoundationInput): NonNullable<ApplicationSourc
         },
         {
             target: { group: 'apps', kind: 'Deployment', name: LANDING.deployment },
-            patch: stringify({
-                apiVersion: 'apps/v1',
-                kind: 'Deployment',
-                metadata: { name: LANDING.deployment },
-                spec: { template: { spec: { containers: [{ name: LANDING.container, env: [{ name: 'PUBLIC_URL', value: `https://${i.hostnames.landing}` }] }] } } },
-            }),
+            patch: deploymentPatch(i, LANDING.deployment, LANDING.container, [{ name: 'PUBLIC_URL', value: `https://${i.hostnames.landing}` }]),
         },
     ];
 }

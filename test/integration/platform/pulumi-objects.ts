@@ -8,6 +8,7 @@ import { goModuleDir } from '../../harness/upstream.js';
 import { crdsInDir } from '../../harness/upstream.js';
 import { CHARTS } from '../../../components/foundation/spec.js';
 import { setupPulumiMocks, outputValue, wholeStackOutputs, writeStandInKubeconfig, type RecordingMocks } from '../../unit/pulumi-mocks.js';
+import { withLocalCaOutputs } from '../../unit/foundation/local-ca-stand-in.js';
 import type { KubeObject } from './kube-api.js';
 
 export interface StackObjects {
@@ -33,7 +34,8 @@ let mocks: RecordingMocks | undefined;
 const memo = new Map<string, Promise<StackObjects>>();
 
 async function capture(stack: string): Promise<StackObjects> {
-    mocks ??= await setupPulumiMocks({ outputs: wholeStackOutputs });
+    // The local stack's CA: a real certificate and key made by openssl, standing in for the tls provider.
+    mocks ??= await setupPulumiMocks({ outputs: withLocalCaOutputs(wholeStackOutputs) });
     const stackFiles = await import('../../../stacks/stack-files.js');
     const platform = await import('../../../stacks/platform.js');
     // The local stack points at ~/.kube/config; here it reads a stand-in kubeconfig file with the same context.

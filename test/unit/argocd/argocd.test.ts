@@ -14,6 +14,7 @@ import {
     rootApplication,
 } from '../../../components/argocd/spec.js';
 import { NS, PLATFORM_NAMESPACE_NAMES } from '../../../components/cluster/namespaces.js';
+import { standInCa } from '../foundation/local-ca-stand-in.js';
 
 const VALUES_INPUT = { hostname: 'argocd.example.com', issuerURL: 'https://keycloak.example.com/realms/nebari', adminGroups: ['admins'], viewerGroups: ['viewers', 'developers'], ha: false };
 
@@ -35,6 +36,16 @@ describe('ArgoCD: pure helpers', () => {
         assert.equal(v.configs.rbac['policy.default'], '');
         assert.equal(v.configs.rbac.scopes, '[groups]');
         assert.equal(v.configs.params['application.namespaces'], NS.packApps);
+    });
+
+    it('trusts the local CA for OIDC exactly when one is given (oidc.config rootCA); anything but a PEM certificate is refused', () => {
+        const ca = standInCa().certPem;
+        const withCa = parse((argocdValues({ ...VALUES_INPUT, rootCA: ca }) as any).configs.cm['oidc.config']);
+        assert.equal(withCa.rootCA, ca);
+        assert.equal(withCa.issuer, VALUES_INPUT.issuerURL);
+        assert.equal('rootCA' in parse((argocdValues(VALUES_INPUT) as any).configs.cm['oidc.config']), false, 'public issuers use the system trust store');
+        assert.throws(() => argocdValues({ ...VALUES_INPUT, rootCA: standInCa().privateKeyPem }), /oidc rootCA must be a PEM certificate/);
+        assert.throws(() => argocdValues({ ...VALUES_INPUT, rootCA: '' }), /oidc rootCA must be a PEM certificate/);
     });
 
     it('maps admins to role:admin and viewers to role:readonly', () => {

@@ -161,7 +161,7 @@ describe('foundation: gateway manifests in this repo', () => {
         const byKind = (k: string) => all.filter((d) => d.kind === k).map((d) => d.metadata.name).sort();
         assert.deepEqual(byKind('GatewayClass'), ['nkp']);
         assert.deepEqual(byKind('Gateway'), ['internal', 'public']);
-        assert.deepEqual(byKind('ClusterIssuer'), ['letsencrypt', 'letsencrypt-staging', 'nkp-selfsigned', 'selfsigned-ca']);
+        assert.deepEqual(byKind('ClusterIssuer'), ['letsencrypt', 'letsencrypt-staging', 'selfsigned-ca']);
         const le = all.find((d) => d.kind === 'ClusterIssuer' && d.metadata.name === 'letsencrypt');
         assert.equal(le.spec.acme.solvers[0].http01.gatewayHTTPRoute.parentRefs[0].name, 'public');
     });

@@ -17,7 +17,8 @@ describe('foundation: the landing page Application puts the page on each stack\'
             const deployment = patches.find((p) => p.target['kind'] === 'Deployment')!;
             const container = parse(deployment.patch).spec.template.spec.containers[0];
             assert.equal(container.name, LANDING.container);
-            assert.deepEqual(container.env, [{ name: 'PUBLIC_URL', value: `https://${s.hostnames.landing}` }]);
+            const trust = s.tls.issuer === 'selfsigned-ca' ? [{ name: 'NODE_EXTRA_CA_CERTS', value: '/etc/nkp/local-ca/ca.crt' }] : [];
+            assert.deepEqual(container.env, [{ name: 'PUBLIC_URL', value: `https://${s.hostnames.landing}` }, ...trust]);
         });
     }
 });

@@ -1,10 +1,12 @@
 import { strict as assert } from 'node:assert';
+import { parse } from 'yaml';
 import { isSecretMarker, outputIsSecret, outputValue, setupPulumiMocks, wholeStackOutputs, writeStandInKubeconfig, type RecordingMocks } from '../pulumi-mocks.js';
 import { STACKS } from '../../../stacks/stack-files.js';
 import { allNetworkPolicies } from '../../../components/cluster/baseline.js';
 import { clusterNetwork } from '../../../components/cluster/network.js';
 import { PLATFORM_NAMESPACE_NAMES } from '../../../components/cluster/namespaces.js';
 import { SYNC_WAVES } from '../../../components/foundation/spec.js';
+import { standInCa, withLocalCaOutputs } from '../foundation/local-ca-stand-in.js';
 
 describe('buildPlatform: every committed stack under Pulumi mocks', function () {
     this.timeout(60_000);
@@ -16,7 +18,7 @@ describe('buildPlatform: every committed stack under Pulumi mocks', function () 
     let localOverrides: Record<string, unknown>;
 
     before(async () => {
-        mocks = await setupPulumiMocks({ outputs: wholeStackOutputs });
+        mocks = await setupPulumiMocks({ outputs: withLocalCaOutputs(wholeStackOutputs) });
         stackFiles = await import('../../../stacks/stack-files.js');
         platform = await import('../../../stacks/platform.js');
         kubeconfig = writeStandInKubeconfig();
@@ -98,6 +100,45 @@ describe('buildPlatform: every committed stack under Pulumi mocks', function () 
         await run('local');
         assert.equal(rule('nkp-landing', 'allow-oidc-issuer-egress').to[0].namespaceSelector.matchLabels['kubernetes.io/metadata.name'], 'envoy-gateway-system');
     });
+
+    it('local (k3d): one program-generated CA signs for cert-manager, ArgoCD trusts it for OIDC, and CoreDNS sends the hostnames to the gateway', async () => {
+        const p = await run('local');
+        const { certPem, privateKeyPem } = standInCa();
+        assert.equal(mocks.ofType('nkp:foundation:LocalCA').length, 1);
+        const values = mocks.one('kubernetes:helm.sh/v4:Chart', 'argocd-chart').plain.values;
+        assert.equal(parse(values.configs.cm['oidc.config']).rootCA, certPem, 'ArgoCD verifies the issuer with the local CA');
+        const caSecret = mocks.ofType('kubernetes:core/v1:Secret').find((x) => x.plain.metadata?.name === 'nkp-ca')!;
+        assert.deepEqual([caSecret.plain.stringData['tls.crt'], caSecret.plain.stringData['tls.key']], [certPem, privateKeyPem], 'cert-manager signs with the same CA');
+        for (const ns of ['nkp-operator', 'nkp-landing']) {
+            const cm = mocks.ofType('kubernetes:core/v1:ConfigMap').find((x) => x.plain.metadata?.name === 'nkp-local-ca' && x.plain.metadata?.namespace === ns)!;
+            assert.equal(cm.plain.data['ca.crt'], certPem, ns);
+        }
+        const dns = mocks.ofType('kubernetes:core/v1:ConfigMap').find((x) => x.plain.metadata?.name === 'coredns-custom')!;
+        assert.equal(dns.plain.metadata.namespace, 'kube-system');
+        assert.match(Object.values(dns.plain.data as Record<string, string>)[0]!, /nkp\\.localtest\\.me/);
+        assert.match(dns.provider ?? '', /pulumi:providers:kubernetes::cluster::/);
+        assert.equal(await outputValue(p.outputs.localCaCertificate as never), certPem, 'the CA to import into the browser is a stack output');
+        assert.equal(await outputIsSecret(p.outputs.localCaCertificate as never), false);
+        const gateway = mocks.ofType('kubernetes:argoproj.io/v1alpha1:Application').find((a) => a.plain.metadata.name === 'gateway-config')!;
+        assert.ok(!gateway.plain.spec.source.kustomize.patches.some((x: { target: { name: string } }) => x.target.name === 'selfsigned-ca'), 'the CA issuer stays');
+    });
+
+    it('kind and other local flavours get the CA but no CoreDNS override (their CoreDNS does not import coredns-custom)', async () => {
+        await run('local', { localFlavour: 'kind' });
+        assert.equal(mocks.ofType('nkp:foundation:LocalCA').length, 1);
+        assert.ok(!mocks.ofType('kubernetes:core/v1:ConfigMap').some((x) => x.plain.metadata?.name === 'coredns-custom'));
+    });
+
+    for (const stack of ['hetzner', 'aws-prod']) {
+        it(`${stack}: no local CA, no rootCA, no CoreDNS override`, async () => {
+            const p = await run(stack);
+            assert.equal(mocks.ofType('nkp:foundation:LocalCA').length, 0);
+            assert.equal(mocks.ofType('tls:index/selfSignedCert:SelfSignedCert').length, 0);
+            assert.equal('rootCA' in parse(mocks.one('kubernetes:helm.sh/v4:Chart', 'argocd-chart').plain.values.configs.cm['oidc.config']), false);
+            assert.ok(!mocks.ofType('kubernetes:core/v1:ConfigMap').some((x) => ['coredns-custom', 'nkp-local-ca'].includes(x.plain.metadata?.name)));
+            assert.equal('localCaCertificate' in p.outputs, false);
+        });
+    }
 
     it('uses the stack\'s storage class for Keycloak\'s database and its gitops source for the root app', async () => {
         const p = await run('hetzner');
