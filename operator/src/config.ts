@@ -43,6 +43,9 @@ export interface OperatorSettings {
   rateLimitBurst: number;
   backoffBaseMs: number;
   backoffMaxMs: number;
+  /** Apps waiting on Keycloak or OIDC discovery: first retry delay and cap (doubling, with jitter, reset by a reconcile that no longer waits). */
+  externalBackoffBaseMs: number;
+  externalBackoffMaxMs: number;
   logLevel: LogLevel;
   /** Shutdown grace: how long in-flight reconciles may finish after SIGTERM. */
   shutdownTimeoutMs: number;
@@ -91,6 +94,13 @@ export const OPTIONS = {
   rateLimitBurst: { flag: 'rate-limit-burst', env: 'RATE_LIMIT_BURST', default: '200', help: 'token bucket burst' },
   backoffBase: { flag: 'backoff-base-ms', env: 'BACKOFF_BASE_MS', default: '500', help: 'first retry delay of a failing key' },
   backoffMax: { flag: 'backoff-max-ms', env: 'BACKOFF_MAX_MS', default: '300000', help: 'retry delay cap' },
+  externalBackoffBase: {
+    flag: 'external-backoff-base-ms',
+    env: 'EXTERNAL_BACKOFF_BASE_MS',
+    default: '1000',
+    help: 'first retry delay of an app waiting on Keycloak or OIDC discovery (doubles per retry, +-20% jitter)',
+  },
+  externalBackoffMax: { flag: 'external-backoff-max-ms', env: 'EXTERNAL_BACKOFF_MAX_MS', default: '300000', help: 'retry delay cap of an app waiting on Keycloak or OIDC discovery' },
   logLevel: { flag: 'log-level', env: 'LOG_LEVEL', default: 'info', help: 'debug, info, warn, error' },
   shutdownTimeout: { flag: 'shutdown-timeout-seconds', env: 'SHUTDOWN_TIMEOUT_SECONDS', default: '20', help: 'seconds' },
 } satisfies Record<string, Option>;
@@ -171,6 +181,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: readonly 
   if (!(leaseDurationMs > renewDeadlineMs && renewDeadlineMs > retryPeriodMs)) {
     throw new Error(`${where('leaseDuration')}, ${where('renewDeadline')}, ${where('retryPeriod')}: need lease duration > renew deadline > retry period`);
   }
+  const externalBackoffBaseMs = int('externalBackoffBase', 1, 3_600_000);
+  const externalBackoffMaxMs = int('externalBackoffMax', 1, 86_400_000);
+  if (externalBackoffBaseMs > externalBackoffMaxMs) {
+    throw new Error(`${where('externalBackoffBase')} (${externalBackoffBaseMs}) must not exceed ${where('externalBackoffMax')} (${externalBackoffMaxMs})`);
+  }
   const issuerURL = url('issuerURL');
   const keycloak = keycloakSettings(url('keycloakURL'), issuerURL, str, where);
   return {
@@ -195,6 +210,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: readonly 
     rateLimitBurst: int('rateLimitBurst', 1, 100_000),
     backoffBaseMs: int('backoffBase', 1, 3_600_000),
     backoffMaxMs: int('backoffMax', 1, 86_400_000),
+    externalBackoffBaseMs,
+    externalBackoffMaxMs,
     logLevel: parseLogLevel(str('logLevel'), where('logLevel')),
     shutdownTimeoutMs: int('shutdownTimeout', 0, 3600) * 1000,
   };

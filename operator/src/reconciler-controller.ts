@@ -66,7 +66,12 @@ export class Operator {
     this.metrics = o.metrics ?? new OperatorMetrics({ defaultMetrics: true });
     this.client = new KubeClient(o.kubeConfig, { metrics: this.metrics, userAgent: `nebari-operator/${s.identity}` });
     this.config = operatorConfig({ gateways: s.gateways, clusterIssuer: s.clusterIssuer, oidc: { issuerURL: s.issuerURL } });
-    this.queue = new WorkQueue({ backoffBaseMs: s.backoffBaseMs, backoffMaxMs: s.backoffMaxMs });
+    this.queue = new WorkQueue({
+      backoffBaseMs: s.backoffBaseMs,
+      backoffMaxMs: s.backoffMaxMs,
+      externalBackoffBaseMs: s.externalBackoffBaseMs,
+      externalBackoffMaxMs: s.externalBackoffMaxMs,
+    });
     this.queue.onDepthChange = (depth, inFlight) => {
       this.metrics.queueDepth.set(depth);
       this.metrics.queueInFlight.set(inFlight);

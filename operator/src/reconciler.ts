@@ -59,8 +59,6 @@ export interface ReconcilerDeps {
   provisioner?: AuthProvisioner;
   discovery?: OidcDiscovery;
   now?: () => Date;
-  /** Retry interval while waiting on something outside the cluster (client provisioning, OIDC discovery). */
-  externalRetryMs?: number;
 }
 
 /** Apply order: the SecurityPolicy before any route it protects, routes last, so nothing is served without login. */
@@ -110,14 +108,15 @@ export class Reconciler {
 
     const log = this.d.log.child({ nebariapp: key });
     let provisioning: ProvisioningFact | undefined;
-    let retryExternal = false;
+    // what outside the cluster this app waits on: the worker retries it with the key's external backoff
+    let waitingOn: string | undefined;
     if (wantsProvisioning(app) && namespaceOptedIn(this.d.caches, ns)) {
       if (this.d.provisioner) {
         provisioning = await this.d.provisioner.ensure(app, this.authContext());
       } else {
         provisioning = { ok: false, message: 'this operator has no Keycloak client provisioning configured (--keycloak-url); use auth.clientSecretRef or provisionClient=false' };
       }
-      if (!provisioning.ok) retryExternal = !!this.d.provisioner;
+      if (!provisioning.ok && this.d.provisioner) waitingOn = 'keycloak';
     } else if (app.status?.authConfigHash && this.d.provisioner) {
       // auth turned off (or switched to a user-managed Secret): remove what was provisioned
       await this.d.provisioner.remove(app, this.authContext());
@@ -126,7 +125,7 @@ export class Reconciler {
     const issuer = wantsGenericJwks(app);
     if (issuer) {
       genericJwksURI = await this.discovery.jwksURI(issuer);
-      if (!genericJwksURI) retryExternal = true;
+      if (!genericJwksURI) waitingOn ??= 'oidc-discovery';
     }
 
     const facts = observeFacts(app, this.d.caches, this.d.config, {
@@ -177,7 +176,7 @@ export class Reconciler {
         }
       }
     }
-    return retryExternal ? { requeueAfterMs: this.d.externalRetryMs ?? 30_000 } : undefined;
+    return waitingOn ? { waitingOn } : undefined;
   }
 
   /** Children owned by `key` as best observed (cache, corrected by our own recent writes). */

@@ -5,8 +5,24 @@
  *   queued again when the worker calls done(), so a change during a reconcile is never lost;
  * - addAfter() delays an add (the earliest pending delay wins); addRateLimited() delays by the key's
  *   exponential backoff, forget() resets it.
+ * Each key has two backoffs: one for reconciles that failed ('error') and one for reconciles that completed but wait
+ * on something outside the cluster, such as Keycloak ('external'). The second one has jitter, so apps waiting on the
+ * same outage don't all retry at the same moment.
  */
 import { KeyedBackoff } from './ratelimit.js';
+
+/** Why a key is retried: its reconcile failed, or it waits on a system outside the cluster. */
+export type RetryCause = 'error' | 'external';
+
+export interface WorkQueueOptions {
+  /** Failed reconciles: first retry delay and cap (defaults 500 ms, 5 min). */
+  backoffBaseMs?: number;
+  backoffMaxMs?: number;
+  /** Reconciles waiting on an external system: first retry delay, cap and jitter (defaults 1 s, 5 min, 0.2). */
+  externalBackoffBaseMs?: number;
+  externalBackoffMaxMs?: number;
+  externalBackoffJitter?: number;
+}
 
 export class WorkQueue {
   private readonly ready: string[] = [];
@@ -16,11 +32,13 @@ export class WorkQueue {
   private readonly waiters: ((key: string | undefined) => void)[] = [];
   private down = false;
   readonly backoff: KeyedBackoff;
+  readonly externalBackoff: KeyedBackoff;
   /** Called whenever depth may have changed (metrics). */
   onDepthChange: ((depth: number, inFlight: number) => void) | undefined;
 
-  constructor(o: { backoffBaseMs?: number; backoffMaxMs?: number } = {}) {
+  constructor(o: WorkQueueOptions = {}) {
     this.backoff = new KeyedBackoff(o.backoffBaseMs ?? 500, o.backoffMaxMs ?? 5 * 60_000);
+    this.externalBackoff = new KeyedBackoff(o.externalBackoffBaseMs ?? 1000, o.externalBackoffMaxMs ?? 5 * 60_000, o.externalBackoffJitter ?? 0.2);
   }
 
   add(key: string): void {
@@ -45,19 +63,25 @@ export class WorkQueue {
     this.changed();
   }
 
-  /** Re-queue after this key's exponential backoff; returns the delay used. */
-  addRateLimited(key: string): number {
-    const ms = this.backoff.next(key);
+  /** Re-queue after this key's exponential backoff for `cause`; returns the delay used. */
+  addRateLimited(key: string, cause: RetryCause = 'error'): number {
+    const ms = this.backoffFor(cause).next(key);
     this.addAfter(key, ms);
     return ms;
   }
 
-  forget(key: string): void {
-    this.backoff.forget(key);
+  /** Reset the key's backoff for `cause`, or both without one. */
+  forget(key: string, cause?: RetryCause): void {
+    if (cause !== 'external') this.backoff.forget(key);
+    if (cause !== 'error') this.externalBackoff.forget(key);
   }
 
-  numRequeues(key: string): number {
-    return this.backoff.retries(key);
+  numRequeues(key: string, cause: RetryCause = 'error'): number {
+    return this.backoffFor(cause).retries(key);
+  }
+
+  private backoffFor(cause: RetryCause): KeyedBackoff {
+    return cause === 'external' ? this.externalBackoff : this.backoff;
   }
 
   /** Next key to process, waiting if none is ready; undefined once shut down. */

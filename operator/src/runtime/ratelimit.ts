@@ -1,5 +1,23 @@
 /** Backoff and rate-limit primitives for the work queue and the informers. */
 
+/** How a retry delay grows: baseMs, 2x, 4x ... capped at maxMs, each delay spread by +-jitter (a fraction, 0..1). */
+export interface BackoffPolicy {
+  baseMs: number;
+  maxMs: number;
+  jitter?: number;
+}
+
+/**
+ * Delay before retry number `attempt` (0 = the first retry): min(maxMs, baseMs * 2^attempt), then multiplied by a
+ * random factor in [1 - jitter, 1 + jitter) and capped at maxMs again. Pure given `random` (values in [0, 1)).
+ */
+export function backoffDelayMs(attempt: number, p: BackoffPolicy, random: () => number = Math.random): number {
+  const base = Math.min(p.maxMs, p.baseMs * 2 ** Math.min(Math.max(0, attempt), 40));
+  const jitter = p.jitter ?? 0;
+  const factor = jitter > 0 ? 1 + (random() * 2 - 1) * jitter : 1;
+  return Math.max(0, Math.round(Math.min(p.maxMs, base * factor)));
+}
+
 /** Exponential backoff with +-20% jitter: initial, 2x, 4x ... capped at max. */
 export class Backoff {
   attempts = 0;
@@ -10,10 +28,7 @@ export class Backoff {
   ) {}
 
   next(): number {
-    const base = Math.min(this.maxMs, this.initialMs * 2 ** Math.min(this.attempts, 30));
-    this.attempts++;
-    const j = 1 + (Math.random() * 2 - 1) * this.jitter;
-    return Math.max(0, Math.round(Math.min(this.maxMs, base * j)));
+    return backoffDelayMs(this.attempts++, { baseMs: this.initialMs, maxMs: this.maxMs, jitter: this.jitter });
   }
 
   reset(): void {
@@ -21,19 +36,21 @@ export class Backoff {
   }
 }
 
-/** Per-key exponential backoff (no jitter, deterministic): baseMs * 2^failures, capped at maxMs. */
+/** Per-key exponential backoff: baseMs * 2^retries capped at maxMs, with optional jitter (none by default: deterministic). */
 export class KeyedBackoff {
   private readonly failures = new Map<string, number>();
   constructor(
     readonly baseMs: number,
     readonly maxMs: number,
+    readonly jitter = 0,
+    private readonly random: () => number = Math.random,
   ) {}
 
-  /** Delay before the next retry of `key`, counting this failure. */
+  /** Delay before the next retry of `key`, counting this retry. */
   next(key: string): number {
     const n = this.failures.get(key) ?? 0;
     this.failures.set(key, n + 1);
-    return Math.min(this.maxMs, this.baseMs * 2 ** Math.min(n, 40));
+    return backoffDelayMs(n, { baseMs: this.baseMs, maxMs: this.maxMs, jitter: this.jitter }, this.random);
   }
 
   retries(key: string): number {

@@ -1,16 +1,43 @@
 /**
  * Runs reconciles from a WorkQueue with bounded concurrency and an overall token-bucket rate limit.
- * A reconcile that throws is re-queued with the key's exponential backoff; one that succeeds resets it and
- * may ask to be re-queued after a delay.
+ * What happens to a key after its reconcile is decided by retryDecision() (pure): a reconcile that throws is
+ * re-queued with the key's error backoff; one that waits on an external system with the key's external backoff;
+ * one that succeeds resets both and may ask to be re-queued after a delay.
  */
 import type { Logger } from './logger.js';
 import type { OperatorMetrics } from './metrics.js';
-import type { WorkQueue } from './queue.js';
+import type { RetryCause, WorkQueue } from './queue.js';
 import type { TokenBucket } from './ratelimit.js';
 
 export interface ReconcileResult {
-  /** Reconcile again after this many ms even without an event (e.g. waiting on something outside the cluster). */
+  /** Reconcile again after this many ms even without an event. */
   requeueAfterMs?: number;
+  /**
+   * The reconcile completed but waits on a system outside the cluster (e.g. "keycloak"): retry after the key's
+   * external backoff, which grows while the wait lasts and resets at the next reconcile that does not wait.
+   */
+  waitingOn?: string;
+}
+
+export type ReconcileOutcome = { threw: true } | { threw: false; result: ReconcileResult | void };
+
+export interface RetryDecision {
+  /** The metrics label of the outcome. */
+  result: 'success' | 'error' | 'requeue';
+  /** Backoffs of the key to reset. */
+  reset: RetryCause[];
+  /** Queue the key again: after its backoff for a cause, after a fixed delay, or not at all. */
+  requeue: { backoff: RetryCause } | { afterMs: number } | undefined;
+}
+
+/** What to do with a key once its reconcile is over. */
+export function retryDecision(o: ReconcileOutcome): RetryDecision {
+  if (o.threw) return { result: 'error', reset: [], requeue: { backoff: 'error' } };
+  const r = o.result ?? {};
+  // the reconcile itself went through: errors are over; the external wait is over only when nothing waits
+  if (r.waitingOn !== undefined) return { result: 'requeue', reset: ['error'], requeue: { backoff: 'external' } };
+  if (r.requeueAfterMs !== undefined) return { result: 'requeue', reset: ['error', 'external'], requeue: { afterMs: r.requeueAfterMs } };
+  return { result: 'success', reset: ['error', 'external'], requeue: undefined };
 }
 
 export type ReconcileFn = (key: string) => Promise<ReconcileResult | void>;
@@ -48,23 +75,29 @@ export class WorkerPool {
       try {
         if (this.o.bucket) await this.o.bucket.take();
         const started = performance.now();
-        let result: 'success' | 'error' | 'requeue' = 'success';
+        let outcome: ReconcileOutcome;
+        let error: unknown;
         try {
-          const r = await this.o.reconcile(key);
-          queue.forget(key);
-          if (r && r.requeueAfterMs !== undefined) {
-            result = 'requeue';
-            queue.addAfter(key, r.requeueAfterMs);
-          }
+          outcome = { threw: false, result: await this.o.reconcile(key) };
         } catch (err) {
-          result = 'error';
-          const delay = queue.addRateLimited(key);
-          metrics?.reconcileErrors.inc({ reason: errorReason(err) });
-          log.warn('reconcile failed, retrying', { key, err, retryInMs: delay, attempt: queue.numRequeues(key) });
-        } finally {
-          const secs = (performance.now() - started) / 1000;
-          metrics?.reconciles.inc({ result });
-          metrics?.reconcileDuration.observe({ result }, secs);
+          outcome = { threw: true };
+          error = err;
+        }
+        const decision = retryDecision(outcome);
+        metrics?.reconciles.inc({ result: decision.result });
+        metrics?.reconcileDuration.observe({ result: decision.result }, (performance.now() - started) / 1000);
+        for (const cause of decision.reset) queue.forget(key, cause);
+        const rq = decision.requeue;
+        if (rq && 'afterMs' in rq) queue.addAfter(key, rq.afterMs);
+        else if (rq) {
+          const delay = queue.addRateLimited(key, rq.backoff);
+          const attempt = queue.numRequeues(key, rq.backoff);
+          if (outcome.threw) {
+            metrics?.reconcileErrors.inc({ reason: errorReason(error) });
+            log.warn('reconcile failed, retrying', { key, err: error, retryInMs: delay, attempt });
+          } else {
+            log.info('waiting on an external system, retrying', { key, waitingOn: outcome.result?.waitingOn, retryInMs: delay, attempt });
+          }
         }
       } finally {
         queue.done(key);

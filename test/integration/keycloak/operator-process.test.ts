@@ -94,7 +94,7 @@ describe('operator process + Keycloak (bundled operator, env/flags only, real co
     mkdirSync(credsDir);
     writeFileSync(join(credsDir, 'username'), kc.adminUsername, { mode: 0o600 });
     writeFileSync(join(credsDir, 'password'), kc.adminPassword, { mode: 0o600 });
-    // (the operator retries apps waiting on Keycloak every 30 s)
+    // (the operator retries apps waiting on Keycloak with backoff, capped at 2 s by testEnv)
     await waitForReason(c, ns, 'lab', 'AuthReady', 'AppEnforcedAuth', 'True', 90_000);
     await waitForReason(c, ns, 'lab', 'Ready', 'Available', 'True', 30_000);
 

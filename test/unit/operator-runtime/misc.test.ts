@@ -88,6 +88,18 @@ describe('operator config', () => {
     assert.equal(s.leaderElection, true);
     assert.deepEqual(s.watchNamespaces, []);
     assert.equal(s.keycloak, undefined);
+    assert.equal(s.externalBackoffBaseMs, 1000, 'apps waiting on Keycloak: first retry after 1 s');
+    assert.equal(s.externalBackoffMaxMs, 300_000, '... doubling up to 5 min');
+  });
+  it('the external backoff is configurable and its base may not exceed its cap', () => {
+    const s = loadConfig({ EXTERNAL_BACKOFF_BASE_MS: '200' }, ['--external-backoff-max-ms=2000']);
+    assert.equal(s.externalBackoffBaseMs, 200);
+    assert.equal(s.externalBackoffMaxMs, 2000);
+    assert.throws(
+      () => loadConfig({ EXTERNAL_BACKOFF_BASE_MS: '5000', EXTERNAL_BACKOFF_MAX_MS: '1000' }),
+      /--external-backoff-base-ms \/ EXTERNAL_BACKOFF_BASE_MS \(5000\) must not exceed --external-backoff-max-ms \/ EXTERNAL_BACKOFF_MAX_MS \(1000\)/,
+    );
+    assert.throws(() => loadConfig({ EXTERNAL_BACKOFF_MAX_MS: '0' }), /--external-backoff-max-ms \/ EXTERNAL_BACKOFF_MAX_MS: "0" must be an integer from 1 to 86400000/);
   });
   it('flags win over environment variables', () => {
     const s = loadConfig({ CONCURRENCY: '4', WATCH_NAMESPACES: 'a,b' }, ['--concurrency=16', '--log-level', 'debug']);
