@@ -5,7 +5,8 @@
 // here), the NebariApp CRD and Pod Security admission: schemas, CEL rules and strict field validation all apply.
 import { strict as assert } from 'node:assert';
 import { sharedControlPlane, type ControlPlane } from '../../harness/control-plane.js';
-import { REPO_PATHS, IMAGE_PLACEHOLDERS, LANDING, OPERATOR_DEPLOYMENT, type ApplicationSource } from '../../../components/foundation/spec.js';
+import { REPO_PATHS, IMAGE_PLACEHOLDERS, KEYCLOAK_IN_CLUSTER_URL, LANDING, LOCAL_CA, OPERATOR_DEPLOYMENT, type ApplicationSource } from '../../../components/foundation/spec.js';
+import { PUBLIC_GATEWAY_SERVICE } from '../../../components/cluster/coredns.js';
 import { MANAGED_NAMESPACE_LABEL } from '../../../operator/src/api/types.js';
 import { settingsForStack, STACKS } from '../../../stacks/stack-files.js';
 import { KubeApi, describeRejections, objectId, type ApplyResult, type KubeObject } from './kube-api.js';
@@ -84,13 +85,32 @@ describe('platform (integration): every manifest Argo CD applies from this repos
             assert.equal(op.spec.template.spec.containers.find((c: any) => c.name === OPERATOR_DEPLOYMENT.container).image, s.images.operator);
             const env = Object.fromEntries(op.spec.template.spec.containers.find((c: any) => c.name === OPERATOR_DEPLOYMENT.container).env.map((e: any) => [e.name, e.value]));
             assert.equal(env['CLUSTER_ISSUER'], s.tls.issuer, 'the strategic-merge patch reached the operator container');
+            // Keycloak client provisioning: the manifest's empty KEYCLOAK_URL is replaced (env merges by name), admin realm = the realm.
+            assert.deepEqual([env['KEYCLOAK_URL'], env['KEYCLOAK_REALM'], env['KEYCLOAK_ADMIN_REALM']], [KEYCLOAK_IN_CLUSTER_URL, s.identity.realm, s.identity.realm]);
+            assert.equal(env['OIDC_ISSUER_URL'], s.keycloak.issuerURL);
+            // The local CA reaches the Node.js workloads that call the issuer, only where the program made one; the
+            // kustomize merge keeps the operator's own volumes (the keycloak-admin credentials, /tmp).
+            const local = s.tls.issuer === LOCAL_CA.issuer;
+            const trusts = (d: any, container: string) => {
+                const c = d.spec.template.spec.containers.find((x: any) => x.name === container);
+                const vol = (d.spec.template.spec.volumes ?? []).find((v: any) => v.name === LOCAL_CA.volume);
+                const mounted = (c.volumeMounts ?? []).some((m: any) => m.name === LOCAL_CA.volume && m.mountPath === LOCAL_CA.mountPath);
+                const extra = (c.env ?? []).find((e: any) => e.name === 'NODE_EXTRA_CA_CERTS')?.value;
+                return vol?.configMap?.name === LOCAL_CA.configMap.name && mounted && extra === `${LOCAL_CA.mountPath}/${LOCAL_CA.configMap.key}`;
+            };
+            assert.equal(trusts(op, OPERATOR_DEPLOYMENT.container), local, 'operator trusts the local CA exactly on local stacks');
+            assert.ok(op.spec.template.spec.volumes.some((v: any) => v.secret?.secretName === 'keycloak-admin'), 'the credentials volume survives the patch');
             if (hasKustomization(REPO_PATHS.landing)) {
                 const landing = all.find((o) => o.kind === 'NebariApp' && o.metadata.name === LANDING.nebariApp);
                 assert.equal(landing.spec.hostname, s.hostnames.landing, 'the landing page is served on the stack\'s domain');
                 const page = all.find((o) => o.kind === 'Deployment' && o.metadata.name === LANDING.deployment).spec.template.spec.containers.find((c: any) => c.name === LANDING.container);
                 assert.equal(page.env.find((e: any) => e.name === 'PUBLIC_URL').value, `https://${s.hostnames.landing}`);
                 assert.equal(page.image, s.images.landing);
+                assert.equal(trusts(all.find((o) => o.kind === 'Deployment' && o.metadata.name === LANDING.deployment), LANDING.container), local, 'landing page trusts the local CA exactly on local stacks');
             }
+            const issuers = all.filter((o) => o.kind === 'ClusterIssuer').map((o) => o.metadata.name);
+            assert.equal(issuers.includes(LOCAL_CA.issuer), local, 'the CA issuer exists only where the program writes its Secret');
+            assert.equal(all.find((o) => o.kind === 'EnvoyProxy' && o.metadata.name === 'nkp-public').spec.provider.kubernetes.envoyService.name, PUBLIC_GATEWAY_SERVICE.name);
             const gateways = all.filter((o) => o.kind === 'Gateway');
             assert.deepEqual(gateways.map((g) => g.metadata.name).sort(), ['internal', 'public']);
             for (const g of gateways) assert.equal(g.spec.allowedListeners.namespaces.selector.matchLabels[MANAGED_NAMESPACE_LABEL], 'true');
