@@ -2,7 +2,7 @@
 // the objects apps depend on, wait for conditions. cert-manager's and Envoy Gateway's controllers cannot run here:
 // tests that need a ready Certificate set its Ready condition themselves (setCertificateReady) and say so.
 import { randomBytes } from 'node:crypto';
-import type { ControlPlane } from '../../harness/control-plane.js';
+import { sharedControlPlane, type ControlPlane } from '../../harness/control-plane.js';
 import { API_VERSION, KIND, type NebariApp, type NebariAppSpec } from '../../../operator/src/api/types.js';
 import { loadConfig, type OperatorSettings } from '../../../operator/src/config.js';
 import { Operator } from '../../../operator/src/reconciler-controller.js';
@@ -68,6 +68,29 @@ export async function startOperator(cp: ControlPlane, overrides: Record<string, 
   const op = new Operator({ settings, kubeConfig: cp.kubeConfig(), metrics, log: logger });
   await op.start();
   return { op, metrics, stop: () => op.stop() };
+}
+
+export interface GatewayCluster {
+  cp: ControlPlane;
+  /** The test's cluster-admin client (adminClient). */
+  c: KubeClient;
+}
+
+/**
+ * Suite setup shared by operator integration tests, registered in the calling describe: before its tests, the
+ * shared control plane, a cluster-admin client and the two Gateways (ensureGateways); after them, the client is
+ * closed. The returned object is filled in by the before hook: read its fields inside tests, not at describe time.
+ */
+export function useGatewayCluster(): GatewayCluster {
+  const suite = {} as GatewayCluster;
+  before(async function () {
+    this.timeout(300_000);
+    suite.cp = await sharedControlPlane();
+    suite.c = adminClient(suite.cp);
+    await ensureGateways(suite.c);
+  });
+  after(async () => suite.c?.close());
+  return suite;
 }
 
 /** The test's own API client (cluster-admin), separate from the operator's so its requests are not counted. */

@@ -2,23 +2,16 @@
 // kube-apiserver: one leader reconciles, the standby takes over when the leader is killed (Lease expiry) or
 // shuts down gracefully (Lease released); probes and metrics served on loopback; logs carry no secret value.
 import assert from 'node:assert/strict';
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
-import { freePort, sharedControlPlane, type ControlPlane } from '../../harness/control-plane.js';
+import { sharedControlPlane, type ControlPlane } from '../../harness/control-plane.js';
 import { LEASE, type LeaseObject } from '../../../operator/src/runtime/leader.js';
 import type { KubeClient } from '../../../operator/src/runtime/kube.js';
 import { adminClient, applyApp, createSecret, createService, ensureGateways, ensureNamespace, eventually, testEnv, uniqueName, waitForReason } from './helpers.js';
+import { buildOperatorBundle, startOperatorProcess, type OperatorProcess } from './process.js';
 
-const repo = join(import.meta.dirname, '..', '..', '..');
-const bundle = join(repo, 'operator', 'dist', 'operator.js');
 const SECRET_VALUE = 'leader-test-client-secret-do-not-log';
 
-interface Proc {
+interface Proc extends OperatorProcess {
   id: string;
-  child: ChildProcess;
-  port: number;
-  logs: string[];
-  exited: Promise<number | null>;
 }
 
 async function http(port: number, path: string): Promise<{ status: number; body: string }> {
@@ -35,31 +28,25 @@ describe('operator (integration): leader election hand-over between two operator
   let ns: string;
 
   async function launch(id: string): Promise<Proc> {
-    const port = await freePort();
-    const env = {
-      ...process.env,
-      ...testEnv({
-        KUBECONFIG: cp.kubeconfigPath,
-        LEADER_ELECTION: 'true',
-        POD_NAME: id,
-        POD_NAMESPACE: leaseNs,
-        LEASE_NAME: 'nebari-operator-leader',
-        LEASE_DURATION_SECONDS: '4',
-        RENEW_DEADLINE_SECONDS: '3',
-        RETRY_PERIOD_SECONDS: '1',
-        METRICS_ADDRESS: `127.0.0.1:${port}`,
-        WATCH_NAMESPACES: ns,
-        LOG_LEVEL: 'debug',
-      }),
-    };
-    const child = spawn(process.execPath, [bundle], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    const logs: string[] = [];
-    child.stdout!.on('data', (d: Buffer) => logs.push(d.toString()));
-    child.stderr!.on('data', (d: Buffer) => logs.push(d.toString()));
-    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-    const p = { id, child, port, logs, exited };
+    // startOperatorProcess serves probes and metrics on a free loopback port and waits for /readyz
+    const p: Proc = Object.assign(
+      await startOperatorProcess(
+        testEnv({
+          KUBECONFIG: cp.kubeconfigPath,
+          LEADER_ELECTION: 'true',
+          POD_NAME: id,
+          POD_NAMESPACE: leaseNs,
+          LEASE_NAME: 'nebari-operator-leader',
+          LEASE_DURATION_SECONDS: '4',
+          RENEW_DEADLINE_SECONDS: '3',
+          RETRY_PERIOD_SECONDS: '1',
+          WATCH_NAMESPACES: ns,
+          LOG_LEVEL: 'debug',
+        }),
+      ),
+      { id },
+    );
     procs.push(p);
-    await eventually(`${id} ready`, async () => (await http(port, '/readyz')).status === 200, 30_000);
     return p;
   }
 
@@ -72,7 +59,7 @@ describe('operator (integration): leader election hand-over between two operator
     this.timeout(300_000);
     cp = await sharedControlPlane();
     c = adminClient(cp);
-    execFileSync(process.execPath, [join(repo, 'operator', 'build.mjs')], { stdio: 'ignore' });
+    buildOperatorBundle();
     await ensureGateways(c);
     leaseNs = uniqueName('lease');
     ns = uniqueName('leader');

@@ -6,21 +6,18 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { sharedControlPlane, type ControlPlane } from '../../harness/control-plane.js';
 import { Operator } from '../../../operator/src/reconciler-controller.js';
-import type { KubeClient, KubeObject, ResourceType } from '../../../operator/src/runtime/kube.js';
+import type { KubeObject, ResourceType } from '../../../operator/src/runtime/kube.js';
 import { silentLogger } from '../../../operator/src/runtime/logger.js';
 import { OperatorMetrics } from '../../../operator/src/runtime/metrics.js';
 import {
   CERTIFICATE_RT,
   HTTPROUTE_RT,
   REFERENCEGRANT_RT,
-  adminClient,
   applyApp,
   createSecret,
   createService,
   deleteApp,
-  ensureGateways,
   ensureNamespace,
   eventually,
   exists,
@@ -28,6 +25,7 @@ import {
   setCertificateReady,
   testSettings,
   uniqueName,
+  useGatewayCluster,
   waitForReason,
   type AnyObject,
 } from './helpers.js';
@@ -37,18 +35,10 @@ const rt = (plural: string, kind: string, namespaced: boolean): ResourceType => 
 
 describe('operator (integration): least-privilege RBAC from operator/manifests is sufficient', function () {
   this.timeout(180_000);
-  let cp: ControlPlane;
-  let c: KubeClient;
-
-  before(async function () {
-    this.timeout(300_000);
-    cp = await sharedControlPlane();
-    c = adminClient(cp);
-    await ensureGateways(c);
-  });
-  after(async () => c?.close());
+  const suite = useGatewayCluster();
 
   it('a full life cycle with only the manifest permissions: no 403, children created and cleaned up', async () => {
+    const { cp, c } = suite;
     const suffix = uniqueName('rbac');
     const user = `operator-${suffix}`;
     const leaseNs = `${suffix}-op`;

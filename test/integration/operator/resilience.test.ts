@@ -1,23 +1,21 @@
 // The operator against a real kube-apiserver under failure and at rest: the API server restarted mid-run with
 // no app left behind, and zero writes from the operator on an idle cluster (counted by its own API metrics).
 import assert from 'node:assert/strict';
-import { sharedControlPlane, type ControlPlane } from '../../harness/control-plane.js';
 import type { KubeClient } from '../../../operator/src/runtime/kube.js';
 import {
   CERTIFICATE_RT,
-  adminClient,
   applyApp,
   condition,
   createSecret,
   createService,
   deleteApp,
-  ensureGateways,
   ensureNamespace,
   eventually,
   getApp,
   setCertificateReady,
   startOperator,
   uniqueName,
+  useGatewayCluster,
   type RunningOperator,
   type AnyObject,
 } from './helpers.js';
@@ -57,18 +55,10 @@ async function settle(run: RunningOperator, quietMs = 1500, timeoutMs = 60_000):
 
 describe('operator (integration): resilience and idle behaviour against a real API server', function () {
   this.timeout(240_000);
-  let cp: ControlPlane;
-  let c: KubeClient;
-
-  before(async function () {
-    this.timeout(300_000);
-    cp = await sharedControlPlane();
-    c = adminClient(cp);
-    await ensureGateways(c);
-  });
-  after(async () => c?.close());
+  const suite = useGatewayCluster();
 
   it('zero writes while idle: a steady cluster, a full forced resync and a fresh operator instance write nothing', async () => {
+    const { cp, c } = suite;
     const ns = uniqueName('idle');
     const be = uniqueName('idle-be');
     await ensureNamespace(c, ns, true);
@@ -127,6 +117,7 @@ describe('operator (integration): resilience and idle behaviour against a real A
   });
 
   it('API server restarted mid-run: watches recover and no app is left behind', async () => {
+    const { cp, c } = suite;
     const ns = uniqueName('restart');
     await ensureNamespace(c, ns, true);
     await createService(c, ns, 'web', 8080);
