@@ -2,11 +2,10 @@
 // created, changed and deleted show up on the JSON API and in the per-user SSE stream; private apps never reach
 // anyone outside their groups. Tokens come from the OIDC STAND-IN (oidc-standin.ts: a key the test controls).
 import assert from 'node:assert/strict';
-import { sharedControlPlane, freePort, type ControlPlane } from '../../harness/control-plane.js';
-import { silentLogger } from '../../../operator/src/runtime/logger.js';
-import { startLandingService, type LandingService } from '../../../packs/landing/src/service.js';
+import { sharedControlPlane, type ControlPlane } from '../../harness/control-plane.js';
+import type { LandingService } from '../../../packs/landing/src/service.js';
 import { startOidcStandin, type OidcStandin, type StandinUser } from './oidc-standin.js';
-import { Apps, type Obj, createNamespace, eventually, findApp, healthBackend, names, nebariApp, openSse, snapshot, webAssets } from './helpers.js';
+import { Apps, type Obj, createNamespace, eventually, findApp, healthBackend, names, nebariApp, openSse, snapshot, startTestLanding } from './helpers.js';
 
 const alice: StandinUser = { sub: 'alice', name: 'Alice', groups: ['admins'] };
 const bob: StandinUser = { sub: 'bob', name: 'Bob', groups: ['users'] };
@@ -24,28 +23,7 @@ describe('landing service on a real control plane (API + SSE)', function () {
     cp = await sharedControlPlane();
     issuer = await startOidcStandin();
     backend = await healthBackend();
-    const port = await freePort();
-    svc = await startLandingService({
-      kubeConfig: cp.kubeConfig(),
-      oidc: {
-        settings: {
-          issuer: issuer.issuer,
-          clientId: issuer.clientId,
-          clientSecret: issuer.clientSecret,
-          publicUrl: `http://127.0.0.1:${port}`,
-          redirectPath: '/oauth2/callback',
-          scopes: ['openid', 'profile', 'email'],
-          sessionTtlSeconds: 3600,
-        },
-      },
-      staticDir: await webAssets(),
-      log: silentLogger,
-      port,
-      // Health probes go to the loopback backend instead of <svc>.<ns>.svc, every 200 ms instead of >= 10 s.
-      resolver: () => `http://127.0.0.1:${backend.port}`,
-      healthIntervalMs: () => 200,
-      coalesceMs: 20,
-    });
+    svc = await startTestLanding(cp.kubeConfig(), issuer, backend.port, 200);
     apps = new Apps(cp.kubeConfig());
     ns = await createNamespace(cp.kubeConfig());
   });

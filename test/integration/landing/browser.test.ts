@@ -7,13 +7,11 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
-import { sharedControlPlane, freePort, type ControlPlane } from '../../harness/control-plane.js';
+import { sharedControlPlane, type ControlPlane } from '../../harness/control-plane.js';
 import { launchChromium, type LaunchedBrowser } from '../../harness/browser.js';
-import { silentLogger } from '../../../operator/src/runtime/logger.js';
-import { startLandingService, type LandingService } from '../../../packs/landing/src/service.js';
+import type { LandingService } from '../../../packs/landing/src/service.js';
 import { startOidcStandin, type OidcStandin, type StandinUser } from './oidc-standin.js';
-import { Apps, createNamespace, healthBackend, nebariApp } from './helpers.js';
-import { webAssets } from './helpers.js';
+import { Apps, createNamespace, healthBackend, nebariApp, startTestLanding } from './helpers.js';
 
 const SHOTS = join(process.cwd(), 'test-results', 'landing');
 const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
@@ -38,28 +36,7 @@ describe('landing page in Chromium', function () {
     cp = await sharedControlPlane();
     issuer = await startOidcStandin();
     backend = await healthBackend();
-    const port = await freePort();
-    svc = await startLandingService({
-      kubeConfig: cp.kubeConfig(),
-      oidc: {
-        settings: {
-          issuer: issuer.issuer,
-          clientId: issuer.clientId,
-          clientSecret: issuer.clientSecret,
-          publicUrl: `http://127.0.0.1:${port}`,
-          redirectPath: '/oauth2/callback',
-          scopes: ['openid', 'profile', 'email'],
-          sessionTtlSeconds: 3600,
-        },
-      },
-      staticDir: await webAssets(),
-      log: silentLogger,
-      port,
-      // Probes go to a loopback backend instead of <svc>.<ns>.svc, every 250 ms instead of >= 10 s.
-      resolver: () => `http://127.0.0.1:${backend.port}`,
-      healthIntervalMs: () => 250,
-      coalesceMs: 20,
-    });
+    svc = await startTestLanding(cp.kubeConfig(), issuer, backend.port, 250);
     apps = new Apps(cp.kubeConfig());
     ns = await createNamespace(cp.kubeConfig(), 'landing-e2e');
     const lp = (o: Record<string, unknown>) => ({ landingPage: { enabled: true, ...o } });

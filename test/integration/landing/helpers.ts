@@ -9,6 +9,10 @@ import { buildWeb } from '../../../packs/landing/build.js';
 import { GROUP, PLURAL, VERSION, API_VERSION, KIND } from '../../../operator/src/api/types.js';
 import type { NebariAppLike } from '../../../packs/landing/src/contract.js';
 import type { Group } from '../../../packs/landing/src/view.js';
+import { startLandingService, type LandingService } from '../../../packs/landing/src/service.js';
+import { silentLogger } from '../../../operator/src/runtime/logger.js';
+import { freePort } from '../../harness/control-plane.js';
+import type { OidcStandin } from './oidc-standin.js';
 
 let assets: Promise<string> | null = null;
 /** Builds the browser bundle once per test process into a temp dir (removed at exit). */
@@ -188,4 +192,37 @@ export async function eventually<T>(fn: () => Promise<T> | T, pred: (v: T) => bo
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`${what} not reached within ${timeoutMs} ms; last: ${JSON.stringify(last)?.slice(0, 1500)}`);
+}
+
+/**
+ * The landing service as both suites run it: the real control plane, the OIDC stand-in's client, and health
+ * probes sent to a loopback backend (instead of <svc>.<ns>.svc) every `healthIntervalMs` instead of >= 10 s.
+ */
+export async function startTestLanding(
+  kubeConfig: KubeConfig,
+  issuer: OidcStandin,
+  backendPort: number,
+  healthIntervalMs: number,
+): Promise<LandingService> {
+  const port = await freePort();
+  return startLandingService({
+    kubeConfig,
+    oidc: {
+      settings: {
+        issuer: issuer.issuer,
+        clientId: issuer.clientId,
+        clientSecret: issuer.clientSecret,
+        publicUrl: `http://127.0.0.1:${port}`,
+        redirectPath: '/oauth2/callback',
+        scopes: ['openid', 'profile', 'email'],
+        sessionTtlSeconds: 3600,
+      },
+    },
+    staticDir: await webAssets(),
+    log: silentLogger,
+    port,
+    resolver: () => `http://127.0.0.1:${backendPort}`,
+    healthIntervalMs: () => healthIntervalMs,
+    coalesceMs: 20,
+  });
 }
