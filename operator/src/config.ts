@@ -107,6 +107,11 @@ export const OPTIONS = {
 
 type Key = keyof typeof OPTIONS;
 
+/** How errors and warnings name a setting: its flag and its environment variable. */
+function where(k: Key): string {
+  return `--${OPTIONS[k].flag} / ${OPTIONS[k].env}`;
+}
+
 function parseFlags(argv: readonly string[]): Map<string, string> {
   const out = new Map<string, string>();
   const known = new Set(Object.values(OPTIONS).map((o) => o.flag));
@@ -133,7 +138,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: readonly 
     const o: Option = OPTIONS[k];
     return flags.get(o.flag) ?? env[o.env] ?? o.default;
   };
-  const where = (k: Key): string => `--${OPTIONS[k].flag} / ${OPTIONS[k].env}`;
   const str = (k: Key): string => (raw(k) ?? '').trim();
   const name = (k: Key): string => {
     const v = str(k);
@@ -215,6 +219,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: readonly 
     logLevel: parseLogLevel(str('logLevel'), where('logLevel')),
     shutdownTimeoutMs: int('shutdownTimeout', 0, 3600) * 1000,
   };
+}
+
+/**
+ * Settings that are allowed but likely wrong in production, one message each naming the setting; main logs them as
+ * warnings at start. An http:// --oidc-issuer-url is allowed (local tests run Keycloak over http on loopback) but
+ * Envoy Gateway's SecurityPolicy accepts only an https issuer, so apps enforcing login at the gateway would fail later.
+ */
+export function configWarnings(s: Pick<OperatorSettings, 'issuerURL'>): string[] {
+  const out: string[] = [];
+  if (s.issuerURL && new URL(s.issuerURL).protocol === 'http:') {
+    out.push(
+      `${where('issuerURL')} "${s.issuerURL}" is http://: Envoy Gateway's SecurityPolicy accepts only an https issuer, so NebariApps of provider keycloak ` +
+        `with auth.enforceAtGateway (the default) cannot get their gateway login; use https outside local tests`,
+    );
+  }
+  return out;
 }
 
 /**

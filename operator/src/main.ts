@@ -5,7 +5,7 @@
  * kubelet restarts the container as a fresh candidate.
  */
 import { KubeConfig } from '@kubernetes/client-node';
-import { loadConfig } from './config.js';
+import { configWarnings, loadConfig } from './config.js';
 import { createKeycloakAuthProvisioner } from './keycloak/auth-provisioner.js';
 import { Operator } from './reconciler-controller.js';
 import { createLogger } from './runtime/logger.js';
@@ -54,6 +54,7 @@ export async function main(argv: readonly string[] = process.argv.slice(2), env:
       : 'disabled (no --keycloak-url)',
     metricsAddress: `${settings.metricsAddress.host}:${settings.metricsAddress.port}`,
   });
+  for (const warning of configWarnings(settings)) log.warn(warning);
   try {
     await op.start();
   } catch (err) {

@@ -3,7 +3,7 @@ import { createLogger, redact, isSensitiveKey, parseLogLevel } from '../../../op
 import { canAcquire, microTime } from '../../../operator/src/runtime/leader.js';
 import { RecentWrites } from '../../../operator/src/runtime/recent-writes.js';
 import { parseListenAddress } from '../../../operator/src/runtime/server.js';
-import { KEYCLOAK_ADMIN_CREDENTIALS_DIR, loadConfig } from '../../../operator/src/config.js';
+import { KEYCLOAK_ADMIN_CREDENTIALS_DIR, configWarnings, loadConfig } from '../../../operator/src/config.js';
 import { AppIndex, gatewayClassesOf, keysForAppEvent, keysForChild } from '../../../operator/src/reconciler-index.js';
 import { secretToKeys } from '../../../operator/src/reconciler-resources.js';
 import { wantsGenericJwks, wantsProvisioning, OidcDiscovery } from '../../../operator/src/reconciler-auth.js';
@@ -100,6 +100,16 @@ describe('operator config', () => {
       /--external-backoff-base-ms \/ EXTERNAL_BACKOFF_BASE_MS \(5000\) must not exceed --external-backoff-max-ms \/ EXTERNAL_BACKOFF_MAX_MS \(1000\)/,
     );
     assert.throws(() => loadConfig({ EXTERNAL_BACKOFF_MAX_MS: '0' }), /--external-backoff-max-ms \/ EXTERNAL_BACKOFF_MAX_MS: "0" must be an integer from 1 to 86400000/);
+  });
+  it('an http issuer is allowed (local tests) but warned about, naming the setting; https gives no warning', () => {
+    const s = loadConfig({ OIDC_ISSUER_URL: 'http://127.0.0.1:8081/realms/nebari' });
+    assert.equal(s.issuerURL, 'http://127.0.0.1:8081/realms/nebari');
+    const [w, ...more] = configWarnings(s);
+    assert.deepEqual(more, []);
+    assert.match(w!, /^--oidc-issuer-url \/ OIDC_ISSUER_URL "http:\/\/127\.0\.0\.1:8081\/realms\/nebari" is http:\/\/: /);
+    assert.match(w!, /SecurityPolicy accepts only an https issuer/);
+    assert.deepEqual(configWarnings(loadConfig({ OIDC_ISSUER_URL: 'https://auth.example.com/realms/nebari' })), []);
+    assert.deepEqual(configWarnings(loadConfig({})), [], 'no issuer, nothing to warn about');
   });
   it('flags win over environment variables', () => {
     const s = loadConfig({ CONCURRENCY: '4', WATCH_NAMESPACES: 'a,b' }, ['--concurrency=16', '--log-level', 'debug']);
