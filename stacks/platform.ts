@@ -82,15 +82,13 @@ export function gitopsCredentials(s: PlatformSettings, secret: (k: SecretKey) =>
 }
 
 /** Where the kube-apiserver and the gateway are, per provider, for the baseline's egress NetworkPolicies. */
-export function networkFacts(s: PlatformSettings, cloud: CloudOutputs): pulumi.Input<ClusterNetworkFacts> {
+export function networkFacts(s: PlatformSettings, cloud: CloudOutputs): ClusterNetworkFacts<pulumi.Input<string>> {
     switch (s.cloud.provider) {
         case 'aws':
             return { provider: 'aws', vpcCidr: s.cloud.aws.vpcCidr ?? '10.0.0.0/16' };
-        case 'hetzner': {
-            const networkCidr = s.cloud.hetzner.networkCidr ?? '10.10.0.0/16';
+        case 'hetzner':
             if (!(cloud instanceof HetznerCloud)) throw new Error('networkFacts: provider hetzner needs the HetznerCloud component');
-            return cloud.gatewayLoadBalancerIp.apply((gatewayLoadBalancerIp): ClusterNetworkFacts => ({ provider: 'hetzner', networkCidr, gatewayLoadBalancerIp }));
-        }
+            return { provider: 'hetzner', networkCidr: s.cloud.hetzner.networkCidr ?? '10.10.0.0/16', gatewayLoadBalancerIp: cloud.gatewayLoadBalancerIp };
         case 'local':
             return { provider: 'local' };
     }

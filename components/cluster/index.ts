@@ -36,9 +36,10 @@ export interface ClusterBaselineArgs {
     defaultStorageClass: pulumi.Input<string>;
     /**
      * Where the kube-apiserver and the public OIDC issuer are, for the egress NetworkPolicies (./network.ts); its
-     * provider must equal `provider`. An Input because Hetzner's gateway load balancer address is known only once it exists.
+     * provider must equal `provider`. Hetzner's gateway load balancer address may be an Output (known once the load
+     * balancer exists): only the one policy whose rule names it waits for it, every other policy stays plain.
      */
-    network: pulumi.Input<ClusterNetworkFacts>;
+    network: ClusterNetworkFacts<pulumi.Input<string>>;
     /**
      * Local K3s/k3d clusters only: resolve `<domain>` and `*.<domain>` inside the cluster to the public Gateway's
      * Envoy Service (CoreDNS override in kube-system/coredns-custom, ./coredns.ts). Plain: it decides a resource.
@@ -67,23 +68,22 @@ export class ClusterBaseline extends pulumi.ComponentResource {
         });
         this.namespaces = namespaces;
 
-        const mismatch = (p: string) => `ClusterBaseline ${name}: network.provider "${p}" must equal provider "${args.provider}"`;
-        if (!pulumi.Output.isInstance(args.network) && !(args.network instanceof Promise) && args.network.provider !== args.provider) throw new Error(mismatch(args.network.provider));
-        // Which policies exist (and their names) does not depend on the addresses, only their rules do.
-        const shape = allNetworkPolicies(clusterNetwork({ provider: 'local' }));
-        const bodies = pulumi.output(args.network).apply((facts) => {
-            if (facts.provider !== args.provider) throw new Error(mismatch(facts.provider));
-            return allNetworkPolicies(clusterNetwork(facts));
-        });
+        if (args.network.provider !== args.provider) throw new Error(`ClusterBaseline ${name}: network.provider "${args.network.provider}" must equal provider "${args.provider}"`);
+        const net = args.network;
+        // Policies as they come out with two different stand-in load balancer addresses: the ones that differ name
+        // the address and take their rules from the real one; the rest (names, metadata, every other rule) are plain.
+        const withIp = (ip: string) => allNetworkPolicies(clusterNetwork(net.provider === 'hetzner' ? { ...net, gatewayLoadBalancerIp: ip } : net));
+        const shape = withIp('192.0.2.1');
+        const other = withIp('192.0.2.2');
         shape.forEach((np, i) => {
-            const body = bodies.apply((all) => {
-                const b = all[i]!;
-                if (b.metadata.namespace !== np.metadata.namespace || b.metadata.name !== np.metadata.name) throw new Error(`ClusterBaseline ${name}: NetworkPolicy ${i} changed identity`);
-                return b;
-            });
+            const dependsOnIp = JSON.stringify(np.spec) !== JSON.stringify(other[i]!.spec);
+            const spec =
+                dependsOnIp && net.provider === 'hetzner'
+                    ? pulumi.output(net.gatewayLoadBalancerIp).apply((ip) => withIp(ip)[i]!.spec)
+                    : np.spec;
             new k8s.networking.v1.NetworkPolicy(
                 `${name}-netpol-${np.metadata.namespace}-${np.metadata.name}`,
-                { metadata: body.metadata, spec: body.spec as unknown as k8s.types.input.networking.v1.NetworkPolicySpec },
+                { metadata: np.metadata, spec: spec as unknown as k8s.types.input.networking.v1.NetworkPolicySpec },
                 { parent: this, dependsOn: this.namespaceResources },
             );
         });

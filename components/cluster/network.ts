@@ -36,9 +36,10 @@ export interface ClusterNetwork {
     why: { apiServer: string; issuer: string };
 }
 
-export type ClusterNetworkFacts =
+/** What the program knows about the network; `Ip` is `string` here, and may be an Output in the component's args. */
+export type ClusterNetworkFacts<Ip = string> =
     | { provider: 'aws'; vpcCidr: string }
-    | { provider: 'hetzner'; networkCidr: string; gatewayLoadBalancerIp: string }
+    | { provider: 'hetzner'; networkCidr: string; gatewayLoadBalancerIp: Ip }
     | { provider: 'local' };
 
 /**

@@ -204,7 +204,7 @@ describe('ClusterBaseline component (Pulumi mocks)', () => {
     });
     beforeEach(() => mocks.reset());
 
-    async function build(provider: 'aws' | 'hetzner' | 'local', network?: import('@pulumi/pulumi').Input<import('../../../components/cluster/network.js').ClusterNetworkFacts>) {
+    async function build(provider: 'aws' | 'hetzner' | 'local', network?: import('../../../components/cluster/network.js').ClusterNetworkFacts<import('@pulumi/pulumi').Input<string>>) {
         const net = network ?? (provider === 'aws' ? { provider, vpcCidr: '10.0.0.0/16' } : provider === 'hetzner' ? { provider, networkCidr: '10.10.0.0/16', gatewayLoadBalancerIp: '198.51.100.80' } : { provider });
         const b = new mod.ClusterBaseline('b', { provider, oidcGroupsPrefix: 'oidc:', adminGroups: ['admins'], viewerGroups: ['viewers', 'developers'], defaultStorageClass: 'local-path', network: net });
         await mocks.settle();
@@ -229,7 +229,7 @@ describe('ClusterBaseline component (Pulumi mocks)', () => {
     });
 
     it('hetzner: the issuer rule takes the load balancer address from an Output', async () => {
-        await build('hetzner', pulumi.output('203.0.113.7').apply((ip) => ({ provider: 'hetzner' as const, networkCidr: '10.10.0.0/16', gatewayLoadBalancerIp: ip })));
+        await build('hetzner', { provider: 'hetzner', networkCidr: '10.10.0.0/16', gatewayLoadBalancerIp: pulumi.output('203.0.113.7') });
         const np = mocks.ofType('kubernetes:networking.k8s.io/v1:NetworkPolicy').find((r) => r.plain.metadata.namespace === NS.landing && r.plain.metadata.name === 'allow-oidc-issuer-egress')!;
         assert.deepEqual(np.plain.spec.egress[0].to, [{ ipBlock: { cidr: '203.0.113.7/32' } }]);
         const op = mocks.ofType('kubernetes:networking.k8s.io/v1:NetworkPolicy').find((r) => r.plain.metadata.namespace === NS.operator && r.plain.metadata.name === 'allow-apiserver-egress')!;
