@@ -1,4 +1,3 @@
-/* eslint-disable @typescript-eslint/no-explicit-any -- recorded inputs are untyped */
 import { strict as assert } from 'node:assert';
 import { setupPulumiMocks, type RecordingMocks } from '../pulumi-mocks.js';
 
