@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { KubeConfig, ApiextensionsV1Api } from '@kubernetes/client-node';
 import { createPki, issueClientCert, type Pki } from './pki.js';
 import { controlPlaneBinDir, projectCrds, upstreamCrds, versions, type KubeObject } from './upstream.js';
+import { sleep, tail } from './util.js';
 
 export interface ControlPlaneOptions {
   /** Run kube-controller-manager too (garbage collection, namespace deletion). Default true. */
@@ -61,18 +62,6 @@ export function freePort(): Promise<number> {
       srv.close(() => resolve(port));
     });
   });
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
-
-function tail(file: string, lines = 30): string {
-  try {
-    return readFileSync(file, 'utf8').split('\n').slice(-lines).join('\n');
-  } catch {
-    return '(no log)';
-  }
 }
 
 /** GET a path on the apiserver with the admin client certificate; resolves with the status code (0 on error). */

@@ -12,11 +12,12 @@
 // (a watchdog shell outlives us by at most a second).
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, cpSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, cpSync, mkdirSync, mkdtempSync, openSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from './control-plane.js';
+import { sleep, tail } from './util.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repoRoot = join(here, '..', '..');
@@ -60,18 +61,6 @@ function installExitHooks(): void {
   process.on('exit', () => {
     for (const kill of live) kill();
   });
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
-
-function tail(file: string, lines = 40): string {
-  try {
-    return readFileSync(file, 'utf8').split('\n').slice(-lines).join('\n');
-  } catch {
-    return '(no log)';
-  }
 }
 
 async function waitPortClosed(port: number): Promise<void> {
@@ -190,7 +179,7 @@ export async function startKeycloak(): Promise<PrivateKeycloak> {
       const deadline = Date.now() + READY_TIMEOUT_MS;
       for (;;) {
         if (c.exitCode !== null || c.signalCode !== null) {
-          throw new Error(`Keycloak exited (${c.exitCode ?? c.signalCode}) while starting; log tail:\n${tail(logFile)}`);
+          throw new Error(`Keycloak exited (${c.exitCode ?? c.signalCode}) while starting; log tail:\n${tail(logFile, 40)}`);
         }
         try {
           const res = await fetch(`${managementUrl}/health/ready`);
@@ -200,7 +189,7 @@ export async function startKeycloak(): Promise<PrivateKeycloak> {
         }
         if (Date.now() > deadline) {
           killGroup('SIGKILL');
-          throw new Error(`Keycloak not ready after ${READY_TIMEOUT_MS / 1000}s; log tail:\n${tail(logFile)}`);
+          throw new Error(`Keycloak not ready after ${READY_TIMEOUT_MS / 1000}s; log tail:\n${tail(logFile, 40)}`);
         }
         await sleep(500);
       }
