@@ -220,7 +220,22 @@ async function installCrds(kc: KubeConfig, send: (method: string, path: string, 
   }
 }
 
+/**
+ * Starts a control plane. Ports are picked free and then bound by etcd and kube-apiserver a moment later, so
+ * another process can take one in between: a start that fails on "address already in use" is retried with
+ * new ports (and a new directory), up to three times.
+ */
 export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise<ControlPlane> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startControlPlaneOnce(opts);
+    } catch (err) {
+      if (attempt >= 3 || !/address already in use/.test(String((err as Error).message))) throw err;
+    }
+  }
+}
+
+async function startControlPlaneOnce(opts: ControlPlaneOptions): Promise<ControlPlane> {
   const withKcm = opts.controllerManager ?? true;
   const bin = controlPlaneBinDir();
   installExitHooks();
@@ -267,7 +282,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
   const server = `https://127.0.0.1:${apiPort}`;
 
   try {
-    launch('etcd', [
+    const etcd = launch('etcd', [
       '--name=default',
       `--data-dir=${join(dir, 'etcd')}`,
       `--listen-client-urls=http://127.0.0.1:${etcdClient}`,
@@ -310,6 +325,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
       await waitFor(
         'kube-apiserver',
         async () => {
+          if (etcd.child.exitCode !== null) throw new Error(`etcd exited with ${etcd.child.exitCode}\n${tail(join(dir, 'etcd.log'))}`);
           if (api.child.exitCode !== null) throw new Error(`kube-apiserver exited with ${api.child.exitCode}\n${tail(join(dir, 'kube-apiserver.log'))}`);
           return (await probe(server, '/readyz', pki, admin)) === 200;
         },
