@@ -103,7 +103,22 @@ function privateHome(dist: string, dir: string): string {
   return home;
 }
 
+/**
+ * Starts a private Keycloak. Its ports are picked free and bound by the JVM seconds later, so another process
+ * can take one in between: a first start that fails on a port already in use is retried with new ports (and a
+ * new directory), up to three times.
+ */
 export async function startKeycloak(): Promise<PrivateKeycloak> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startKeycloakOnce();
+    } catch (err) {
+      if (attempt >= 3 || !/already in use|already bound/i.test(String((err as Error).message))) throw err;
+    }
+  }
+}
+
+async function startKeycloakOnce(): Promise<PrivateKeycloak> {
   installExitHooks();
   const dist = keycloakDistribution();
   const dir = mkdtempSync(join(tmpdir(), 'nkp-keycloak-'));
