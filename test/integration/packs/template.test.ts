@@ -83,7 +83,7 @@ describe('packs (integration): the template renders, validates and is accepted b
         assert.equal(d.spec.replicas, 2);
         assert.equal(d.spec.template.spec.containers[0].image, 'ghcr.io/example/my-pack:1.0.1');
         assert.equal(d.spec.template.spec.containers[0].env.find((e: any) => e.name === 'PUBLIC_URL').value, `https://${app.spec.hostname}`);
-        assert.ok(objs.every((o) => o.metadata.namespace === 'my-pack'));
+        assert.ok(objs.every((o) => o.metadata.namespace === 'pack-my-pack'));
     });
 
     for (const path of [BASE, OVERLAY]) {
