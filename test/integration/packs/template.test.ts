@@ -5,7 +5,7 @@
 // installed by the harness). The landing pack passes the validator too.
 import { strict as assert } from 'node:assert';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAllDocuments, stringify } from 'yaml';
@@ -141,6 +141,20 @@ describe('packs (integration): the template renders, validates and is accepted b
             assert.match(r.stdout, /^error \S*all\.yaml NebariApp my-pack spec\.service\.port: 9999 is not a port of Service "my-pack"/m);
             assert.match(r.stdout, /^warning \S*all\.yaml NebariApp my-pack spec\.serviceAccountName: /m);
             assert.match(r.stdout, /1 errors, 1 warnings$/m);
+        } finally {
+            rmSync(dir, { recursive: true, force: true });
+        }
+    });
+
+    it('the CLI names the file of a broken object in a kustomize pack (origin of the rendered object)', () => {
+        const dir = mkdtempSync(join(tmpdir(), 'nkp-pack-'));
+        try {
+            cpSync(join(repoRoot, BASE), dir, { recursive: true });
+            const file = join(dir, 'nebariapp.yaml');
+            writeFileSync(file, readFileSync(file, 'utf8').replace(/^(\s+port:) 8080$/m, '$1 9090'));
+            const r = cli(dir);
+            assert.equal(r.status, 1, r.stdout + r.stderr);
+            assert.match(r.stdout, /^error \S*nkp-pack-[^/]+\/nebariapp\.yaml NebariApp my-pack spec\.service\.port: 9090 is not a port of Service "my-pack" \(ports: 8080 \(http\)\)$/m);
         } finally {
             rmSync(dir, { recursive: true, force: true });
         }
