@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { KubeConfig, ApiextensionsV1Api } from '@kubernetes/client-node';
 import { createPki, issueClientCert, type Pki } from './pki.js';
 import { controlPlaneBinDir, projectCrds, upstreamCrds, versions, type KubeObject } from './upstream.js';
-import { sleep, tail } from './util.js';
+import { onProcessExit, sleep, tail } from './util.js';
 
 export interface ControlPlaneOptions {
   /** Run kube-controller-manager too (garbage collection, namespace deletion). Default true. */
@@ -112,23 +112,6 @@ function kubeconfigYaml(server: string, pki: Pki, cert: { cert: string; key: str
     'current-context: nkp-test',
     '',
   ].join('\n');
-}
-
-const live = new Set<() => void>();
-let exitHooksInstalled = false;
-
-function installExitHooks(): void {
-  if (exitHooksInstalled) return;
-  exitHooksInstalled = true;
-  process.on('exit', () => {
-    for (const kill of live) kill();
-  });
-  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(sig, () => {
-      for (const kill of live) kill();
-      process.exit(sig === 'SIGINT' ? 130 : 143);
-    });
-  }
 }
 
 /** SIGTERM, then SIGKILL after graceMs; resolves when the process has exited. */
@@ -238,7 +221,6 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
 async function startControlPlaneOnce(opts: ControlPlaneOptions): Promise<ControlPlane> {
   const withKcm = opts.controllerManager ?? true;
   const bin = controlPlaneBinDir();
-  installExitHooks();
   const dir = mkdtempSync(join(tmpdir(), 'nkp-cp-'));
   const procs: Proc[] = [];
   let stopped = false;
@@ -253,7 +235,7 @@ async function startControlPlaneOnce(opts: ControlPlaneOptions): Promise<Control
     }
     rmSync(dir, { recursive: true, force: true });
   };
-  live.add(killAll);
+  const unregister = onProcessExit(killAll);
 
   // A watchdog that kills the control plane and deletes its files if this process dies without cleaning up.
   const watchdogPids: number[] = [];
@@ -405,13 +387,13 @@ async function startControlPlaneOnce(opts: ControlPlaneOptions): Promise<Control
           }
         }
         rmSync(dir, { recursive: true, force: true });
-        live.delete(killAll);
+        unregister();
       },
     };
     return cp;
   } catch (err) {
     killAll();
-    live.delete(killAll);
+    unregister();
     throw err;
   }
 }

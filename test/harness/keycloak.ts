@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from './control-plane.js';
-import { sleep, tail } from './util.js';
+import { onProcessExit, sleep, tail } from './util.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repoRoot = join(here, '..', '..');
@@ -51,16 +51,6 @@ export interface KeycloakInstance {
 export interface PrivateKeycloak extends KeycloakInstance {
   /** Stop and delete everything. */
   dispose(): Promise<void>;
-}
-
-const live = new Set<() => void>();
-let exitHooksInstalled = false;
-function installExitHooks(): void {
-  if (exitHooksInstalled) return;
-  exitHooksInstalled = true;
-  process.on('exit', () => {
-    for (const kill of live) kill();
-  });
 }
 
 async function waitPortClosed(port: number): Promise<void> {
@@ -119,7 +109,6 @@ export async function startKeycloak(): Promise<PrivateKeycloak> {
 }
 
 async function startKeycloakOnce(): Promise<PrivateKeycloak> {
-  installExitHooks();
   const dist = keycloakDistribution();
   const dir = mkdtempSync(join(tmpdir(), 'nkp-keycloak-'));
   const home = privateHome(dist, dir);
@@ -144,7 +133,7 @@ async function startKeycloakOnce(): Promise<PrivateKeycloak> {
     }
   };
   const killNow = (): void => killGroup('SIGKILL');
-  live.add(killNow);
+  const unregister = onProcessExit(killNow);
 
   // Watchdog: if this process dies without teardown, kill every Keycloak we started here and delete the dir.
   const watchdog = spawn(
@@ -226,7 +215,7 @@ async function startKeycloakOnce(): Promise<PrivateKeycloak> {
     },
     async dispose() {
       await instance.stop();
-      live.delete(killNow);
+      unregister();
       try {
         if (watchdog.pid) process.kill(watchdog.pid, 'SIGKILL');
       } catch {

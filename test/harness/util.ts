@@ -13,3 +13,24 @@ export function tail(file: string, lines = 30): string {
     return '(no log)';
   }
 }
+
+const cleanups = new Set<() => void>();
+let exitHooksInstalled = false;
+
+/**
+ * Registers a synchronous cleanup (kill processes, delete files) run when this process exits, also on
+ * SIGINT/SIGTERM. Returns the function that unregisters it, for a normal stop.
+ */
+export function onProcessExit(cleanup: () => void): () => void {
+  if (!exitHooksInstalled) {
+    exitHooksInstalled = true;
+    process.on('exit', () => {
+      for (const c of cleanups) c();
+    });
+    for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+      process.once(sig, () => process.exit(sig === 'SIGINT' ? 130 : 143));
+    }
+  }
+  cleanups.add(cleanup);
+  return () => cleanups.delete(cleanup);
+}
