@@ -1,8 +1,8 @@
 /**
- * Stand-in for what the @pulumi/tls provider computes for the local CA (the provider plugin cannot run here): a real
+ * Stand-in, under Pulumi mocks, for what the LocalCA dynamic provider computes (mocks never run a provider): a real
  * ECDSA P-256 CA certificate and key made once per process by the system's openssl, so the PEM that reaches
  * ArgoCD's values, the cert-manager Secret and the ConfigMaps is a real certificate. Wrap the mocks' outputs with
- * {@link withLocalCaOutputs}.
+ * {@link withLocalCaOutputs}. The provider itself is tested for real in local-ca.test.ts and under the real engine.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -35,12 +35,14 @@ export function standInCa(): StandInCa {
 
 type Outputs = (r: { type: string; name: string; inputs: Record<string, unknown> }) => Record<string, unknown> | undefined;
 
-/** Mocks outputs: the stand-in CA for tls SelfSignedCert and ECDSA tls PrivateKey resources, `base` for everything else. */
+/** Mocks outputs: the stand-in CA for the LocalCA dynamic resource, `base` for everything else. */
 export function withLocalCaOutputs(base: Outputs): Outputs {
     return (r) => {
         const b = base(r) ?? {};
-        if (r.type === 'tls:index/selfSignedCert:SelfSignedCert') return { ...b, certPem: standInCa().certPem };
-        if (r.type === 'tls:index/privateKey:PrivateKey' && r.inputs['algorithm'] === 'ECDSA') return { ...b, privateKeyPem: standInCa().privateKeyPem };
+        const spec = r.inputs['spec'] as { algorithm?: string } | undefined;
+        if (r.type === 'pulumi-nodejs:dynamic:Resource' && spec?.algorithm === 'ECDSA-P256-SHA256') {
+            return { ...b, ...standInCa(), notAfter: new Date(Date.now() + 2 * 86_400_000).toISOString() };
+        }
         return Object.keys(b).length > 0 ? b : undefined;
     };
 }

@@ -133,7 +133,7 @@ describe('buildPlatform: every committed stack under Pulumi mocks', function () 
         it(`${stack}: no local CA, no rootCA, no CoreDNS override`, async () => {
             const p = await run(stack);
             assert.equal(mocks.ofType('nkp:foundation:LocalCA').length, 0);
-            assert.equal(mocks.ofType('tls:index/selfSignedCert:SelfSignedCert').length, 0);
+            assert.equal(mocks.ofType('pulumi-nodejs:dynamic:Resource').length, 0);
             assert.equal('rootCA' in parse(mocks.one('kubernetes:helm.sh/v4:Chart', 'argocd-chart').plain.values.configs.cm['oidc.config']), false);
             assert.ok(!mocks.ofType('kubernetes:core/v1:ConfigMap').some((x) => ['coredns-custom', 'nkp-local-ca'].includes(x.plain.metadata?.name)));
             assert.equal('localCaCertificate' in p.outputs, false);
