@@ -142,6 +142,8 @@ export const CONFIG_KEYS = {
 
     // ---- ArgoCD, Keycloak
     argocdHa: { schema: Type.Boolean({ description: 'Run ArgoCD highly available (2 replicas of server and repo-server, Redis HA off, controller sharded by 1).' }), default: false },
+    argocdInstallSource: { schema: str('Where Argo CD itself comes from: chart (the pinned argo-cd Helm chart from its repository) or manifests (the pinned release\'s install.yaml from a local file, for air-gapped clusters; see argocdManifestsPath).', { enum: ['chart', 'manifests'] }), default: 'chart' },
+    argocdManifestsPath: { schema: str('With argocdInstallSource manifests: path of the pinned Argo CD release\'s install.yaml (~ expands to the home directory), e.g. manifests/install.yaml of the argo-cd v3 Go module.', { minLength: 0 }), default: '' },
     keycloakReplicas: { schema: Type.Integer({ description: 'Keycloak replicas, 1..5.', minimum: 1, maximum: 5 }), default: 1 },
     keycloakDatabaseInstances: { schema: Type.Integer({ description: 'PostgreSQL instances of Keycloak\'s CloudNativePG cluster, 1..5 (2+ gives a streaming replica).', minimum: 1, maximum: 5 }), default: 1 },
     keycloakDatabaseStorage: { schema: str('Volume size of each Keycloak PostgreSQL instance, e.g. 10Gi (Gi or Ti).', { pattern: '^[1-9][0-9]{0,4}(Gi|Ti)$' }), default: '10Gi' },
@@ -322,6 +324,9 @@ export function crossKeyProblems(c: Partial<FlatConfig>): string[] {
         const clash = packNamespaceClash(glob);
         if (clash !== undefined) p.push(`${fq('packNamespaces')} entry "${glob}" covers ${clash}; allowed: namespaces (or prefix globs) outside ${[...PLATFORM_NAMESPACE_NAMES, ...RESERVED_NAMESPACES].join(', ')}`);
     }
+    if (c.argocdInstallSource === 'manifests' && c.argocdManifestsPath === '') {
+        p.push(`${fq('argocdManifestsPath')} is required when ${fq('argocdInstallSource')} is manifests: the path of Argo CD's release install.yaml`);
+    }
     const overlap = (c.clusterAdminGroups ?? []).filter((g) => (c.clusterViewerGroups ?? []).includes(g));
     if (overlap.length > 0) p.push(`${fq('clusterViewerGroups')} must not repeat admin groups (${overlap.join(', ')})`);
 
@@ -438,7 +443,7 @@ export interface PlatformSettings {
     packs: { namespaces: string[]; sourceRepos: string[] };
     gitops: { repoURL: string; revision: string; path: string; auth: 'none' | 'https' | 'ssh'; username: string };
     platformRepo: { repoURL: string; revision: string };
-    argocd: { ha: boolean };
+    argocd: { ha: boolean; install: { source: 'chart' } | { source: 'manifests'; manifestsPath: string } };
     keycloak: { replicas: number; databaseInstances: number; databaseStorage: string; adminUrl: string; issuerURL: string };
     identity: {
         enabled: boolean;
@@ -541,7 +546,10 @@ export function toSettings(c: FlatConfig): PlatformSettings {
         packs: { namespaces: [...c.packNamespaces], sourceRepos: [...c.packSourceRepos] },
         gitops: { repoURL: c.gitopsRepoUrl, revision: c.gitopsRevision, path: c.gitopsPath, auth: c.gitopsAuth as 'none' | 'https' | 'ssh', username: c.gitopsUsername },
         platformRepo: { repoURL: c.platformRepoUrl, revision: c.platformRevision },
-        argocd: { ha: c.argocdHa },
+        argocd: {
+            ha: c.argocdHa,
+            install: c.argocdInstallSource === 'manifests' ? { source: 'manifests', manifestsPath: c.argocdManifestsPath } : { source: 'chart' },
+        },
         keycloak: {
             replicas: c.keycloakReplicas,
             databaseInstances: c.keycloakDatabaseInstances,

@@ -140,6 +140,7 @@ export function buildPlatform(cfg: PlatformConfig): Platform {
             packs: { namespaces: s.packs.namespaces, sourceRepos: s.packs.sourceRepos },
             foundationSourceRepos: foundationSourceRepos(s.platformRepo.repoURL),
             ha: s.argocd.ha,
+            install: s.argocd.install,
         },
         { ...onCluster, dependsOn: [baseline] },
     );

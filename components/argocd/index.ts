@@ -1,11 +1,16 @@
 /**
- * ArgoCD (`nkp:argocd:ArgoCD`): Argo CD from the pinned argo-cd chart (Helm v4 Chart), OIDC sign-in through
+ * ArgoCD (`nkp:argocd:ArgoCD`): Argo CD from the pinned argo-cd chart (Helm v4 Chart) or the pinned release's install
+ * manifest (air-gapped), OIDC sign-in through
  * Keycloak, the foundation / packs / pack-catalog AppProjects, the gitops repository Secret and the root
  * app-of-apps. A thin shell over ./spec.ts.
  */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as pulumi from '@pulumi/pulumi';
 import * as k8s from '@pulumi/kubernetes';
 import { NS } from '../cluster/namespaces.js';
+import { expandHome } from '../cloud/local.js';
+import { argocdManifestObjects, assertArgocdRelease, parseManifest, type ArgoCDChartLikeValues, type KubeObject } from './manifests.js';
 import {
     ARGOCD_CHART,
     argocdValues,
@@ -21,6 +26,7 @@ import {
 } from './spec.js';
 
 export * from './spec.js';
+export * from './manifests.js';
 
 /** CustomResource args from a computed body: apiVersion and kind are static, metadata and spec come from the Output. */
 export function customResourceArgs(apiVersion: string, kind: string, body: pulumi.Output<{ metadata: object; spec: object }>): k8s.apiextensions.CustomResourceArgs {
@@ -53,16 +59,43 @@ export interface ArgoCDArgs {
     foundationSourceRepos: pulumi.Input<pulumi.Input<string>[]>;
     /** Two replicas of the stateless parts. */
     ha?: pulumi.Input<boolean>;
+    /**
+     * Where Argo CD itself comes from: the pinned argo-cd chart from its Helm repository (default), or the pinned
+     * release's own install manifest read from a local file (air-gapped clusters; `manifestsPath` is that file,
+     * e.g. manifests/install.yaml of the argo-cd v3 Go module). Both routes apply the same settings.
+     */
+    install?: { source: 'chart' } | { source: 'manifests'; manifestsPath: string };
+}
+
+/** Read and check the release manifest before anything is registered; errors name the argument. */
+export function readInstallManifest(manifestsPath: string, read: (p: string) => string | undefined = readFileOrUndefined): KubeObject[] {
+    if (manifestsPath === '') throw new Error('ArgoCD: install.manifestsPath is required with install.source manifests: the path of Argo CD\'s release install.yaml');
+    const file = expandHome(manifestsPath, os.homedir());
+    const text = read(file);
+    if (text === undefined) throw new Error(`ArgoCD: install.manifestsPath ${file} does not exist or is not readable; point it at Argo CD's release install.yaml`);
+    return parseManifest(text, file);
+}
+
+function readFileOrUndefined(p: string): string | undefined {
+    try {
+        return fs.statSync(p).isFile() ? fs.readFileSync(p, 'utf8') : undefined;
+    } catch {
+        return undefined;
+    }
 }
 
 export class ArgoCD extends pulumi.ComponentResource {
     readonly namespace: pulumi.Output<string>;
     readonly url: pulumi.Output<string>;
     readonly chartVersion: string = ARGOCD_CHART.version;
-    /** The chart and the AppProjects: foundation Applications depend on these. */
+    /** Argo CD (chart or manifests) and the AppProjects: foundation Applications depend on these. */
     readonly ready: pulumi.Resource[];
 
     constructor(name: string, args: ArgoCDArgs, opts?: pulumi.ComponentResourceOptions) {
+        const install = args.install ?? { source: 'chart' };
+        // A wrong or missing release manifest stops the program before anything is registered.
+        const release = install.source === 'manifests' ? readInstallManifest(install.manifestsPath) : undefined;
+        if (release !== undefined && install.source === 'manifests') assertArgocdRelease(release, install.manifestsPath);
         super('nkp:argocd:ArgoCD', name, {}, opts);
         const child = { parent: this };
         this.namespace = pulumi.output(NS.argocd);
@@ -81,20 +114,30 @@ export class ArgoCD extends pulumi.ComponentResource {
             .all([args.hostname, args.oidc.issuerURL, args.oidc.adminGroups, args.oidc.viewerGroups, args.ha ?? false, args.oidc.rootCA])
             .apply(([hostname, issuerURL, adminGroups, viewerGroups, ha, rootCA]) => argocdValues({ hostname, issuerURL, adminGroups, viewerGroups, ha, ...(rootCA !== undefined ? { rootCA } : {}) }));
 
-        const chart = new k8s.helm.v4.Chart(
-            `${name}-chart`,
-            {
-                chart: ARGOCD_CHART.chart,
-                version: ARGOCD_CHART.version,
-                repositoryOpts: { repo: ARGOCD_CHART.repo },
-                namespace: NS.argocd,
-                name: 'argocd',
-                values,
-            },
-            { parent: this, dependsOn: [oidcSecret] },
-        );
+        let argo: pulumi.Resource[];
+        if (install.source === 'manifests' && release !== undefined) {
+            const objects = values.apply((v) => argocdManifestObjects(release, v as unknown as ArgoCDChartLikeValues, install.manifestsPath));
+            // Kept on delete, like the chart's crds.keep: deleting them would delete every Application in the cluster.
+            const crds = new k8s.yaml.v2.ConfigGroup(`${name}-crds`, { objs: objects.apply((o) => o.crds) }, { parent: this, retainOnDelete: true });
+            argo = [crds, new k8s.yaml.v2.ConfigGroup(`${name}-install`, { objs: objects.apply((o) => o.objects) }, { parent: this, dependsOn: [oidcSecret, crds] })];
+        } else {
+            argo = [
+                new k8s.helm.v4.Chart(
+                    `${name}-chart`,
+                    {
+                        chart: ARGOCD_CHART.chart,
+                        version: ARGOCD_CHART.version,
+                        repositoryOpts: { repo: ARGOCD_CHART.repo },
+                        namespace: NS.argocd,
+                        name: 'argocd',
+                        values,
+                    },
+                    { parent: this, dependsOn: [oidcSecret] },
+                ),
+            ];
+        }
 
-        const afterChart = { parent: this, dependsOn: [chart] };
+        const afterChart = { parent: this, dependsOn: argo };
         const foundation = new k8s.apiextensions.CustomResource(`${name}-project-foundation`, appProjectArgs(pulumi.output(args.foundationSourceRepos).apply((r) => foundationProject(r))), afterChart);
         const packs = new k8s.apiextensions.CustomResource(
             `${name}-project-packs`,
@@ -131,7 +174,7 @@ export class ArgoCD extends pulumi.ComponentResource {
         );
 
         this.url = pulumi.interpolate`https://${args.hostname}`;
-        this.ready = [chart, foundation, packs, catalog];
+        this.ready = [...argo, foundation, packs, catalog];
         this.registerOutputs({ namespace: this.namespace, url: this.url, chartVersion: this.chartVersion });
     }
 }
