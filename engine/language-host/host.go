@@ -260,7 +260,9 @@ func (h *host) RunPlugin(req *pulumirpc.RunPluginRequest, stream grpc.ServerStre
 		return err
 	}
 	cmd := exec.Command("node", nodePluginArgs(opts, req.GetKind(), sdk, dir, req.GetArgs())...)
-	cmd.Dir = req.GetPwd()
+	// A plugin runs in its own directory, not the engine's (req.Pwd): @pulumi/policy's PolicyPack reads the
+	// pack's version from ./package.json.
+	cmd.Dir = dir
 	if len(req.GetEnv()) > 0 {
 		cmd.Env = req.GetEnv()
 	}
