@@ -64,16 +64,6 @@ func (h *host) GetPluginInfo(context.Context, *emptypb.Empty) (*pulumirpc.Plugin
 	return &pulumirpc.PluginInfo{Version: h.version}, nil
 }
 
-// nodeModulesOf is the node_modules directory a program resolves its packages from: the nearest one at or above
-// its directory, as Node's resolution finds it.
-func nodeModulesOf(programDirectory string) (string, error) {
-	dir, ok := findUp(programDirectory, "node_modules")
-	if !ok {
-		return "", fmt.Errorf("no node_modules directory in %s or above: run `pulumi install` or `npm install`", programDirectory)
-	}
-	return filepath.Join(dir, "node_modules"), nil
-}
-
 // sdkDir is the @pulumi/pulumi package the program resolves, which carries the runners.
 func sdkDir(programDirectory string) (string, error) {
 	dir, ok := findUp(programDirectory, filepath.Join("node_modules", "@pulumi", "pulumi", "package.json"))
@@ -85,12 +75,13 @@ func sdkDir(programDirectory string) (string, error) {
 
 // requiredPackages lists every Pulumi resource package installed for the program: all of them, whether or not
 // this run will register a resource of theirs. The engine pre-installs what it can and loads providers lazily.
+// Nothing installed (no node_modules yet) requires nothing; running such a program fails with its own message.
 func requiredPackages(info *pulumirpc.ProgramInfo) ([]pulumiPackage, error) {
-	nm, err := nodeModulesOf(info.GetProgramDirectory())
-	if err != nil {
-		return nil, err
+	dir, ok := findUp(info.GetProgramDirectory(), "node_modules")
+	if !ok {
+		return nil, nil
 	}
-	return scanNodeModules(nm)
+	return scanNodeModules(filepath.Join(dir, "node_modules"))
 }
 
 func (h *host) GetRequiredPackages(_ context.Context, req *pulumirpc.GetRequiredPackagesRequest) (*pulumirpc.GetRequiredPackagesResponse, error) {
