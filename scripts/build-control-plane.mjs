@@ -1,11 +1,14 @@
 #!/usr/bin/env node
-// Builds kube-apiserver, kube-controller-manager and etcd from the Go module proxy, once per machine.
+// Builds kube-apiserver, kube-controller-manager, kube-scheduler, etcd and kwok from the Go module proxy, once per
+// machine. kwok (sigs.k8s.io/kwok) stands in for the kubelet: pods cannot run here (no container runtime), so kwok
+// plays the nodes and the pods' lifecycle (scheduled, Running, Ready) and the real controllers do the rest.
 //
 // k8s.io/kubernetes and go.etcd.io/etcd use replace directives in their own go.mod, so `go install pkg@v`
 // refuses them. We generate a small wrapper module per component in the cache directory instead:
 //  - kubernetes: require k8s.io/kubernetes@vX and replace every staging module (read from that release's own
 //    go.mod, never typed by hand) with the published k8s.io/<name> v0.<minor>.<patch>;
-//  - etcd: a main package calling go.etcd.io/etcd/server/v3/etcdmain.Main at the release Kubernetes ships with.
+//  - etcd: a main package calling go.etcd.io/etcd/server/v3/etcdmain.Main at the release Kubernetes ships with;
+//  - kwok: its own module has no replace directives; built in a wrapper module that requires it.
 //
 // Binaries land in <cache>/nkp/control-plane/<kubernetes>-<etcd>/bin with a stamp of the inputs; a missing
 // or stale stamp triggers a rebuild. Prints the binary directory on the last line of stdout.
@@ -15,15 +18,18 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, statSync } 
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { withBuildLock } from './build-lock.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const versions = JSON.parse(readFileSync(join(here, '..', 'test', 'harness', 'versions.json'), 'utf8'));
 const cacheRoot = process.env.NKP_CACHE_DIR ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'nkp');
 const k8s = versions.kubernetes;
 const etcd = versions.etcd;
+const kwok = versions.kwok;
 const outDir = join(cacheRoot, 'control-plane', `${k8s}-${etcd}`);
 const binDir = join(outDir, 'bin');
-const BINARIES = ['kube-apiserver', 'kube-controller-manager', 'etcd'];
+const KUBE_COMMANDS = ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler'];
+const BINARIES = [...KUBE_COMMANDS, 'etcd', 'kwok'];
 
 function log(msg) {
   process.stderr.write(`[build-control-plane] ${msg}\n`);
@@ -49,7 +55,7 @@ function goJson(args, cwd) {
   return JSON.parse(execFileSync('go', args, { cwd, encoding: 'utf8', env: { ...process.env, GOTOOLCHAIN: 'local' } }));
 }
 
-const stampInput = JSON.stringify({ k8s, etcd, script: readFileSync(fileURLToPath(import.meta.url), 'utf8') });
+const stampInput = JSON.stringify({ k8s, etcd, kwok, script: readFileSync(fileURLToPath(import.meta.url), 'utf8') });
 const stamp = createHash('sha256').update(stampInput).digest('hex');
 const stampFile = join(outDir, 'stamp');
 
@@ -88,8 +94,7 @@ function buildKubernetes(work) {
     ')',
     '',
     'tool (',
-    '\tk8s.io/kubernetes/cmd/kube-apiserver',
-    '\tk8s.io/kubernetes/cmd/kube-controller-manager',
+    ...KUBE_COMMANDS.map((c) => `\tk8s.io/kubernetes/cmd/${c}`),
     ')',
     '',
   ];
@@ -108,7 +113,7 @@ function buildKubernetes(work) {
       `-X ${pkg}.buildDate=${buildDate}`,
     );
   }
-  for (const cmd of ['kube-apiserver', 'kube-controller-manager']) {
+  for (const cmd of KUBE_COMMANDS) {
     const t0 = Date.now();
     go(['build', '-trimpath', `-ldflags=${ldflags.join(' ')}`, '-o', join(binDir, cmd), `k8s.io/kubernetes/cmd/${cmd}`], dir);
     log(`${cmd} built in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
@@ -146,12 +151,18 @@ function buildEtcd(work) {
   log(`etcd built in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
 }
 
-function main() {
-  if (upToDate()) {
-    log(`up to date in ${binDir}`);
-    process.stdout.write(`${binDir}\n`);
-    return;
-  }
+function buildKwok(work) {
+  const dir = join(work, 'kwok');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'go.mod'), ['module nkp.local/control-plane/kwok', '', 'go 1.26', '', `require sigs.k8s.io/kwok ${kwok}`, '', 'tool sigs.k8s.io/kwok/cmd/kwok', ''].join('\n'));
+  go(['mod', 'tidy'], dir);
+  const t0 = Date.now();
+  go(['build', '-trimpath', "-ldflags=-s -w", '-o', join(binDir, 'kwok'), 'sigs.k8s.io/kwok/cmd/kwok'], dir);
+  log(`kwok built in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+}
+
+function build() {
+  if (upToDate()) return;
   need('go', 'install Go 1.24 or newer (Debian: golang, or the tarball from the Go project) and put it on PATH');
   const t0 = Date.now();
   rmSync(outDir, { recursive: true, force: true });
@@ -159,9 +170,20 @@ function main() {
   const work = join(outDir, 'src');
   buildEtcd(work);
   buildKubernetes(work);
+  buildKwok(work);
   writeFileSync(stampFile, `${stamp}\n`);
   writeFileSync(join(outDir, 'build-seconds'), `${((Date.now() - t0) / 1000).toFixed(0)}\n`);
   log(`control plane built in ${((Date.now() - t0) / 1000).toFixed(0)} s into ${binDir}`);
+}
+
+function main() {
+  if (!upToDate()) {
+    // The lock sits beside the output directory, which a rebuild deletes and recreates.
+    mkdirSync(dirname(outDir), { recursive: true });
+    withBuildLock(`${outDir}.lock`, log, build);
+  } else {
+    log(`up to date in ${binDir}`);
+  }
   process.stdout.write(`${binDir}\n`);
 }
 

@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubeConfig, ApiextensionsV1Api } from '@kubernetes/client-node';
 import { createPki, issueClientCert, type Pki } from './pki.js';
-import { controlPlaneBinDir, projectCrds, upstreamCrds, versions, type KubeObject } from './upstream.js';
+import { controlPlaneBinDir, goModuleDir, projectCrds, upstreamCrds, versions, type KubeObject } from './upstream.js';
 import { onProcessExit, sleep, tail } from './util.js';
 
 export interface ControlPlaneOptions {
@@ -24,6 +24,46 @@ export interface ControlPlaneOptions {
   crds?: boolean;
   /** Extra kube-apiserver flags. */
   apiserverFlags?: string[];
+  /**
+   * Simulated worker nodes (default 0). With N > 0 the control plane also runs kube-scheduler, the workload
+   * controllers of kube-controller-manager (Deployments, ReplicaSets, StatefulSets, DaemonSets, Jobs, Endpoints, node
+   * lifecycle: it lifts the not-ready taint)
+   * and kwok, which STANDS IN FOR THE KUBELET (no container runtime here): it plays N nodes and each scheduled
+   * pod's lifecycle (Running and Ready at once), so Deployments become Available and Services get endpoints.
+   * Nothing in a pod ever runs.
+   */
+  nodes?: number;
+}
+
+/** Name of simulated node i (0-based). */
+export const kwokNodeName = (i: number): string => `kwok-node-${i}`;
+
+/** kube-controller-manager controllers per mode: the bare harness, and with simulated nodes the workload controllers too. */
+export function kcmControllers(nodes: number): string[] {
+  const base = ['garbage-collector-controller', 'namespace-controller', 'serviceaccount-controller', 'serviceaccount-token-controller'];
+  if (nodes <= 0) return base;
+  return [...base, 'deployment-controller', 'replicaset-controller', 'statefulset-controller', 'daemonset-controller', 'job-controller', 'endpoints-controller', 'endpointslice-controller', 'disruption-controller', 'node-lifecycle-controller'];
+}
+
+/** kwok's stage configuration (node and pod lifecycles) as kwokctl uses by default, read from the pinned kwok module. */
+export function kwokStages(moduleDir: string): string {
+  const files = ['node/fast/node-initialize.yaml', 'node/heartbeat-with-lease/node-heartbeat-with-lease.yaml', 'pod/fast/pod-ready.yaml', 'pod/fast/pod-complete.yaml', 'pod/fast/pod-delete.yaml'];
+  return files.map((f) => readFileSync(join(moduleDir, 'kustomize', 'stage', f), 'utf8').trim()).join('\n---\n') + '\n';
+}
+
+/** A simulated node kwok manages: generous capacity, Linux/amd64, no taints. */
+export function kwokNode(i: number): object {
+  const name = kwokNodeName(i);
+  return {
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: {
+      name,
+      annotations: { 'kwok.x-k8s.io/node': 'fake', 'node.alpha.kubernetes.io/ttl': '0' },
+      labels: { 'kubernetes.io/hostname': name, 'kubernetes.io/os': 'linux', 'kubernetes.io/arch': 'amd64', type: 'kwok' },
+    },
+    status: { allocatable: { cpu: '32', memory: '256Gi', pods: '250' }, capacity: { cpu: '32', memory: '256Gi', pods: '250' } },
+  };
 }
 
 export interface ControlPlane {
@@ -219,7 +259,8 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
 }
 
 async function startControlPlaneOnce(opts: ControlPlaneOptions): Promise<ControlPlane> {
-  const withKcm = opts.controllerManager ?? true;
+  const nodes = opts.nodes ?? 0;
+  const withKcm = (opts.controllerManager ?? true) || nodes > 0;
   const bin = controlPlaneBinDir();
   const dir = mkdtempSync(join(tmpdir(), 'nkp-cp-'));
   const procs: Proc[] = [];
@@ -303,6 +344,45 @@ async function startControlPlaneOnce(opts: ControlPlaneOptions): Promise<Control
     const kubeconfigPath = join(dir, 'admin.kubeconfig');
     writeFileSync(kubeconfigPath, kubeconfigYaml(server, pki, admin, 'admin'), { mode: 0o600 });
 
+    // kube-scheduler and kwok (the kubelet's stand-in), then the simulated nodes, Ready before the start returns.
+    const startNodes = async (count: number): Promise<void> => {
+      const schedCert = issueClientCert(pki, 'scheduler', 'system:kube-scheduler', ['system:masters']);
+      const schedKubeconfig = join(dir, 'scheduler.kubeconfig');
+      writeFileSync(schedKubeconfig, kubeconfigYaml(server, pki, schedCert, 'system:kube-scheduler'), { mode: 0o600 });
+      launch('kube-scheduler', [`--kubeconfig=${schedKubeconfig}`, '--leader-elect=false', '--bind-address=127.0.0.1', '--secure-port=0', '--v=0']);
+      const kwokCert = issueClientCert(pki, 'kwok', 'kwok-controller', ['system:masters']);
+      const kwokKubeconfig = join(dir, 'kwok.kubeconfig');
+      writeFileSync(kwokKubeconfig, kubeconfigYaml(server, pki, kwokCert, 'kwok-controller'), { mode: 0o600 });
+      const stages = join(dir, 'kwok-stages.yaml');
+      writeFileSync(stages, kwokStages(goModuleDir('sigs.k8s.io/kwok', versions.kwok)));
+      launch('kwok', [
+        `--kubeconfig=${kwokKubeconfig}`,
+        `--config=${stages}`,
+        '--manage-all-nodes=false',
+        '--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake',
+        '--cidr=10.244.0.1/16',
+        '--node-ip=127.0.0.1',
+        `--server-address=127.0.0.1:${await freePort()}`,
+        '--node-lease-duration-seconds=40',
+      ]);
+      for (let i = 0; i < count; i++) {
+        const res = await rawRequest(server, pki, admin, 'POST', '/api/v1/nodes', kwokNode(i));
+        if (res.status !== 201) throw new Error(`creating node ${kwokNodeName(i)} failed (${res.status}): ${res.body.slice(0, 500)}`);
+      }
+      await waitFor(
+        `${count} simulated nodes Ready and schedulable`,
+        async () => {
+          const res = await rawRequest(server, pki, admin, 'GET', '/api/v1/nodes');
+          type N = { spec?: { taints?: unknown[] }; status?: { conditions?: { type: string; status: string }[] } };
+          const items = (JSON.parse(res.body) as { items?: N[] }).items ?? [];
+          // The node lifecycle controller lifts the not-ready taint once the node reports Ready.
+          return items.filter((n) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') && (n.spec?.taints ?? []).length === 0).length >= count;
+        },
+        60_000,
+        () => tail(join(dir, 'kwok.log')),
+      );
+    };
+
     const waitApiReady = async (): Promise<void> => {
       await waitFor(
         'kube-apiserver',
@@ -330,7 +410,7 @@ async function startControlPlaneOnce(opts: ControlPlaneOptions): Promise<Control
         '--bind-address=127.0.0.1',
         '--secure-port=0',
         '--leader-elect=false',
-        '--controllers=garbage-collector-controller,namespace-controller,serviceaccount-controller,serviceaccount-token-controller',
+        `--controllers=${kcmControllers(nodes).join(',')}`,
         `--service-account-private-key-file=${pki.saKey}`,
         `--root-ca-file=${pki.caCert}`,
         '--use-service-account-credentials=false',
@@ -338,6 +418,7 @@ async function startControlPlaneOnce(opts: ControlPlaneOptions): Promise<Control
         '--v=0',
       ]);
     }
+    if (nodes > 0) await startNodes(nodes);
     startWatchdog();
 
     const kubeConfig = (): KubeConfig => {

@@ -17,6 +17,7 @@ export interface CrdSource {
 export interface Versions {
   kubernetes: string;
   etcd: string;
+  kwok: string;
   keycloak: string;
   node: string;
   crdSources: Record<string, CrdSource>;
