@@ -38,6 +38,9 @@ npm ci --no-audit --no-fund
 step "control plane (kube-apiserver, kube-controller-manager, etcd) from the Go module proxy"
 node scripts/build-control-plane.mjs
 
+step "Pulumi engine (CLI, Kubernetes provider, our Node.js language host) from the Go module proxy"
+node scripts/build-pulumi.mjs
+
 step "upstream CRD modules into the Go module cache"
 node --import tsx -e "import('./test/harness/upstream.ts').then(m => { for (const [n, c] of m.upstreamCrds()) console.log(n + ': ' + c.length + ' CRDs'); })"
 
