@@ -10,7 +10,7 @@
 // update check, no ambient plugins, and PATH = the engine's bin dir, then Node 22's. Only the Kubernetes
 // provider can be built on these machines; see README "Pulumi engine" for what happens with the others.
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { repoRoot, versions } from './upstream.js';
@@ -72,7 +72,7 @@ export interface PulumiResult {
 export interface PulumiRunOptions {
   /** The project directory (where Pulumi.yaml is). */
   cwd: string;
-  /** Default 5 minutes; on expiry the whole process group (CLI, language host, node, providers) is killed. */
+  /** Default 5 minutes; on expiry the CLI's process group and all its descendants (language host, node, providers) are killed. */
   timeoutMs?: number;
   /** Extra environment for this run (wins over the workspace's). */
   env?: Record<string, string>;
@@ -154,8 +154,7 @@ function runIn(bin: string, args: string[], env: NodeJS.ProcessEnv, opts: Pulumi
     const finish = (code: number | null, signal: NodeJS.Signals | null) => {
       clearTimeout(timer);
       if (pid) {
-        // The language host, node and providers belong to the CLI's group: none may outlive a run.
-        killGroup(pid);
+        killGroup(pid); // whatever is left of the group once the CLI exited
         live.delete(pid);
       }
       resolve({ code, signal, stdout, stderr, timedOut, durationMs: Date.now() - t0 });
@@ -168,11 +167,44 @@ function runIn(bin: string, args: string[], env: NodeJS.ProcessEnv, opts: Pulumi
   });
 }
 
+/** Every live descendant of a process, from /proc (parents before children). */
+export function descendants(pid: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+    } catch {
+      continue; // exited meanwhile
+    }
+    // "<pid> (<comm>) <state> <ppid> ...": comm may contain spaces and parentheses.
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
+  }
+  const out: number[] = [];
+  const queue = [...(children.get(pid) ?? [])];
+  while (queue.length) {
+    const p = queue.shift()!;
+    out.push(p);
+    queue.push(...(children.get(p) ?? []));
+  }
+  return out;
+}
+
+/**
+ * Kills a CLI run: its process group and every descendant. The CLI starts each plugin (language host,
+ * providers, policy packs) in a process group of its own, and our language host does the same for node, so
+ * killing the CLI's group alone would orphan them.
+ */
 function killGroup(pid: number): void {
-  try {
-    process.kill(-pid, 'SIGKILL');
-  } catch {
-    // already gone
+  const tree = descendants(pid);
+  for (const p of [-pid, ...tree]) {
+    try {
+      process.kill(p, 'SIGKILL');
+    } catch {
+      // already gone
+    }
   }
 }
 

@@ -4,7 +4,7 @@
 // provider talks to kube-apiserver, a Node dynamic provider runs through our launcher, a CrossGuard pack runs
 // through the host's RunPlugin, state lives in a file backend with the passphrase secrets provider.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CoreV1Api } from '@kubernetes/client-node';
@@ -57,6 +57,10 @@ if (config.getBoolean('useRandom')) {
   // @pulumi/random is installed, its provider plugin is not (it cannot be built here).
   const random = await import('@pulumi/random');
   new random.RandomPet('pet');
+}
+
+if (config.getBoolean('hang')) {
+  await new Promise((resolve) => setTimeout(resolve, 3_600_000));
 }
 
 export const namespace = ns.metadata.name;
@@ -220,6 +224,24 @@ describe('the real Pulumi engine (CLI, Kubernetes provider, our Node.js language
     assert.notEqual(r.code, 0, `a missing provider must not be hidden:\n${output(r)}`);
     assert.match(r.stdout + r.stderr, /random/, output(r));
     assert.match(r.stdout + r.stderr, /plugin/i, output(r));
+  });
+
+  it('a run that exceeds its timeout is killed together with the language host, node and providers', async () => {
+    await ok(['config', 'set', 'hang', 'true']);
+    const r = await pulumi(['preview', '--non-interactive'], 30_000);
+    await ok(['config', 'rm', 'hang']);
+    assert.equal(r.timedOut, true, output(r));
+    // Every process of the run had the project directory as its working directory.
+    const left = readdirSync('/proc')
+      .filter((p) => /^\d+$/.test(p))
+      .filter((p) => {
+        try {
+          return readlinkSync(`/proc/${p}/cwd`) === dir;
+        } catch {
+          return false;
+        }
+      });
+    assert.deepEqual(left, [], `processes left in ${dir}: ${left.map((p) => readFileSync(`/proc/${p}/cmdline`, 'utf8').replace(/\0/g, ' ')).join('; ')}`);
   });
 
   it('pulumi destroy removes the objects from the cluster and the stack', async () => {

@@ -1,8 +1,9 @@
 // Pure parts of the Pulumi engine harness and build: the isolated environment of a CLI run, and the replace
 // directives a wrapper module copies from an upstream go.mod.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { kubernetesPluginVersion, pulumiEnvironment, pulumiVersions } from '../../harness/pulumi.js';
+import { descendants, kubernetesPluginVersion, pulumiEnvironment, pulumiVersions } from '../../harness/pulumi.js';
 import { repoRoot } from '../../harness/upstream.js';
 
 type GoModJson = { Replace?: { Old: { Path: string; Version?: string }; New: { Path: string; Version?: string } }[] };
@@ -47,5 +48,22 @@ describe('Pulumi engine harness', () => {
       'github.com/atotto/clipboard => github.com/tgummerer/clipboard v0.0.0-20241001131231-d02d263e614e',
     ]);
     assert.deepEqual(versionedReplaces({}), []);
+  });
+
+  it('finds every descendant of a process, also those in process groups of their own (how plugins run)', async () => {
+    const sh = spawn('sh', ['-c', 'sleep 30 & setsid sleep 30 & wait'], { stdio: 'ignore' });
+    try {
+      let found: number[] = [];
+      for (let i = 0; i < 50 && found.length < 2; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        found = descendants(sh.pid!);
+      }
+      assert.equal(found.length, 2, `descendants of ${sh.pid}: ${found}`);
+      assert.ok(!found.includes(sh.pid!));
+      assert.deepEqual(descendants(found[0]), []);
+    } finally {
+      for (const p of descendants(sh.pid!)) process.kill(p, 'SIGKILL');
+      sh.kill('SIGKILL');
+    }
   });
 });
