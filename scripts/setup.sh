@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Sets up everything the project and its tests need on a fresh machine (idempotent; caches live outside the repo
 # in ${NKP_CACHE_DIR:-~/.cache/nkp}, the Go module/build caches and npm's cache):
-#   Node 22, Debian packages (openssl, Chromium), npm dependencies, the real control plane built from the Go
-#   module proxy, the upstream CRD modules, Keycloak from Maven Central.
+#   Node 22, Debian packages (openssl, Chromium), npm dependencies, the real control plane and the gateway
+#   controllers built from the Go module proxy, the upstream CRD modules, Keycloak from Maven Central.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$NKP_ROOT"
@@ -40,6 +40,9 @@ node scripts/build-control-plane.mjs
 
 step "Pulumi engine (CLI, Kubernetes provider, our Node.js language host) from the Go module proxy"
 node scripts/build-pulumi.mjs
+
+step "gateway controllers (Envoy Gateway + xDS reader, cert-manager's controllers) from the Go module proxy"
+node scripts/build-gateway-controllers.mjs
 
 step "upstream CRD modules into the Go module cache"
 node --import tsx -e "import('./test/harness/upstream.ts').then(m => { for (const [n, c] of m.upstreamCrds()) console.log(n + ': ' + c.length + ' CRDs'); })"
