@@ -5,7 +5,7 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import { MANAGED_BY_LABEL, MANAGED_BY_VALUE, objectKey, type NebariApp } from './api/types.js';
 import { operatorConfig, type OperatorConfig } from './desired/facts.js';
-import { CERTIFICATE, CHILD_KINDS, LISTENERSET } from './desired/objects.js';
+import { CERTIFICATE, CHILD_KINDS, HTTPROUTE, LISTENERSET, SECURITYPOLICY } from './desired/objects.js';
 import type { OperatorSettings } from './config.js';
 import type { AuthProvisioner } from './reconciler-auth.js';
 import { AppIndex, gatewayClassesOf, keysForAppEvent, keysForChild } from './reconciler-index.js';
@@ -131,6 +131,8 @@ export class Operator {
         gateways: caches.gateways,
         certificates: caches.children.get(CERTIFICATE.kind)!,
         listenerSets: caches.children.get(LISTENERSET.kind)!,
+        httpRoutes: caches.children.get(HTTPROUTE.kind)!,
+        securityPolicies: caches.children.get(SECURITYPOLICY.kind)!,
         children: caches.children as ReadonlyMap<string, ObjectCache>,
       },
       index: this.index,

@@ -2,7 +2,7 @@
 import { MANAGED_NAMESPACE_LABEL, MANAGED_NAMESPACE_VALUE, clientSecretName, type NebariApp } from './api/types.js';
 import { HTTPS_LISTENER_NAME } from './desired/children.js';
 import { hostnameClaim } from './desired/claims.js';
-import type { CertificateFact, HostnameClaim, ListenerFact, ObservedFacts, OperatorConfig, ProvisioningFact } from './desired/facts.js';
+import type { AcceptanceFact, CertificateFact, HostnameClaim, ListenerFact, ObservedFacts, OperatorConfig, ProvisioningFact } from './desired/facts.js';
 import { childNames } from './desired/objects.js';
 import type { ObjectCache } from './runtime/informer.js';
 import type { KubeObject } from './runtime/kube.js';
@@ -16,6 +16,8 @@ export interface FactCaches {
   gateways: ObjectCache;
   certificates: ObjectCache;
   listenerSets: ObjectCache;
+  httpRoutes: ObjectCache;
+  securityPolicies: ObjectCache;
 }
 
 interface K8sCondition {
@@ -23,7 +25,48 @@ interface K8sCondition {
   status?: string;
   reason?: string;
   message?: string;
+  observedGeneration?: number;
 }
+
+interface StatusEntry {
+  controllerName?: string;
+  conditions?: K8sCondition[];
+}
+
+/**
+ * What the gateway controller says about an HTTPRoute (status.parents) or a SecurityPolicy (status.ancestors):
+ * refused when a deciding condition (`types`) is False on any entry, accepted when every entry has them True for
+ * the object's generation, pending otherwise (nothing reported yet, or only for an older generation).
+ * Undefined when the object does not exist.
+ */
+export function acceptanceFact(obj: KubeObject | undefined, entriesOf: 'parents' | 'ancestors', types: readonly string[]): AcceptanceFact | undefined {
+  if (!obj) return undefined;
+  const generation = obj.metadata.generation;
+  const entries = ((obj as { status?: Record<string, StatusEntry[] | undefined> }).status?.[entriesOf] ?? []) as StatusEntry[];
+  const current = (c: K8sCondition): boolean => generation === undefined || c.observedGeneration === undefined || c.observedGeneration >= generation;
+  for (const e of entries) {
+    const bad = (e.conditions ?? []).find((c) => types.includes(c.type ?? '') && c.status === 'False' && current(c));
+    if (bad) {
+      return {
+        state: 'refused',
+        ...(e.controllerName ? { controller: e.controllerName } : {}),
+        condition: bad.type!,
+        ...(bad.reason ? { reason: bad.reason } : {}),
+        ...(bad.message ? { message: bad.message } : {}),
+      };
+    }
+  }
+  const ok =
+    entries.length > 0 &&
+    entries.every((e) => types.every((t) => (e.conditions ?? []).some((c) => c.type === t && c.status === 'True' && current(c))));
+  if (!ok) return { state: 'pending' };
+  const controller = entries[0]?.controllerName;
+  return { state: 'accepted', ...(controller ? { controller } : {}) };
+}
+
+/** Route parents decide on Accepted and ResolvedRefs (backend, ReferenceGrant); policies on Accepted. */
+export const ROUTE_ACCEPTANCE = ['Accepted', 'ResolvedRefs'] as const;
+export const POLICY_ACCEPTANCE = ['Accepted'] as const;
 
 export function namespaceOptedIn(caches: Pick<FactCaches, 'namespaces'>, ns: string): boolean {
   return caches.namespaces.get(undefined, ns)?.metadata.labels?.[MANAGED_NAMESPACE_LABEL] === MANAGED_NAMESPACE_VALUE;
@@ -55,6 +98,10 @@ export function listenerFact(ls: KubeObject | undefined): ListenerFact | undefin
 /** Name of the client Secret the app uses (clientSecretRef, else the provisioned `<name>-oidc-client`). */
 export function clientSecretNameOf(app: NebariApp): string {
   return app.spec?.auth?.clientSecretRef || clientSecretName(app.metadata.name);
+}
+
+function optional<K extends string, V>(key: K, value: V | undefined): { [k in K]?: V } {
+  return (value === undefined ? {} : { [key]: value }) as { [k in K]?: V };
 }
 
 export function observeFacts(
@@ -89,6 +136,9 @@ export function observeFacts(
     hostnameClaims: claims,
     certificate: certificateFact(caches.certificates.get(ns, names.certificate)),
     listener: listenerFact(caches.listenerSets.get(ns, names.listenerSet)),
+    ...optional('mainRoute', acceptanceFact(caches.httpRoutes.get(ns, names.mainRoute), 'parents', ROUTE_ACCEPTANCE)),
+    ...optional('publicRoute', acceptanceFact(caches.httpRoutes.get(ns, names.publicRoute), 'parents', ROUTE_ACCEPTANCE)),
+    ...optional('securityPolicy', acceptanceFact(caches.securityPolicies.get(ns, names.securityPolicy), 'ancestors', POLICY_ACCEPTANCE)),
     clientSecret: secret ? { found: true, keys: secret.keys } : { found: false },
     ...(extra.provisioning ? { provisioning: extra.provisioning } : {}),
     ...(extra.genericJwksURI ? { genericJwksURI: extra.genericJwksURI } : {}),

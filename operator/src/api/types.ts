@@ -124,6 +124,12 @@ export const EXTRA_REASONS = {
   KeycloakClientConflict: 'KeycloakClientConflict',
   /** AuthReady: Keycloak rejected a provisioning request (400, realm not found, ...). */
   KeycloakRequestRejected: 'KeycloakRequestRejected',
+  /** RoutingReady: the gateway controller refused an HTTPRoute (Accepted or ResolvedRefs False on its parent); the
+   * message carries the controller's own reason and message. */
+  RouteNotAccepted: 'RouteNotAccepted',
+  /** AuthReady: the gateway controller refused the SecurityPolicy (Accepted False on an ancestor); v0.1.0's name,
+   * the message carries the controller's reason and message. */
+  SecurityPolicyFailed: 'SecurityPolicyFailed',
 } as const;
 
 export const REASONS = { ...CONTRACT_REASONS, ...EXTRA_REASONS } as const;

@@ -24,6 +24,13 @@ export const MAX_MATCHES_PER_RULE = 64;
 export const HTTPS_LISTENER_NAME = 'https';
 /** Name of the JWT provider inside the SecurityPolicy used for group checks. */
 export const JWT_PROVIDER_NAME = 'nebari-oidc';
+/**
+ * Request header the gateway's OIDC filter writes the (decrypted) ID token into for the group check, on apps with
+ * auth.groups. Envoy Gateway encrypts its token cookies (since v1.5), so a JWT provider reading the cookie would see
+ * ciphertext; the OIDC filter forwards the token it decrypted instead, the JWT provider verifies it from this header
+ * and the authorization reads its groups claim. The main route removes the header before the request goes upstream.
+ */
+export const ID_TOKEN_HEADER = 'x-nebari-id-token';
 
 /** Same path+type only once, first occurrence kept (deterministic). */
 export function dedupeRoutes(routes: readonly EffectiveRoute[]): EffectiveRoute[] {
@@ -86,6 +93,11 @@ export function mainRouteMatches(eff: EffectiveSpec, config: OperatorConfig): Ef
   return dedupeRoutes([...eff.routing.routes, ...eff.routing.publicRoutes]);
 }
 
+/** Gateway-internal headers a route removes before the request reaches the app (empty: no filter). */
+export function headersRemovedUpstream(eff: EffectiveSpec): string[] {
+  return eff.auth?.enforceAtGateway && eff.auth.groups.length > 0 ? [ID_TOKEN_HEADER] : [];
+}
+
 function httpRoute(
   app: NebariApp,
   eff: EffectiveSpec,
@@ -93,6 +105,7 @@ function httpRoute(
   name: string,
   component: typeof COMPONENTS.mainRoute | typeof COMPONENTS.publicRoute,
   matches: readonly EffectiveRoute[],
+  removeHeaders: readonly string[] = [],
 ): KubeObject {
   const annotations = eff.routing?.annotations ?? {};
   return withDesiredHash({
@@ -104,6 +117,7 @@ function httpRoute(
       hostnames: [eff.hostname],
       rules: chunk(matches, MAX_MATCHES_PER_RULE).map((ms) => ({
         matches: ms.map((m) => ({ path: { type: m.pathType, value: m.path } })),
+        ...(removeHeaders.length > 0 ? { filters: [{ type: 'RequestHeaderModifier', requestHeaderModifier: { remove: [...removeHeaders] } }] } : {}),
         backendRefs: [backendRef(eff)],
       })),
     },
@@ -111,7 +125,7 @@ function httpRoute(
 }
 
 export function mainHttpRoute(app: NebariApp, eff: EffectiveSpec, names: ChildNames, config: OperatorConfig): KubeObject {
-  return httpRoute(app, eff, names, names.mainRoute, COMPONENTS.mainRoute, mainRouteMatches(eff, config));
+  return httpRoute(app, eff, names, names.mainRoute, COMPONENTS.mainRoute, mainRouteMatches(eff, config), headersRemovedUpstream(eff));
 }
 
 /** The route for publicRoutes, outside the SecurityPolicy; only meaningful when auth is enforced at the gateway. */
@@ -172,7 +186,7 @@ export function certificate(app: NebariApp, eff: EffectiveSpec, names: ChildName
   });
 }
 
-/** Cookie names fixed per app so the JWT provider can read the ID token the OIDC filter stored. */
+/** Cookie names fixed per app (stable across operator restarts and replicas, distinct per app on a shared domain). */
 export function oidcCookieNames(app: NebariApp): { idToken: string; accessToken: string } {
   const suffix = shortHash(`${app.metadata.namespace}/${app.metadata.name}`);
   return { idToken: `IdToken-${suffix}`, accessToken: `AccessToken-${suffix}` };
@@ -187,9 +201,20 @@ export function jwksURI(eff: EffectiveSpec, config: OperatorConfig, discovered: 
 }
 
 /**
+ * Keycloak's endpoints under the realm's issuer URL. Given explicitly, Envoy Gateway does not fetch the issuer's
+ * discovery document when it translates the policy (a Keycloak that is down or unreachable from the controller
+ * would otherwise make it refuse every policy).
+ */
+export function keycloakEndpoints(issuerURL: string): { authorizationEndpoint: string; tokenEndpoint: string; endSessionEndpoint: string } {
+  const base = `${issuerURL.replace(/\/+$/, '')}/protocol/openid-connect`;
+  return { authorizationEndpoint: `${base}/auth`, tokenEndpoint: `${base}/token`, endSessionEndpoint: `${base}/logout` };
+}
+
+/**
  * Envoy Gateway SecurityPolicy on the main route: OIDC login (issuer, client id and secret from the Secret, redirect
  * URL, logout path, scopes, forwardAccessToken, denyRedirect) and, with auth.groups, a deny-by-default authorization
- * that allows only tokens whose groups claim holds one of the groups.
+ * that allows only tokens whose groups claim holds one of the groups. The token cookies stay encrypted (Envoy
+ * Gateway's default): the group check verifies the ID token the OIDC filter forwards in ID_TOKEN_HEADER.
  * Preconditions (checked by state.ts): eff.auth enforced, issuerURL and secretName set, jwks set when groups given.
  */
 export function securityPolicy(
@@ -203,7 +228,7 @@ export function securityPolicy(
   const cookies = oidcCookieNames(app);
   const groups = auth.groups.length > 0;
   const oidc: Record<string, unknown> = {
-    provider: { issuer: auth.issuerURL },
+    provider: { issuer: auth.issuerURL, ...(auth.provider === 'keycloak' ? keycloakEndpoints(auth.issuerURL!) : {}) },
     clientIDRef: { group: '', kind: 'Secret', name: auth.secretName },
     clientSecret: { group: '', kind: 'Secret', name: auth.secretName },
     redirectURL: `${scheme(eff)}://${eff.hostname}${auth.redirectURI}`,
@@ -211,6 +236,7 @@ export function securityPolicy(
     scopes: [...auth.scopes],
     forwardAccessToken: auth.forwardAccessToken,
     cookieNames: cookies,
+    ...(groups ? { forwardIDToken: { header: ID_TOKEN_HEADER } } : {}),
     ...(auth.denyRedirect.length > 0
       ? { denyRedirect: { headers: auth.denyRedirect.map((h) => ({ name: h.name, type: h.type, value: h.value })) } }
       : {}),
@@ -222,7 +248,7 @@ export function securityPolicy(
   if (groups) {
     spec['jwt'] = {
       providers: [
-        { name: JWT_PROVIDER_NAME, issuer: auth.issuerURL, remoteJWKS: { uri: jwks }, extractFrom: { cookies: [cookies.idToken] } },
+        { name: JWT_PROVIDER_NAME, issuer: auth.issuerURL, remoteJWKS: { uri: jwks }, extractFrom: { headers: [{ name: ID_TOKEN_HEADER }] } },
       ],
     };
     spec['authorization'] = {

@@ -116,6 +116,15 @@ export interface ListenerFact {
   message?: string;
 }
 
+/**
+ * Whether the gateway controller accepted an HTTPRoute (Accepted and ResolvedRefs on its parents) or a
+ * SecurityPolicy (Accepted on its ancestors), for the object's current generation.
+ */
+export type AcceptanceFact =
+  | { state: 'accepted'; controller?: string }
+  | { state: 'pending' }
+  | { state: 'refused'; controller?: string; condition: string; reason?: string; message?: string };
+
 /** Result of Keycloak client provisioning for this app (from the Keycloak reconciler). */
 export interface ProvisioningFact {
   /** false when the last attempt failed. */
@@ -142,6 +151,12 @@ export interface ObservedFacts {
   certificate?: CertificateFact;
   /** The app's ListenerSet status; absent when the gateway controller has not reported. */
   listener?: ListenerFact;
+  /** The main HTTPRoute as the gateway controller reports it; absent when it does not exist (yet). */
+  mainRoute?: AcceptanceFact;
+  /** The public HTTPRoute (publicRoutes with auth at the gateway), likewise. */
+  publicRoute?: AcceptanceFact;
+  /** The SecurityPolicy as the gateway controller reports it; absent when it does not exist (yet). */
+  securityPolicy?: AcceptanceFact;
   /** The client Secret (clientSecretRef, or `<name>-oidc-client` when provisioned) in the app's namespace. */
   clientSecret: SecretFact;
   /** Keycloak provisioning outcome; absent when not attempted (e.g. generic-oidc or clientSecretRef). */

@@ -21,7 +21,7 @@ import {
   referenceGrant,
   securityPolicy,
 } from './children.js';
-import type { ObservedFacts, OperatorConfig } from './facts.js';
+import type { AcceptanceFact, ObservedFacts, OperatorConfig } from './facts.js';
 import { childNames, type ChildNames, type KubeObject } from './objects.js';
 import { effectiveSpec, type EffectiveSpec } from './resolve.js';
 import { buildConditions, readyCondition, serviceDiscovery, type ConditionInput } from './status.js';
@@ -201,21 +201,51 @@ export function desiredState(app: NebariApp, facts: ObservedFacts, config: Opera
           if (eff.crossNamespace) children.push(referenceGrant(app, eff, names));
           if (enforce) children.push(securityPolicy(app, eff, names, config, auth.jwks));
           const via = eff.tls ? `ListenerSet ${names.listenerSet} (HTTPS)` : `Gateway ${gw} (HTTP)`;
-          routing = {
-            type: T.RoutingReady,
-            status: 'True',
-            reason: REASONS.ReconcileSuccess,
-            message: `HTTPRoute ${names.mainRoute} routes ${eff.hostname} to Service ${svc}:${eff.service.port} via ${via}`,
-          };
+          routing = routeCondition(eff, facts, names, `routes ${eff.hostname} to Service ${svc}:${eff.service.port} via ${via}`);
         }
       }
     }
   }
 
   const conditions: ConditionInput[] = [routing, tls];
-  if (eff.auth) conditions.push(authCondition(eff, auth, routeCreated, routing, names));
+  if (eff.auth) conditions.push(authCondition(eff, auth, routeCreated, routing, names, facts));
   conditions.push(readyCondition(conditions));
   return finish(conditions, children, eff, []);
+}
+
+/** `the gateway controller (<name>)` for messages. */
+function controllerName(controller: string | undefined): string {
+  return controller ? `the gateway controller (${controller})` : 'the gateway controller';
+}
+
+/** The controller's refusal, as a message: which condition, its reason and its message. */
+function refusal(f: Extract<AcceptanceFact, { state: 'refused' }>): string {
+  return `${controllerName(f.controller)} reports ${f.condition}=False${f.reason ? ` (${f.reason})` : ''}${f.message ? `: ${f.message}` : ''}`;
+}
+
+/**
+ * RoutingReady once the routes are written: it follows what the gateway controller reports on them (Accepted and
+ * ResolvedRefs on their parents), never the write alone.
+ */
+export function routeCondition(eff: EffectiveSpec, facts: ObservedFacts, names: ChildNames, what: string): ConditionInput {
+  const routes: Array<[string, AcceptanceFact | undefined]> = [[names.mainRoute, facts.mainRoute]];
+  if (eff.auth?.enforceAtGateway && (eff.routing?.publicRoutes.length ?? 0) > 0) routes.push([names.publicRoute, facts.publicRoute]);
+  for (const [name, f] of routes) {
+    if (f?.state === 'refused') {
+      return { type: T.RoutingReady, status: 'False', reason: REASONS.RouteNotAccepted, message: `HTTPRoute ${eff.namespace}/${name} was refused: ${refusal(f)}` };
+    }
+  }
+  const waiting = routes.filter(([, f]) => f?.state !== 'accepted').map(([n]) => `${eff.namespace}/${n}`);
+  if (waiting.length > 0) {
+    return {
+      type: T.RoutingReady,
+      status: 'False',
+      reason: REASONS.Reconciling,
+      message: `HTTPRoute ${waiting.join(', ')} written; waiting for the gateway controller to accept it`,
+    };
+  }
+  const by = facts.mainRoute?.state === 'accepted' ? controllerName(facts.mainRoute.controller) : 'the gateway controller';
+  return { type: T.RoutingReady, status: 'True', reason: REASONS.ReconcileSuccess, message: `HTTPRoute ${names.mainRoute} ${what}; accepted by ${by}` };
 }
 
 function tlsCondition(eff: EffectiveSpec, facts: ObservedFacts, names: ChildNames, gw: string): ConditionInput {
@@ -228,7 +258,15 @@ function tlsCondition(eff: EffectiveSpec, facts: ObservedFacts, names: ChildName
     const detail = facts.certificate.message ? `: ${facts.certificate.message}` : '';
     return { type: T.TLSReady, status: 'False', reason: REASONS.CertificateNotReady, message: `Certificate ${cert} is not ready${detail}` };
   }
-  if (facts.listener && !facts.listener.accepted) {
+  if (!facts.listener) {
+    return {
+      type: T.TLSReady,
+      status: 'False',
+      reason: REASONS.ListenerNotReady,
+      message: `listener ${names.listenerSet}/https written; waiting for the controller of Gateway ${gw} to accept it`,
+    };
+  }
+  if (!facts.listener.accepted) {
     const detail = [facts.listener.reason, facts.listener.message].filter(Boolean).join(': ');
     return {
       type: T.TLSReady,
@@ -251,6 +289,7 @@ function authCondition(
   routeCreated: boolean,
   routing: ConditionInput,
   names: ChildNames,
+  facts: ObservedFacts,
 ): ConditionInput {
   if (auth.condition) return auth.condition;
   const a = eff.auth!;
@@ -278,6 +317,14 @@ function authCondition(
       reason: REASONS.Reconciling,
       message: `SecurityPolicy ${names.securityPolicy} is created together with the HTTPRoute (RoutingReady: ${routing.reason})`,
     };
+  }
+  const policy = `SecurityPolicy ${eff.namespace}/${names.securityPolicy}`;
+  const f = facts.securityPolicy;
+  if (f?.state === 'refused') {
+    return { type: T.AuthReady, status: 'False', reason: REASONS.SecurityPolicyFailed, message: `${policy} was refused: ${refusal(f)}` };
+  }
+  if (f?.state !== 'accepted') {
+    return { type: T.AuthReady, status: 'False', reason: REASONS.Reconciling, message: `${policy} written; waiting for the gateway controller to accept it` };
   }
   const groups = a.groups.length > 0 ? `; only members of ${a.groups.join(', ')} get in` : '';
   return {

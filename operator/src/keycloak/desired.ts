@@ -2,7 +2,9 @@
 //
 // - confidential client `<namespace>-<name>`: standard flow only, one redirect URI on the app's hostname, web origins
 //   only the app's origin, post-logout redirect to the hostname, requested scopes as default client scopes,
-//   a groups claim when the `groups` scope is asked for, the keycloakConfig protocol mappers, an audience mapper
+//   a groups claim (ID, access and userinfo tokens) when the app restricts access by auth.groups or asks for the
+//   `groups` scope, whatever scopes are requested (the gateway's rule reads it from the ID token; a client's own
+//   mapper applies with the default scopes too), the keycloakConfig protocol mappers, an audience mapper
 //   for its own client id (so its tokens name it in `aud`, which the standard token exchange requires of a subject
 //   token), standard token exchange enabled (it can exchange its users' tokens for audiences offered to it);
 // - public PKCE client `<namespace>-<name>-spa` (or spaClient.clientId) when spaClient.enabled;
@@ -33,7 +35,7 @@ export const AUDIENCE_SCOPE_PREFIX = 'nebari-audience-';
 export const STANDARD_TOKEN_EXCHANGE_ATTRIBUTE = 'standard.token.exchange.enabled';
 /** Scopes every NebariApp client gets as default client scopes when the realm has them (Keycloak's own baseline). */
 export const BASELINE_SCOPES = ['acr', 'basic', 'web-origins'] as const;
-/** Name of the groups claim mapper added when the `groups` scope is requested. */
+/** Name of the groups claim mapper added when auth.groups is set or the `groups` scope is requested. */
 export const GROUPS_MAPPER_NAME = 'groups';
 export const SELF_AUDIENCE_MAPPER_NAME = 'audience-self';
 
@@ -207,7 +209,9 @@ export function desiredKeycloak(app: NebariApp, opts: DesiredOptions = {}): Desi
     throw new AuthSpecError('spec.auth.redirectURI', `must be a path starting with "/" without whitespace, got ${JSON.stringify(redirectPath)}`);
   }
   const scopes = clientScopeNames(app);
-  const wantsGroups = scopes.includes('groups');
+  // auth.groups makes the gateway require the claim: it must be in the token with the default scopes, not only
+  // when the `groups` scope (which the default scopes lack) is asked for
+  const wantsGroups = scopes.includes('groups') || (auth.groups?.length ?? 0) > 0;
   const id = clientIdOf(namespace, name);
   const common = {
     enabled: true as const,

@@ -7,7 +7,7 @@ import { KEYCLOAK_ADMIN_CREDENTIALS_DIR, configWarnings, loadConfig } from '../.
 import { AppIndex, gatewayClassesOf, keysForAppEvent, keysForChild } from '../../../operator/src/reconciler-index.js';
 import { secretToKeys } from '../../../operator/src/reconciler-resources.js';
 import { wantsGenericJwks, wantsProvisioning, OidcDiscovery } from '../../../operator/src/reconciler-auth.js';
-import { certificateFact, listenerFact } from '../../../operator/src/reconciler-facts.js';
+import { acceptanceFact, certificateFact, listenerFact } from '../../../operator/src/reconciler-facts.js';
 import { silentLogger } from '../../../operator/src/runtime/logger.js';
 import type { NebariApp } from '../../../operator/src/api/types.js';
 
@@ -227,5 +227,23 @@ describe('operator reconciler: event mapping', () => {
     assert.equal(listenerFact({ metadata: { name: 'l' } } as never), undefined, 'nothing reported yet');
     assert.deepEqual(listenerFact({ metadata: { name: 'l' }, status: { listeners: [{ name: 'https', conditions: [{ type: 'Accepted', status: 'False', reason: 'HostnameConflict', message: 'taken' }] }] } } as never), { accepted: false, reason: 'HostnameConflict', message: 'taken' });
     assert.deepEqual(listenerFact({ metadata: { name: 'l' }, status: { conditions: [{ type: 'Accepted', status: 'True' }] } } as never), { accepted: true });
+  });
+
+  it('acceptanceFact: what the gateway controller reports on route parents / policy ancestors, for the current generation', () => {
+    const ctrl = 'gateway.envoyproxy.io/gatewayclass-controller';
+    const route = (parents: unknown[], generation = 2) => ({ metadata: { name: 'r', generation }, status: { parents } }) as never;
+    const ok = (type: string, g = 2) => ({ type, status: 'True', reason: type, observedGeneration: g });
+    const types = ['Accepted', 'ResolvedRefs'];
+    assert.equal(acceptanceFact(undefined, 'parents', types), undefined, 'no object');
+    assert.deepEqual(acceptanceFact(route([]), 'parents', types), { state: 'pending' }, 'nothing reported');
+    assert.deepEqual(acceptanceFact(route([{ controllerName: ctrl, conditions: [ok('Accepted', 1), ok('ResolvedRefs', 1)] }]), 'parents', types), { state: 'pending' }, 'reported for an older generation');
+    assert.deepEqual(acceptanceFact(route([{ controllerName: ctrl, conditions: [ok('Accepted')] }]), 'parents', types), { state: 'pending' }, 'ResolvedRefs missing');
+    assert.deepEqual(acceptanceFact(route([{ controllerName: ctrl, conditions: [ok('Accepted'), ok('ResolvedRefs')] }]), 'parents', types), { state: 'accepted', controller: ctrl });
+    assert.deepEqual(
+      acceptanceFact(route([{ controllerName: ctrl, conditions: [ok('Accepted'), { type: 'ResolvedRefs', status: 'False', reason: 'RefNotPermitted', message: 'm', observedGeneration: 2 }] }]), 'parents', types),
+      { state: 'refused', controller: ctrl, condition: 'ResolvedRefs', reason: 'RefNotPermitted', message: 'm' },
+    );
+    const policy = { metadata: { name: 'p', generation: 1 }, status: { ancestors: [{ controllerName: ctrl, conditions: [{ type: 'Accepted', status: 'False', reason: 'Invalid', message: 'x', observedGeneration: 1 }] }] } } as never;
+    assert.deepEqual(acceptanceFact(policy, 'ancestors', ['Accepted']), { state: 'refused', controller: ctrl, condition: 'Accepted', reason: 'Invalid', message: 'x' });
   });
 });

@@ -167,7 +167,15 @@ describe('desired state: SecurityPolicy', () => {
     assert.equal(p.apiVersion, 'gateway.envoyproxy.io/v1alpha1');
     assert.deepEqual(p.spec.targetRefs, [{ group: 'gateway.networking.k8s.io', kind: 'HTTPRoute', name: 'jupyter' }]);
     const o = p.spec.oidc;
-    assert.deepEqual(o.provider, { issuer: 'https://auth.example.com/realms/nebari' });
+    // Keycloak's endpoints given explicitly: Envoy Gateway never needs the discovery document to accept the policy
+    assert.deepEqual(o.provider, {
+      issuer: 'https://auth.example.com/realms/nebari',
+      authorizationEndpoint: 'https://auth.example.com/realms/nebari/protocol/openid-connect/auth',
+      tokenEndpoint: 'https://auth.example.com/realms/nebari/protocol/openid-connect/token',
+      endSessionEndpoint: 'https://auth.example.com/realms/nebari/protocol/openid-connect/logout',
+    });
+    assert.equal(o.forwardIDToken, undefined, 'no ID token forwarding without groups');
+    assert.equal(o.disableTokenEncryption, undefined, 'token cookies stay encrypted (Envoy Gateway default)');
     assert.deepEqual(o.clientIDRef, { group: '', kind: 'Secret', name: 'jupyter-oidc-client' });
     assert.deepEqual(o.clientSecret, { group: '', kind: 'Secret', name: 'jupyter-oidc-client' });
     assert.equal(o.redirectURL, 'https://jupyter.example.com/oauth2/callback');
@@ -206,17 +214,19 @@ describe('desired state: SecurityPolicy', () => {
     assert.equal(o.provider.issuer, 'https://idp.example.org');
   });
 
-  it('allows only auth.groups (groups claim from the ID token cookie), denying everyone else', () => {
+  it('allows only auth.groups (groups claim of the ID token the OIDC filter forwards, decrypted, in a header), denying everyone else', () => {
     const p = sp({ auth: { enabled: true, groups: ['admins', 'Data Science'] } });
-    const cookie = p.spec.oidc.cookieNames.idToken;
-    assert.match(cookie, /^IdToken-[0-9a-f]{8}$/);
+    assert.match(p.spec.oidc.cookieNames.idToken, /^IdToken-[0-9a-f]{8}$/);
+    // the cookies stay encrypted; the JWT provider never reads them
+    assert.equal(p.spec.oidc.disableTokenEncryption, undefined);
+    assert.deepEqual(p.spec.oidc.forwardIDToken, { header: 'x-nebari-id-token' });
     assert.deepEqual(p.spec.jwt, {
       providers: [
         {
           name: 'nebari-oidc',
           issuer: 'https://auth.example.com/realms/nebari',
           remoteJWKS: { uri: 'https://auth.example.com/realms/nebari/protocol/openid-connect/certs' },
-          extractFrom: { cookies: [cookie] },
+          extractFrom: { headers: [{ name: 'x-nebari-id-token' }] },
         },
       ],
     });

@@ -28,6 +28,29 @@ describe('desired state: conditions and reasons', () => {
     });
   });
 
+  it('RoutingReady and AuthReady follow the gateway controller: pending until it reports, refused with its reason', () => {
+    const withAuth = app({ auth: { enabled: true }, routing: { publicRoutes: [{ pathPrefix: '/health' }] } });
+    // written but nothing reported yet (or only for an older generation): Reconciling, never True
+    let c = conds(withAuth, facts({ mainRoute: { state: 'pending' }, securityPolicy: undefined }));
+    assert.equal(`${c.RoutingReady!.status} ${c.RoutingReady!.reason}`, 'False Reconciling');
+    assert.match(c.RoutingReady!.message, /HTTPRoute data\/jupyter written; waiting for the gateway controller to accept it/);
+    assert.equal(`${c.AuthReady!.status} ${c.AuthReady!.reason}`, 'False Reconciling');
+    // the public route counts too
+    c = conds(withAuth, facts({ publicRoute: { state: 'refused', controller: 'gw-ctrl', condition: 'ResolvedRefs', reason: 'RefNotPermitted', message: 'no grant' } }));
+    assert.equal(`${c.RoutingReady!.status} ${c.RoutingReady!.reason}`, 'False RouteNotAccepted');
+    assert.match(c.RoutingReady!.message, /HTTPRoute data\/jupyter-public was refused: the gateway controller \(gw-ctrl\) reports ResolvedRefs=False \(RefNotPermitted\): no grant/);
+    // the policy refused: AuthReady carries the controller's reason, Ready follows
+    c = conds(withAuth, facts({ securityPolicy: { state: 'refused', controller: 'gw-ctrl', condition: 'Accepted', reason: 'Invalid', message: 'bad issuer' } }));
+    assert.equal(`${c.AuthReady!.status} ${c.AuthReady!.reason}`, 'False SecurityPolicyFailed');
+    assert.match(c.AuthReady!.message, /SecurityPolicy data\/jupyter was refused: the gateway controller \(gw-ctrl\) reports Accepted=False \(Invalid\): bad issuer/);
+    assert.equal(c.Ready!.status, 'False');
+    assert.equal(c.RoutingReady!.status, 'True');
+    assert.match(c.RoutingReady!.message, /accepted by the gateway controller \(gateway\.envoyproxy\.io\/gatewayclass-controller\)/);
+    // the per-app listener: nothing reported yet is not ready either
+    c = conds(app(), facts({ listener: undefined }));
+    assert.equal(`${c.TLSReady!.status} ${c.TLSReady!.reason}`, 'False ListenerNotReady');
+  });
+
   it('NamespaceNotOptedIn: every condition False, nothing created', () => {
     const d = desiredState(app({ auth: { enabled: true } }), facts({ namespaceOptedIn: false }), config(), NOW);
     assert.deepEqual(d.children, []);

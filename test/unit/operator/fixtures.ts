@@ -34,6 +34,11 @@ export function facts(overrides: Partial<ObservedFacts> = {}): ObservedFacts {
     gatewayFound: true,
     hostnameClaims: [],
     certificate: { ready: true },
+    // the gateway controller accepted everything (the integration tests run the real one)
+    listener: { accepted: true },
+    mainRoute: { state: 'accepted', controller: 'gateway.envoyproxy.io/gatewayclass-controller' },
+    publicRoute: { state: 'accepted', controller: 'gateway.envoyproxy.io/gatewayclass-controller' },
+    securityPolicy: { state: 'accepted', controller: 'gateway.envoyproxy.io/gatewayclass-controller' },
     clientSecret: { found: true, keys: ['client-id', 'client-secret', 'issuer-url'] },
     ...overrides,
   };
