@@ -13,7 +13,8 @@ import { NEBARIAPP } from '../operator/src/reconciler-resources.js';
 import { Informer, kubeListWatcher } from '../operator/src/runtime/informer.js';
 import { KubeClient, type KubeObject } from '../operator/src/runtime/kube.js';
 import { silentLogger } from '../operator/src/runtime/logger.js';
-import { CERTIFICATE_RT, GW_NAMESPACE, createService, ensureGateways, ensureNamespace, setCertificateReady, testEnv } from '../test/integration/operator/helpers.js';
+import { GW_NAMESPACE, createService, ensureGateways, ensureNamespace, testEnv } from '../test/integration/operator/helpers.js';
+import { startGatewayControllers } from '../test/harness/gateway-controllers.js';
 
 function arg(name: string, def: string): string {
   const a = process.argv.find((x) => x.startsWith(`--${name}=`));
@@ -69,9 +70,11 @@ function vmHWM(pid: number): number {
 }
 const sum = (m: Map<string, number>, skip: string[] = []) => [...m].filter(([k]) => !skip.includes(k)).reduce((n, [, v]) => n + v, 0);
 
-console.log(`bench/operator: ${APPS} NebariApps in ${NAMESPACES} namespaces, TLS ${TLS ? 'on (cert-manager stand-in)' : 'off'}, operator concurrency ${CONCURRENCY}, idle window ${IDLE_SECONDS} s`);
+console.log(`bench/operator: ${APPS} NebariApps in ${NAMESPACES} namespaces, TLS ${TLS ? 'on' : 'off'} (real Envoy Gateway and cert-manager), operator concurrency ${CONCURRENCY}, idle window ${IDLE_SECONDS} s`);
 execFileSync(process.execPath, [join(repo, 'operator', 'build.mjs')], { stdio: 'inherit' });
 const cp = await startControlPlane();
+// the real controllers: RoutingReady follows Envoy Gateway's route status, TLSReady cert-manager's issuance
+const controllers = await startGatewayControllers({ kubeconfigPath: cp.kubeconfigPath });
 const c = new KubeClient(cp.kubeConfig());
 const port = await freePort();
 const child = spawn(process.execPath, [bundle], {
@@ -95,12 +98,13 @@ const stopAll = async () => {
     await new Promise((r) => child.once('exit', r));
   }
   await c.close();
+  await controllers.stop();
   await cp.stop();
 };
 process.once('SIGINT', () => void stopAll().then(() => process.exit(130)));
 
 try {
-  await ensureGateways(c);
+  await ensureGateways(c, { controllers: false });
   const namespaces = Array.from({ length: NAMESPACES }, (_, i) => `bench-${i}`);
   for (const ns of namespaces) {
     await ensureNamespace(c, ns, true);
@@ -115,7 +119,7 @@ try {
     await new Promise((r) => setTimeout(r, 200));
   }
 
-  // readiness counter and the cert-manager stand-in, both on watches (this process's own client)
+  // readiness counter on a watch (this process's own client)
   const ready = new Set<string>();
   const apps = new Informer<KubeObject>({ name: 'bench-apps', listWatcher: kubeListWatcher(c, NEBARIAPP), log: silentLogger });
   apps.on((type, o) => {
@@ -125,31 +129,8 @@ try {
     if (ok) ready.add(key);
     else ready.delete(key);
   });
-  const certsSeen = new Set<string>();
-  const certQueue: KubeObject[] = [];
-  const certs = new Informer<KubeObject>({ name: 'bench-certs', listWatcher: kubeListWatcher(c, CERTIFICATE_RT), log: silentLogger });
-  certs.on((type, o) => {
-    const key = `${o.metadata.namespace}/${o.metadata.name}`;
-    if (type === 'add' && !certsSeen.has(key)) {
-      certsSeen.add(key);
-      certQueue.push(o);
-    }
-  });
   apps.start();
-  certs.start();
-  await Promise.all([apps.waitForSync(), certs.waitForSync()]);
-  let standIn = true;
-  const standInLoop = (async () => {
-    while (standIn) {
-      const batch = certQueue.splice(0, 50);
-      if (batch.length === 0) {
-        await new Promise((r) => setTimeout(r, 50));
-        continue;
-      }
-      await Promise.all(batch.map((o) => setCertificateReady(c, o.metadata.namespace!, o.metadata.name)));
-    }
-  })();
-
+  await apps.waitForSync();
   const before = await scrape(port);
   const t0 = performance.now();
   const specs = Array.from({ length: APPS }, (_, i) => ({ ns: namespaces[i % NAMESPACES]!, name: `app-${i}` }));
@@ -171,8 +152,6 @@ try {
     }
   }
   const wall = performance.now() - t0;
-  standIn = false;
-  await standInLoop;
   const after = await scrape(port);
   const peakMiB = vmHWM(child.pid!);
 
@@ -205,7 +184,6 @@ try {
     console.log(`reconciles during idle: ${idle1.reconciles - idle0.reconciles}`);
   }
   await apps.stop();
-  await certs.stop();
 } finally {
   await stopAll();
 }

@@ -1,8 +1,11 @@
 // Helpers of the operator integration tests: start the operator in-process against a real control plane, create
-// the objects apps depend on, wait for conditions. cert-manager's and Envoy Gateway's controllers cannot run here:
-// tests that need a ready Certificate set its Ready condition themselves (setCertificateReady) and say so.
+// the objects apps depend on, wait for conditions. The real Envoy Gateway and cert-manager controllers run beside
+// the shared control plane (ensureGateways starts them: test/harness/gateway-controllers.ts): routes, listeners and
+// policies get their status from Envoy Gateway, Certificates are issued by cert-manager from a self-signed
+// ClusterIssuer.
 import { randomBytes } from 'node:crypto';
 import { sharedControlPlane, type ControlPlane } from '../../harness/control-plane.js';
+import { ENVOY_GATEWAY_CONTROLLER, sharedGatewayControllers } from '../../harness/gateway-controllers.js';
 import { API_VERSION, KIND, type NebariApp, type NebariAppSpec } from '../../../operator/src/api/types.js';
 import { loadConfig, type OperatorSettings } from '../../../operator/src/config.js';
 import { Operator } from '../../../operator/src/reconciler-controller.js';
@@ -14,6 +17,9 @@ import { OperatorMetrics } from '../../../operator/src/runtime/metrics.js';
 export const GW_NAMESPACE = 'nkp-test-gateways';
 export const GW_PUBLIC = 'public-gw';
 export const GW_INTERNAL = 'internal-gw';
+/** The GatewayClass of the test Gateways (Envoy Gateway's) and the ClusterIssuer of the operator's Certificates. */
+export const GW_CLASS = 'envoy';
+export const TEST_ISSUER = 'test-issuer';
 
 export const CERTIFICATE_RT: ResourceType = { group: 'cert-manager.io', version: 'v1', plural: 'certificates', kind: 'Certificate', namespaced: true };
 export const HTTPROUTE_RT: ResourceType = { group: 'gateway.networking.k8s.io', version: 'v1', plural: 'httproutes', kind: 'HTTPRoute', namespaced: true };
@@ -35,7 +41,7 @@ export function testEnv(overrides: Record<string, string> = {}): Record<string, 
     PUBLIC_GATEWAY_NAMESPACE: GW_NAMESPACE,
     INTERNAL_GATEWAY_NAME: GW_INTERNAL,
     INTERNAL_GATEWAY_NAMESPACE: GW_NAMESPACE,
-    CLUSTER_ISSUER: 'test-issuer',
+    CLUSTER_ISSUER: TEST_ISSUER,
     OIDC_ISSUER_URL: 'https://auth.example.test/realms/nebari',
     METRICS_ADDRESS: '127.0.0.1:0',
     LEADER_ELECTION: 'false',
@@ -125,8 +131,24 @@ export async function setOptIn(c: KubeClient, name: string, optedIn: boolean): P
   await ensureNamespace(c, name, optedIn);
 }
 
-/** The two shared Gateways the operator is configured with (objects only; no gateway controller runs here). */
-export async function ensureGateways(c: KubeClient): Promise<void> {
+/**
+ * The two shared Gateways the operator is configured with, their GatewayClass (served by the real Envoy Gateway)
+ * and the self-signed ClusterIssuer (served by the real cert-manager); starts the shared gateway controllers on the
+ * shared control plane, which `c` must be a client of.
+ */
+export async function ensureGateways(c: KubeClient, opts: { controllers?: boolean } = {}): Promise<void> {
+  // controllers: false when the caller runs its own (startGatewayControllers on a private control plane)
+  if (opts.controllers ?? true) await sharedGatewayControllers();
+  await c.apply(
+    { group: 'gateway.networking.k8s.io', version: 'v1', plural: 'gatewayclasses', kind: 'GatewayClass', namespaced: false },
+    { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'GatewayClass', metadata: { name: GW_CLASS }, spec: { controllerName: ENVOY_GATEWAY_CONTROLLER } },
+    'nkp-test',
+  );
+  await c.apply(
+    { group: 'cert-manager.io', version: 'v1', plural: 'clusterissuers', kind: 'ClusterIssuer', namespaced: false },
+    { apiVersion: 'cert-manager.io/v1', kind: 'ClusterIssuer', metadata: { name: TEST_ISSUER }, spec: { selfSigned: {} } },
+    'nkp-test',
+  );
   await ensureNamespace(c, GW_NAMESPACE, false);
   for (const name of [GW_PUBLIC, GW_INTERNAL]) {
     await c.apply(
@@ -136,7 +158,7 @@ export async function ensureGateways(c: KubeClient): Promise<void> {
         kind: 'Gateway',
         metadata: { name, namespace: GW_NAMESPACE },
         spec: {
-          gatewayClassName: 'envoy',
+          gatewayClassName: GW_CLASS,
           allowedListeners: { namespaces: { from: 'Selector', selector: { matchLabels: { 'nebari.dev/managed': 'true' } } } },
           listeners: [{ name: 'http', port: 80, protocol: 'HTTP', allowedRoutes: { namespaces: { from: 'All' } } }],
         },
@@ -184,22 +206,16 @@ export async function waitForReason(c: KubeClient, ns: string, name: string, typ
   );
 }
 
-/**
- * STAND-IN for cert-manager's controller (it cannot run here): mark the Certificate Ready through its status
- * subresource, as cert-manager would after issuing.
- */
-export async function setCertificateReady(c: KubeClient, namespace: string, name: string): Promise<void> {
-  const now = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
-  await c.apply(
-    CERTIFICATE_RT,
-    {
-      apiVersion: 'cert-manager.io/v1',
-      kind: 'Certificate',
-      metadata: { name, namespace },
-      status: { conditions: [{ type: 'Ready', status: 'True', reason: 'Ready', message: 'Certificate is up to date and has not expired', lastTransitionTime: now }] },
+/** Waits until the real cert-manager has issued the Certificate (its Ready condition True); returns it. */
+export async function waitCertificateIssued(c: KubeClient, namespace: string, name: string, timeoutMs = 60_000): Promise<AnyObject> {
+  return eventually(
+    `Certificate ${namespace}/${name} issued by cert-manager`,
+    async () => {
+      const cert = (await c.get(CERTIFICATE_RT, namespace, name)) as AnyObject | undefined;
+      return cert?.status?.conditions?.some((x: { type: string; status: string }) => x.type === 'Ready' && x.status === 'True') ? cert : undefined;
     },
-    'cert-manager-stand-in',
-    { subresource: 'status' },
+    timeoutMs,
+    200,
   );
 }
 

@@ -1,5 +1,5 @@
 // The operator against a real kube-apiserver: the life of NebariApps from creation to deletion.
-// cert-manager cannot run here: where a test needs TLSReady it marks the Certificate Ready itself (setCertificateReady).
+// The real Envoy Gateway and cert-manager controllers run beside it (ensureGateways): Certificates are issued for real.
 import assert from 'node:assert/strict';
 import { sharedControlPlane, type ControlPlane } from '../../harness/control-plane.js';
 import { FINALIZER } from '../../../operator/src/api/types.js';
@@ -21,7 +21,7 @@ import {
   eventually,
   exists,
   getApp,
-  setCertificateReady,
+  waitCertificateIssued,
   setOptIn,
   startOperator,
   uniqueName,
@@ -52,7 +52,7 @@ describe('operator (integration): NebariApp lifecycle against a real API server'
     await c?.close();
   });
 
-  it('create: routes, ListenerSet and Certificate appear; Ready once the Certificate is issued; status mirrors the spec', async () => {
+  it('create: routes, ListenerSet and Certificate appear; Ready once cert-manager issued the Certificate; status mirrors the spec', async () => {
     const ns = NS['life'];
     await ensureNamespace(c, ns, true);
     await createService(c, ns, 'web', 8080);
@@ -62,10 +62,9 @@ describe('operator (integration): NebariApp lifecycle against a real API server'
       routing: { routes: [{ pathPrefix: '/' }] },
       landingPage: { enabled: true, displayName: 'Web' },
     });
-    let app = await waitForReason(c, ns, 'app', 'TLSReady', 'CertificateNotReady', 'False');
-    assert.equal(condition(app, 'RoutingReady')?.status, 'True');
-    assert.equal(condition(app, 'Ready')?.status, 'False');
-    assert.ok(app.metadata.finalizers?.includes(FINALIZER), 'finalizer added');
+    // the real cert-manager issues within seconds: TLSReady follows its Ready condition, never ahead of it
+    let app = await eventually('children created', async () => ((await exists(c, HTTPROUTE_RT, ns, 'app')) ? getApp(c, ns, 'app') : undefined));
+    assert.ok(app!.metadata.finalizers?.includes(FINALIZER), 'finalizer added');
     const route = await c.get<AnyObject>(HTTPROUTE_RT, ns, 'app');
     assert.ok(route, 'HTTPRoute created');
     assert.deepEqual(route.spec.hostnames, [`${ns}.example.test`]);
@@ -74,8 +73,10 @@ describe('operator (integration): NebariApp lifecycle against a real API server'
     assert.ok(await exists(c, LISTENERSET_RT, ns, 'app'), 'ListenerSet created');
     assert.ok(await exists(c, CERTIFICATE_RT, ns, 'app-tls'), 'Certificate created');
 
-    await setCertificateReady(c, ns, 'app-tls'); // stand-in for cert-manager
     app = await waitForReason(c, ns, 'app', 'Ready', 'Available', 'True');
+    const cert = await waitCertificateIssued(c, ns, 'app-tls');
+    assert.ok(await exists(c, { group: '', version: 'v1', plural: 'secrets', kind: 'Secret', namespaced: true }, ns, cert.spec.secretName), 'cert-manager wrote the TLS Secret');
+    assert.match(condition(app, 'TLSReady')!.message, /Certificate .*app-tls is ready/);
     assert.equal(app.status?.hostname, `${ns}.example.test`);
     assert.deepEqual(app.status?.gatewayRef, { name: 'public-gw', namespace: 'nkp-test-gateways' });
     assert.equal(app.status?.serviceDiscovery?.url, `https://${ns}.example.test`);
@@ -214,14 +215,18 @@ describe('operator (integration): NebariApp lifecycle against a real API server'
     assert.ok(await exists(c, HTTPROUTE_RT, ns, 'app'), 'the main route stays');
   });
 
-  it('generic-oidc: the issuer comes from the spec; an issuer Envoy Gateway would refuse (http) is refused by the NebariApp CRD', async () => {
+  it('generic-oidc: the issuer comes from the spec; Envoy Gateway refuses one it cannot discover (AuthReady says so); an http issuer is refused by the NebariApp CRD', async () => {
     const ns = NS['oidc'];
     await ensureNamespace(c, ns, true);
     await createService(c, ns, 'web', 8080);
     await createSecret(c, ns, 'idp-client', { 'client-id': 'generic', 'client-secret': 'generic-secret' });
     const base = { hostname: `${ns}.example.test`, service: { name: 'web', port: 8080 }, routing: { tls: { enabled: false } } };
     await applyApp(c, ns, 'app', { ...base, auth: { enabled: true, provider: 'generic-oidc', issuerURL: 'https://idp.example.test/realms/x', clientSecretRef: 'idp-client', forwardAccessToken: true } });
-    await waitForReason(c, ns, 'app', 'Ready', 'Available', 'True');
+    // idp.example.test does not exist: the real Envoy Gateway cannot fetch its discovery document and refuses the
+    // policy; the operator's AuthReady carries its reason instead of claiming login works
+    let app = await waitForReason(c, ns, 'app', 'AuthReady', 'SecurityPolicyFailed', 'False', 60_000);
+    assert.match(condition(app, 'AuthReady')!.message, /Accepted=False/);
+    assert.equal(condition(app, 'Ready')?.status, 'False');
     const sp = (await c.get<AnyObject>(SECURITYPOLICY_RT, ns, 'app'))!;
     assert.equal(sp.spec.oidc.provider.issuer, 'https://idp.example.test/realms/x');
     assert.equal(sp.spec.oidc.forwardAccessToken, true);
@@ -233,9 +238,9 @@ describe('operator (integration): NebariApp lifecycle against a real API server'
       applyApp(c, ns, 'app', { ...base, auth: { enabled: true, provider: 'generic-oidc', issuerURL: 'http://idp.example.test', clientSecretRef: 'idp-client' } }),
       (err: unknown) => (err as { statusCode?: number }).statusCode === 422 && /spec\.auth\.issuerURL/.test((err as Error).message),
     );
-    const app = await getApp(c, ns, 'app');
+    app = (await getApp(c, ns, 'app'))!;
     assert.equal(app?.spec.auth?.issuerURL, 'https://idp.example.test/realms/x');
-    assert.equal(condition(app, 'Ready')?.status, 'True');
+    assert.equal(condition(app, 'AuthReady')?.reason, 'SecurityPolicyFailed');
     assert.ok(await exists(c, HTTPROUTE_RT, ns, 'app'), 'the route is still served');
   });
 

@@ -22,7 +22,7 @@ import {
   eventually,
   exists,
   getApp,
-  setCertificateReady,
+  waitCertificateIssued,
   testSettings,
   uniqueName,
   useGatewayCluster,
@@ -85,20 +85,8 @@ describe('operator (integration): least-privilege RBAC from operator/manifests i
       await applyApp(c, ns, 'tls', { hostname: `tls.${ns}.example.test`, service: { name: 'web', port: 8080 }, routing: {}, auth: { enabled: true, clientSecretRef: 'oidc' } });
       await applyApp(c, ns, 'cross', { hostname: `cross.${ns}.example.test`, service: { name: 'api', port: 8080, namespace: be }, routing: { tls: { enabled: false } } });
       await eventually('Certificate', () => exists(c, CERTIFICATE_RT, ns, 'tls-tls'));
-      await setCertificateReady(c, ns, 'tls-tls'); // stand-in for cert-manager
-      // stand-in for cert-manager writing the TLS Secret from the Certificate's secretTemplate
-      const cert = (await c.get<AnyObject>(CERTIFICATE_RT, ns, 'tls-tls'))!;
-      await c.apply(
-        { group: '', version: 'v1', plural: 'secrets', kind: 'Secret', namespaced: true },
-        {
-          apiVersion: 'v1',
-          kind: 'Secret',
-          metadata: { name: cert.spec.secretName, namespace: ns, labels: cert.spec.secretTemplate.labels, annotations: cert.spec.secretTemplate.annotations },
-          type: 'kubernetes.io/tls',
-          stringData: { 'tls.crt': 'stand-in', 'tls.key': 'stand-in' },
-        },
-        'cert-manager-stand-in',
-      );
+      // cert-manager (real) issues it into the Secret named by the Certificate, labelled by its secretTemplate
+      const cert = await waitCertificateIssued(c, ns, 'tls-tls');
       await waitForReason(c, ns, 'tls', 'Ready', 'Available', 'True');
       await waitForReason(c, ns, 'cross', 'Ready', 'Available', 'True');
       const events = await c.list<AnyObject>({ group: 'events.k8s.io', version: 'v1', plural: 'events', kind: 'Event', namespaced: true }, ns);

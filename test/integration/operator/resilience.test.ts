@@ -3,7 +3,6 @@
 import assert from 'node:assert/strict';
 import type { KubeClient } from '../../../operator/src/runtime/kube.js';
 import {
-  CERTIFICATE_RT,
   applyApp,
   condition,
   createSecret,
@@ -12,7 +11,7 @@ import {
   ensureNamespace,
   eventually,
   getApp,
-  setCertificateReady,
+  waitCertificateIssued,
   startOperator,
   uniqueName,
   useGatewayCluster,
@@ -85,8 +84,7 @@ describe('operator (integration): resilience and idle behaviour against a real A
       names.push('norouting');
       await applyApp(c, ns, 'norouting', { hostname: `nr.${ns}.example.test`, service: { name: 'web', port: 8080 } });
       for (let i = 0; i < 4; i++) {
-        await eventually(`certificate tls-${i}`, async () => (await c.get(CERTIFICATE_RT, ns, `tls-${i}-tls`)) !== undefined);
-        await setCertificateReady(c, ns, `tls-${i}-tls`); // stand-in for cert-manager
+        await waitCertificateIssued(c, ns, `tls-${i}-tls`); // by the real cert-manager
       }
       await eventually('all apps Ready', () => allReady(c, ns, names), 60_000);
       await settle(run);
