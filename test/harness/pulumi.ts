@@ -43,7 +43,7 @@ export function pulumiBinDir(): string {
   } catch {
     throw new Error(
       'could not build the Pulumi engine (see the messages above): it needs Go 1.24+ on PATH and access to the Go module proxy; ' +
-        'run `node scripts/build-pulumi.mjs` to retry (cold: about 15 minutes and 5 GB of memory for the Kubernetes provider)',
+        'run `node scripts/build-pulumi.mjs` to retry (cold: about 40 minutes on 2 cores, 4 GB of memory for the Kubernetes provider)',
     );
   }
   binDirMemo = out.trim().split('\n').pop()!;

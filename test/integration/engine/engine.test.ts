@@ -138,7 +138,7 @@ describe('the real Pulumi engine (CLI, Kubernetes provider, our Node.js language
   };
 
   before(async function () {
-    this.timeout(1_800_000); // a cold engine build takes about 15 minutes
+    this.timeout(3_600_000); // a cold engine build takes about 40 minutes on 2 cores
     cp = await sharedControlPlane();
     core = cp.kubeConfig().makeApiClient(CoreV1Api);
     ws = await createPulumiWorkspace();
