@@ -1,22 +1,29 @@
-// The platform's core, running on this machine: a real Kubernetes control plane (the test harness's etcd +
-// kube-apiserver + kube-controller-manager, with the upstream CRDs), the NebariApp operator (bundled, as shipped)
-// and the landing page service (bundled, as shipped). Sample packs are declared as NebariApps; the operator turns
-// them into routes, ListenerSets, Certificates and status; the landing page shows them.
+// The main job: the platform deployed by the real Pulumi engine onto this machine's embedded cluster, then used.
+//  1. The embedded cluster: the harness's real etcd, kube-apiserver, kube-controller-manager and kube-scheduler,
+//     with simulated nodes (kwok stands in for the kubelet: pods are scheduled and reported Running/Ready, nothing
+//     in them runs) and the upstream CRDs the foundation's charts would install.
+//  2. `pulumi up --policy-pack policy/` of the `embedded` stack (stacks/Pulumi.embedded.yaml) with the real CLI,
+//     Kubernetes provider and our language host: cluster baseline, Argo CD from its release manifest, AppProjects,
+//     the foundation Applications, the local CA; then a second, no-op `pulumi up --expect-no-changes`.
+//  3. The NebariApp operator and the landing page (bundled, as shipped; on a real cluster Argo CD delivers them)
+//     reconcile sample packs into routes, ListenerSets, Certificates and status; the landing page shows them.
 //
-//   npm run demo              run, print what happened, save a screenshot, tear everything down
-//   npm run demo -- --serve   keep running until Ctrl-C and print the landing page URL
+//   npm run demo              run, print what happened with timings, save a screenshot, tear everything down
+//   npm run demo -- --serve   keep running until Ctrl-C; prints the landing page URL and how to run pulumi yourself
 //
-// Stand-ins (named, since they cannot run here): cert-manager's controller (the demo marks each Certificate
-// Ready, as cert-manager would after issuing) and Envoy Gateway's data plane (routes are created and accepted by
-// the API server, but no proxy serves them on this machine). AWS and Hetzner are not reached: `pulumi up` of a
-// cloud stack is documented in README.md.
+// Stand-ins (named, since they cannot run here): the kubelet (kwok), Argo CD's controllers (its Applications are
+// created but nothing syncs them, so the operator and landing page run as processes), cert-manager's controller
+// (the demo marks each Certificate Ready, as cert-manager would after issuing) and Envoy Gateway's data plane.
+// AWS and Hetzner are not reached: `pulumi up` of a cloud stack is documented in README.md.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api, CustomObjectsApi, NetworkingV1Api } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
 import { freePort, startControlPlane, type ControlPlane } from '../test/harness/control-plane.js';
+import { createPulumiWorkspace, type PulumiWorkspace } from '../test/harness/pulumi.js';
+import { EMBEDDED_STACK, initEmbeddedStack, prepareEmbeddedProject, pulumiFailure, type EmbeddedProject } from '../test/harness/embedded.js';
 import { repoRoot } from '../test/harness/upstream.js';
 import { buildServer, buildWeb } from '../packs/landing/build.js';
 import { CHROMIUM_PATH, launchChromium } from '../test/harness/browser.js';
@@ -95,11 +102,55 @@ function startChild(name: string, args: string[], env: NodeJS.ProcessEnv): Child
   return child;
 }
 
-async function applyGateways(cp: ControlPlane): Promise<void> {
+const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
+
+/** Step 2: the platform program under the real Pulumi engine, in a project directory beside the repository. */
+async function deployPlatform(cp: ControlPlane, work: string): Promise<{ ws: PulumiWorkspace; project: EmbeddedProject }> {
+  mkdirSync(join(work, 'state'), { recursive: true });
+  const ws = await createPulumiWorkspace({ backendDir: join(work, 'state') });
+  const project = prepareEmbeddedProject(join(work, 'project'), cp.kubeconfigPath);
+  await initEmbeddedStack(ws, project);
+  const run = async (args: string[]) => {
+    const r = await ws.run([...args, '--stack', EMBEDDED_STACK, '--non-interactive'], { cwd: project.dir, timeoutMs: 900_000 });
+    if (r.code !== 0) throw pulumiFailure(`pulumi ${args.join(' ')}`, r);
+    return r;
+  };
+  log(`pulumi up --policy-pack policy/ (stack ${EMBEDDED_STACK}, project ${project.dir}) ...`);
+  const up = await run(['up', '--yes', '--policy-pack', join(repoRoot, 'policy')]);
+  const summary = up.stdout.slice(up.stdout.lastIndexOf('Resources:')).split('\n').slice(0, 3).map((l) => l.trim()).filter(Boolean).join(', ');
+  log(`  first pulumi up: ${seconds(up.durationMs)} (${summary})`);
+  const noop = await run(['up', '--yes', '--expect-no-changes', '--policy-pack', join(repoRoot, 'policy')]);
+  log(`  second pulumi up --expect-no-changes: ${seconds(noop.durationMs)} (no changes)`);
+  const outputs = JSON.parse((await run(['stack', 'output', '--json'])).stdout) as Record<string, unknown>;
+  log('  stack outputs:');
+  for (const [k, v] of Object.entries(outputs)) {
+    const text = typeof v === 'string' ? v : JSON.stringify(v);
+    log(`    ${k.padEnd(24)} ${k === 'localCaCertificate' ? `${text.split('\n')[0]} ... (${text.length} bytes)` : text}`);
+  }
+  return { ws, project };
+}
+
+/** What the platform program built, as the API server sees it. */
+async function showPlatform(cp: ControlPlane): Promise<void> {
   const kc = cp.kubeConfig();
   const core = kc.makeApiClient(CoreV1Api);
+  const appsApi = kc.makeApiClient(AppsV1Api);
+  const net = kc.makeApiClient(NetworkingV1Api);
   const co = kc.makeApiClient(CustomObjectsApi);
-  await core.createNamespace({ body: { metadata: { name: GATEWAY_NS } } });
+  const namespaces = (await core.listNamespace({ labelSelector: 'app.kubernetes.io/part-of=nkp' })).items.map((n) => `${n.metadata!.name}(${n.metadata!.labels?.['pod-security.kubernetes.io/enforce'] ?? '-'})`);
+  log(`  ${namespaces.length} platform namespaces with Pod Security levels: ${namespaces.join(' ')}`);
+  log(`  ${(await net.listNetworkPolicyForAllNamespaces()).items.length} NetworkPolicies (default-deny + allows per namespace)`);
+  const workloads = [...(await appsApi.listNamespacedDeployment({ namespace: 'argocd' })).items, ...(await appsApi.listNamespacedStatefulSet({ namespace: 'argocd' })).items];
+  log(`  Argo CD ${workloads.map((w) => `${w.metadata!.name} ${w.status?.readyReplicas ?? 0}/${w.spec?.replicas}`).join(', ')} (pods Ready on the simulated node)`);
+  for (const plural of ['appprojects', 'applications']) {
+    const l = (await co.listNamespacedCustomObject({ group: 'argoproj.io', version: 'v1alpha1', namespace: 'argocd', plural })) as { items: Array<{ metadata: { name: string } }> };
+    log(`  ${l.items.length} ${plural}: ${l.items.map((i) => i.metadata.name).join(', ')}`);
+  }
+}
+
+async function applyGateways(cp: ControlPlane): Promise<void> {
+  const kc = cp.kubeConfig();
+  const co = kc.makeApiClient(CustomObjectsApi);
   // The platform's own Gateway manifests (GitOps-owned; the operator never edits them).
   const file = join(repoRoot, 'components/foundation/manifests/gateway/gateways.yaml');
   for (const doc of parseAllDocuments(readFileSync(file, 'utf8'))) {
@@ -186,17 +237,25 @@ async function main(): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'nkp-demo-'));
   const children: ChildProcess[] = [];
   let cp: ControlPlane | undefined;
+  let ws: PulumiWorkspace | undefined;
   const cleanup = async (): Promise<void> => {
     for (const c of children) c.kill('SIGTERM');
     await sleep(500);
+    ws?.dispose();
     await cp?.stop();
     rmSync(work, { recursive: true, force: true });
   };
   process.once('SIGINT', () => void cleanup().then(() => process.exit(130)));
   try {
-    log('starting the control plane (etcd, kube-apiserver, kube-controller-manager) with the platform CRDs ...');
-    cp = await startControlPlane();
-    log(`control plane ready at ${cp.server} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+    log('starting the embedded cluster (etcd, kube-apiserver, controller-manager, scheduler, one simulated node) with the upstream CRDs ...');
+    cp = await startControlPlane({ nodes: 1 });
+    log(`embedded cluster ready at ${cp.server} (${seconds(Date.now() - t0)})`);
+
+    const tPulumi = Date.now();
+    const deployed = await deployPlatform(cp, work);
+    ws = deployed.ws;
+    await showPlatform(cp);
+    log(`platform deployed by Pulumi in ${seconds(Date.now() - tPulumi)}`);
 
     log('bundling the operator and the landing page as they ship ...');
     execFileSync(process.execPath, [join(repoRoot, 'operator/build.mjs')], { stdio: 'ignore' });
@@ -274,6 +333,12 @@ async function main(): Promise<void> {
     const ok = ready.length === SAMPLES.length && ready.every((a) => a.conditions.some((c) => c.type === 'Ready' && c.status === 'True')) && cards.length === SAMPLES.length;
     if (serve) {
       log(`serving: open ${base} (Ctrl-C stops everything)`);
+      // The passphrase stays out of the terminal: the settings go to a file only this user can read.
+      const envFile = join(work, 'pulumi.env');
+      const keys = ['PATH', 'PULUMI_HOME', 'PULUMI_BACKEND_URL', 'PULUMI_CONFIG_PASSPHRASE', 'PULUMI_IGNORE_AMBIENT_PLUGINS', 'PULUMI_SKIP_UPDATE_CHECK', 'PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION'];
+      writeFileSync(envFile, keys.map((k) => `export ${k}='${ws!.env[k]}'\n`).join('') + `export KUBECONFIG='${cp.kubeconfigPath}'\n`, { mode: 0o600 });
+      log('run pulumi (and kubectl) yourself against the embedded cluster, e.g. drift detection:');
+      log(`  source ${envFile} && cd ${deployed.project.dir} && pulumi preview --refresh --stack ${EMBEDDED_STACK}`);
       await new Promise(() => undefined);
     }
     log(ok ? `done in ${((Date.now() - t0) / 1000).toFixed(1)} s` : 'FAILED: not every pack became Ready and visible');

@@ -10,6 +10,7 @@ import { AwsCloud } from '../components/cloud/aws.js';
 import { HetznerCloud } from '../components/cloud/hetzner.js';
 import { LocalCluster } from '../components/cloud/local.js';
 import { ClusterBaseline, COREDNS_CUSTOM_FLAVOURS, type ClusterNetworkFacts } from '../components/cluster/index.js';
+import { claimPulumiOwnership } from '../components/cluster/ownership.js';
 import { ArgoCD, type RepoCredentials } from '../components/argocd/index.js';
 import { Foundation, foundationSourceRepos, LocalCA, type FoundationInput } from '../components/foundation/index.js';
 import { Identity, type UpstreamSpec } from '../components/identity/index.js';
@@ -104,8 +105,11 @@ export function buildPlatform(cfg: PlatformConfig): Platform {
     const secret = secretGetter(cfg);
 
     const cloud = buildCloud(s, secret);
-    const k8sProvider = new k8s.Provider('cluster', { kubeconfig: cloud.kubeconfig, enableServerSideApply: true });
-    const onCluster = { providers: [k8sProvider] };
+    // ConfigMaps mutable: every ConfigMap here has a fixed name, and the provider's default (replace on any data
+    // change) would create the new one and then delete the old one, which is the same object: it would vanish.
+    const k8sProvider = new k8s.Provider('cluster', { kubeconfig: cloud.kubeconfig, enableServerSideApply: true, enableConfigMapMutable: true });
+    // Pulumi owns the objects it applies: out-of-band edits are drift that `up --refresh` reverts (./ownership).
+    const onCluster = { providers: [k8sProvider], transforms: [claimPulumiOwnership] };
 
     // Local clusters: the program owns the CA cert-manager signs with, so everything that verifies the issuer can trust it.
     const localCA = s.tls.issuer === 'selfsigned-ca' ? new LocalCA('local-ca', { environment: s.environment }) : undefined;
@@ -174,7 +178,7 @@ export function buildPlatform(cfg: PlatformConfig): Platform {
                 ...(upstream.type === 'ldap' ? { upstreamSecret: secret('identityUpstreamLdapBindCredential') } : {}),
             },
             // The keycloak resources use the component's own provider; the operator's credentials Secret the cluster's.
-            { dependsOn: [foundation], providers: [k8sProvider] },
+            { ...onCluster, dependsOn: [foundation] },
         );
     }
 

@@ -42,7 +42,9 @@ describe('buildPlatform: every committed stack under Pulumi mocks', function () 
             assert.equal(mocks.ofType(provider === 'aws' ? 'nkp:cloud:AwsCloud' : provider === 'hetzner' ? 'nkp:cloud:HetznerCloud' : 'nkp:cloud:LocalCluster').length, 1);
             for (const t of ['nkp:cluster:Baseline', 'nkp:argocd:ArgoCD', 'nkp:foundation:Foundation']) assert.equal(mocks.ofType(t).length, 1, t);
             assert.equal(mocks.ofType('nkp:identity:Identity').length, 0, 'identity waits for identityEnabled');
-            assert.equal(mocks.one('pulumi:providers:kubernetes', 'cluster').plain.enableServerSideApply, 'true');
+            const k8sProvider = mocks.one('pulumi:providers:kubernetes', 'cluster').plain;
+            assert.equal(k8sProvider.enableServerSideApply, 'true');
+            assert.equal(k8sProvider.enableConfigMapMutable, 'true', 'fixed-name ConfigMaps are updated in place, never replaced (a replace would delete the new one)');
             assert.deepEqual(mocks.ofType('kubernetes:core/v1:Namespace').map((n) => n.plain.metadata.name).sort(), [...PLATFORM_NAMESPACE_NAMES].sort());
             assert.equal(mocks.ofType('kubernetes:networking.k8s.io/v1:NetworkPolicy').length, allNetworkPolicies(clusterNetwork({ provider: 'local' })).length);
             assert.equal(mocks.one('kubernetes:helm.sh/v4:Chart', 'argocd-chart').plain.chart, 'argo-cd');

@@ -1,0 +1,234 @@
+// The platform program under the real Pulumi engine: `pulumi up` of the embedded stack, in a project directory,
+// onto a real control plane with simulated nodes. Real: the CLI, the Kubernetes provider, our language host, the
+// program (tsx), the LocalCA dynamic provider, the CrossGuard policy pack, the file backend and its lock, the
+// API server, scheduler and controllers. Stood in for (named): the kubelet (kwok marks pods Running/Ready; no
+// container runs) and Argo CD's application controller where it would remove its own finalizers on delete
+// (Argo CD itself does not run here yet).
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseAllDocuments, stringify } from 'yaml';
+import { AppsV1Api, CoreV1Api, CustomObjectsApi, NetworkingV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { startControlPlane, type ControlPlane } from '../../harness/control-plane.js';
+import { createPulumiWorkspace, type PulumiResult, type PulumiWorkspace } from '../../harness/pulumi.js';
+import { EMBEDDED_STACK, generatedSecrets, initEmbeddedStack, prepareEmbeddedProject, pulumiFailure, type EmbeddedProject } from '../../harness/embedded.js';
+import { repoRoot } from '../../harness/upstream.js';
+import { sleep } from '../../harness/util.js';
+import { NS, PLATFORM_NAMESPACE_NAMES } from '../../../components/cluster/namespaces.js';
+import { FOUNDATION_APP_NAMES } from '../../../components/foundation/index.js';
+import { APP_FINALIZER } from '../../../components/argocd/spec.js';
+
+const POLICY = join(repoRoot, 'policy');
+const UP_TIMEOUT = 600_000;
+
+/** Stand-in for Argo CD's application controller on delete: it would remove its resources finalizer. */
+async function releaseArgoFinalizers(kc: KubeConfig, stop: () => boolean): Promise<void> {
+    const co = kc.makeApiClient(CustomObjectsApi);
+    while (!stop()) {
+        for (const plural of ['applications', 'appprojects']) {
+            const list = (await co.listClusterCustomObject({ group: 'argoproj.io', version: 'v1alpha1', plural }).catch(() => ({ items: [] }))) as { items: Array<{ metadata: { name: string; namespace: string; deletionTimestamp?: string; finalizers?: string[] } }> };
+            for (const o of list.items) {
+                if (o.metadata.deletionTimestamp === undefined || !o.metadata.finalizers?.includes(APP_FINALIZER)) continue;
+                await co
+                    .patchNamespacedCustomObject({ group: 'argoproj.io', version: 'v1alpha1', plural, namespace: o.metadata.namespace, name: o.metadata.name, body: [{ op: 'replace', path: '/metadata/finalizers', value: o.metadata.finalizers.filter((f) => f !== APP_FINALIZER) }] })
+                    .catch(() => undefined);
+            }
+        }
+        await sleep(300);
+    }
+}
+
+describe('engine: pulumi up of the platform (embedded stack) with the real Pulumi engine', function () {
+    this.timeout(UP_TIMEOUT * 2);
+    let cp: ControlPlane;
+    let ws: PulumiWorkspace;
+    let project: EmbeddedProject;
+    let work: string;
+    const secrets = generatedSecrets();
+    const outputs: string[] = [];
+    const pulumi = async (args: string[], timeoutMs = UP_TIMEOUT): Promise<PulumiResult> => {
+        const r = await ws.run([...args, '--stack', EMBEDDED_STACK, '--non-interactive'], { cwd: project.dir, timeoutMs });
+        outputs.push(r.stdout, r.stderr);
+        return r;
+    };
+    const ok = async (args: string[], timeoutMs?: number): Promise<PulumiResult> => {
+        const r = await pulumi(args, timeoutMs);
+        if (r.code !== 0) throw pulumiFailure(`pulumi ${args.join(' ')}`, r);
+        return r;
+    };
+
+    before(async function () {
+        this.timeout(600_000);
+        cp = await startControlPlane({ nodes: 1 });
+        ws = await createPulumiWorkspace();
+        work = mkdtempSync(join(tmpdir(), 'nkp-engine-platform-'));
+        project = prepareEmbeddedProject(join(work, 'project'), cp.kubeconfigPath);
+        await initEmbeddedStack(ws, project, secrets);
+    });
+    after(async () => {
+        ws?.dispose();
+        await cp?.stop();
+        if (work) rmSync(work, { recursive: true, force: true });
+    });
+
+    it('pulumi up --policy-pack policy/ creates the platform: baseline, Argo CD (Available), AppProjects, foundation Applications, the CA', async () => {
+        const up = await ok(['up', '--yes', '--policy-pack', POLICY]);
+        assert.doesNotMatch(up.stdout, /mandatory policy violation/i);
+        const kc = cp.kubeConfig();
+        const core = kc.makeApiClient(CoreV1Api);
+        const names = (await core.listNamespace({ labelSelector: 'app.kubernetes.io/part-of=nkp' })).items.map((n) => n.metadata!.name!);
+        for (const ns of PLATFORM_NAMESPACE_NAMES) assert.ok(names.includes(ns), `namespace ${ns}`);
+        const apps = kc.makeApiClient(AppsV1Api);
+        const deployments = (await apps.listNamespacedDeployment({ namespace: NS.argocd })).items;
+        assert.deepEqual(deployments.map((d) => d.metadata!.name).sort(), ['argocd-applicationset-controller', 'argocd-notifications-controller', 'argocd-redis', 'argocd-repo-server', 'argocd-server']);
+        for (const d of deployments) assert.equal(d.status?.availableReplicas, d.spec?.replicas, `${d.metadata!.name} available (its pods passed restricted Pod Security)`);
+        const co = kc.makeApiClient(CustomObjectsApi);
+        const list = async (plural: string) => ((await co.listNamespacedCustomObject({ group: 'argoproj.io', version: 'v1alpha1', namespace: NS.argocd, plural })) as { items: Array<{ metadata: { name: string } }> }).items.map((i) => i.metadata.name).sort();
+        assert.deepEqual(await list('appprojects'), ['foundation', 'pack-catalog', 'packs']);
+        assert.deepEqual(await list('applications'), [...FOUNDATION_APP_NAMES, 'packs'].sort());
+        const caSecret = await core.readNamespacedSecret({ namespace: NS.certManager, name: 'nkp-ca' });
+        const stackCa = JSON.parse((await ok(['stack', 'output', 'localCaCertificate', '--json'])).stdout) as string;
+        assert.equal(Buffer.from(caSecret.data!['tls.crt']!, 'base64').toString(), stackCa, 'cert-manager signs with the CA the stack exports');
+    });
+
+    it('a second pulumi up --expect-no-changes succeeds', async () => {
+        await ok(['up', '--yes', '--expect-no-changes', '--policy-pack', POLICY]);
+    });
+
+    it('drift: out-of-band changes fail preview --refresh --expect-no-changes with the difference; up --refresh repairs them', async () => {
+        const kc = cp.kubeConfig();
+        const net = kc.makeApiClient(NetworkingV1Api);
+        const core = kc.makeApiClient(CoreV1Api);
+        const policies = (await net.listNamespacedNetworkPolicy({ namespace: NS.landing })).items;
+        const victim = policies.find((p) => p.metadata!.labels?.['app.kubernetes.io/part-of'] === 'nkp')!;
+        assert.ok(victim, 'a baseline NetworkPolicy in nkp-landing');
+        await net.deleteNamespacedNetworkPolicy({ namespace: NS.landing, name: victim.metadata!.name! });
+        await core.patchNamespace({ name: NS.operator, body: [{ op: 'replace', path: '/metadata/labels/pod-security.kubernetes.io~1enforce', value: 'privileged' }] });
+        await core.patchNamespacedConfigMap({ namespace: NS.operator, name: 'nkp-local-ca', body: [{ op: 'replace', path: '/data/ca.crt', value: 'tampered' }] });
+
+        const plain = await pulumi(['preview', '--expect-no-changes']);
+        assert.equal(plain.code, 0, 'a preview without --refresh compares with the state only: it cannot see drift');
+
+        const drift = await pulumi(['preview', '--refresh', '--expect-no-changes', '--diff']);
+        assert.notEqual(drift.code, 0, 'drift makes preview --refresh --expect-no-changes fail');
+        const text = drift.stdout + drift.stderr;
+        assert.match(text, /no changes were expected( for \w+)? but changes were proposed/, text.slice(-3000));
+        assert.match(text, new RegExp(victim.metadata!.name!), 'names the deleted NetworkPolicy');
+        assert.match(text, /pod-security\.kubernetes\.io\/enforce/, 'shows the edited label');
+        assert.match(text, /tampered/, 'shows the changed ConfigMap value');
+
+        await ok(['up', '--refresh', '--yes']);
+        await net.readNamespacedNetworkPolicy({ namespace: NS.landing, name: victim.metadata!.name! });
+        assert.equal((await core.readNamespace({ name: NS.operator })).metadata!.labels!['pod-security.kubernetes.io/enforce'], 'restricted');
+        assert.match((await core.readNamespacedConfigMap({ namespace: NS.operator, name: 'nkp-local-ca' })).data!['ca.crt']!, /BEGIN CERTIFICATE/);
+        await ok(['preview', '--refresh', '--expect-no-changes']);
+    });
+
+    it('the stack lock: a second up while one runs is refused and the state stays intact', async () => {
+        const first = pulumi(['up', '--refresh', '--yes']);
+        const lockDir = join(ws.backendDir, '.pulumi', 'locks');
+        for (let i = 0; i < 600 && !(existsSync(lockDir) && readdirSync(lockDir, { recursive: true }).some((f) => String(f).endsWith('.json'))); i++) await sleep(100);
+        const second = await pulumi(['up', '--yes']);
+        assert.notEqual(second.code, 0);
+        assert.match(second.stdout + second.stderr, /currently locked/i);
+        const done = await first;
+        assert.equal(done.code, 0, done.stderr);
+        const state = JSON.parse((await ok(['stack', 'export'])).stdout) as { deployment: { resources: unknown[]; pending_operations?: unknown[] } };
+        assert.ok(state.deployment.resources.length > 100);
+        assert.equal((state.deployment.pending_operations ?? []).length, 0);
+    });
+
+    it('a run killed mid-way leaves a lock; pulumi cancel clears it, stack export/import clears pending operations, up converges', async () => {
+        const lockDir = join(ws.backendDir, '.pulumi', 'locks');
+        const hasLock = () => existsSync(lockDir) && readdirSync(lockDir, { recursive: true }).some((f) => String(f).endsWith('.json'));
+        // A run that writes: the landing page's CA ConfigMap deleted out of band, so up --refresh recreates it.
+        await cp.kubeConfig().makeApiClient(CoreV1Api).deleteNamespacedConfigMap({ namespace: NS.landing, name: 'nkp-local-ca' });
+        const child = spawn(join(ws.binDir, 'pulumi'), ['up', '--refresh', '--yes', '--stack', EMBEDDED_STACK, '--non-interactive'], { cwd: project.dir, env: ws.env, detached: true, stdio: 'ignore' });
+        for (let i = 0; i < 600 && !hasLock(); i++) await sleep(100);
+        assert.ok(hasLock(), 'the run took the lock');
+        process.kill(-child.pid!, 'SIGKILL');
+        await new Promise((r) => child.once('exit', r));
+        assert.ok(hasLock(), 'a killed run leaves its lock');
+        const refused = await pulumi(['up', '--yes']);
+        assert.match(refused.stdout + refused.stderr, /currently locked/i);
+
+        await ok(['cancel', '--yes']);
+        assert.ok(!hasLock(), 'pulumi cancel removed the lock');
+        const exported = JSON.parse((await ok(['stack', 'export'])).stdout) as { deployment: { pending_operations?: unknown[] } };
+        delete exported.deployment.pending_operations;
+        const file = join(work, 'state.json');
+        writeFileSync(file, JSON.stringify(exported));
+        await ok(['stack', 'import', '--file', file]);
+        await ok(['up', '--refresh', '--yes']);
+        await ok(['preview', '--refresh', '--expect-no-changes']);
+    });
+
+    it('the policy pack stops an unsafe platform before anything is created: a tampered Argo CD manifest running a privileged container', async () => {
+        const tampered = join(work, 'tampered-install.yaml');
+        const docs = parseAllDocuments(readFileSync(project.argocdManifestsPath, 'utf8')).map((d) => d.toJS() as { kind?: string; metadata?: { name?: string }; spec?: { template?: { spec?: { containers?: Array<{ securityContext?: object }> } } } } | null);
+        const server = docs.find((d) => d?.kind === 'Deployment' && d.metadata?.name === 'argocd-server')!;
+        server.spec!.template!.spec!.containers![0]!.securityContext = { privileged: true };
+        writeFileSync(tampered, docs.filter((d) => d !== null).map((d) => stringify(d)).join('---\n'));
+        const unsafe = prepareEmbeddedProject(join(work, 'unsafe'), cp.kubeconfigPath);
+        writeFileSync(unsafe.stackFile, readFileSync(unsafe.stackFile, 'utf8').replace(unsafe.argocdManifestsPath, tampered).replace('nkp:environment: embedded', 'nkp:environment: unsafe'));
+        const before = (await cp.kubeConfig().makeApiClient(CoreV1Api).listNamespace()).items.length;
+        const uws = await createPulumiWorkspace();
+        try {
+            await initEmbeddedStack(uws, unsafe);
+            const r = await uws.run(['up', '--yes', '--policy-pack', POLICY, '--stack', EMBEDDED_STACK, '--non-interactive'], { cwd: unsafe.dir, timeoutMs: UP_TIMEOUT });
+            assert.notEqual(r.code, 0);
+            assert.match(r.stdout + r.stderr, /k8s-non-root/);
+            assert.match(r.stdout + r.stderr, /mandatory/);
+            const state = JSON.parse((await uws.run(['stack', 'export', '--stack', EMBEDDED_STACK], { cwd: unsafe.dir })).stdout) as { deployment: { resources?: Array<{ type: string }> } };
+            assert.deepEqual((state.deployment.resources ?? []).filter((r) => !r.type.startsWith('pulumi:')), [], 'nothing was created');
+        } finally {
+            uws.dispose();
+        }
+        assert.equal((await cp.kubeConfig().makeApiClient(CoreV1Api).listNamespace()).items.length, before);
+    });
+
+    it('secrets never appear in plain text in the state, the CLI output or the stack outputs', async () => {
+        const caKey = Buffer.from((await cp.kubeConfig().makeApiClient(CoreV1Api).readNamespacedSecret({ namespace: NS.certManager, name: 'nkp-ca' })).data!['tls.key']!, 'base64').toString();
+        const needles = [...Object.values(secrets), caKey.split('\n')[1]!];
+        const stateFiles = readdirSync(join(ws.backendDir, '.pulumi'), { recursive: true }).map(String).filter((f) => f.endsWith('.json') || f.endsWith('.gz'));
+        assert.ok(stateFiles.some((f) => f.includes('stacks')), 'the file backend wrote the stack');
+        const haystacks = [
+            ...stateFiles.filter((f) => f.endsWith('.json')).map((f) => readFileSync(join(ws.backendDir, '.pulumi', f), 'utf8')),
+            readFileSync(project.stackFile, 'utf8'),
+            (await ok(['stack', 'export'])).stdout,
+            (await ok(['stack', 'output', '--json'])).stdout,
+            ...outputs,
+        ];
+        for (const needle of needles) {
+            for (const h of haystacks) assert.ok(!h.includes(needle), 'a secret value leaked');
+        }
+        assert.match((await ok(['stack', 'output', 'kubeconfig'])).stdout, /\[secret\]/);
+    });
+
+    it('pulumi destroy leaves no platform object behind', async () => {
+        const kc = cp.kubeConfig();
+        let done = false;
+        const releasing = releaseArgoFinalizers(kc, () => done);
+        try {
+            await ok(['destroy', '--yes']);
+        } finally {
+            done = true;
+            await releasing;
+        }
+        const core = kc.makeApiClient(CoreV1Api);
+        for (let i = 0; i < 300; i++) {
+            const left = (await core.listNamespace({ labelSelector: 'app.kubernetes.io/part-of=nkp' })).items;
+            if (left.length === 0) break;
+            await sleep(200);
+        }
+        assert.deepEqual((await core.listNamespace({ labelSelector: 'app.kubernetes.io/part-of=nkp' })).items.map((n) => n.metadata!.name), []);
+        const co = kc.makeApiClient(CustomObjectsApi);
+        assert.equal(((await co.listClusterCustomObject({ group: 'argoproj.io', version: 'v1alpha1', plural: 'applications' })) as { items: unknown[] }).items.length, 0);
+        const rbac = (await kc.makeApiClient((await import('@kubernetes/client-node')).RbacAuthorizationV1Api).listClusterRole()).items.filter((r) => r.metadata!.name!.startsWith('nkp:') || r.metadata!.name!.startsWith('argocd-'));
+        assert.deepEqual(rbac.map((r) => r.metadata!.name), []);
+        const state = JSON.parse((await ok(['stack', 'export'])).stdout) as { deployment: { resources?: Array<{ type: string }> } };
+        assert.deepEqual((state.deployment.resources ?? []).filter((r) => !r.type.startsWith('pulumi:')), []);
+    });
+});
