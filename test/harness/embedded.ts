@@ -10,6 +10,9 @@ import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, symlink
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { parseDocument } from 'yaml';
+import { CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
+import { APP_FINALIZER } from '../../components/argocd/spec.js';
+import { sleep } from './util.js';
 import { goModuleDir, repoRoot, versions } from './upstream.js';
 import type { PulumiResult, PulumiWorkspace } from './pulumi.js';
 
@@ -83,5 +86,26 @@ export async function initEmbeddedStack(ws: PulumiWorkspace, project: EmbeddedPr
   for (const [key, value] of Object.entries(secrets)) {
     const set = await ws.run(['config', 'set', '--secret', key, '--stack', EMBEDDED_STACK, '--non-interactive'], { cwd: project.dir, stdin: value, timeoutMs: 60_000 });
     if (set.code !== 0) throw pulumiFailure(`pulumi config set --secret ${key}`, set);
+  }
+}
+
+/**
+ * STAND-IN for Argo CD's application controller on delete (Argo CD does not run on the embedded cluster yet): while
+ * `stop()` is false, releases the resources finalizer of Applications and AppProjects being deleted, as the
+ * controller would once it has deleted their resources (here they have none).
+ */
+export async function releaseArgoFinalizers(kc: KubeConfig, stop: () => boolean): Promise<void> {
+  const co = kc.makeApiClient(CustomObjectsApi);
+  type Item = { metadata: { name: string; namespace: string; deletionTimestamp?: string; finalizers?: string[] } };
+  while (!stop()) {
+    for (const plural of ['applications', 'appprojects']) {
+      const list = (await co.listClusterCustomObject({ group: 'argoproj.io', version: 'v1alpha1', plural }).catch(() => ({ items: [] }))) as { items: Item[] };
+      for (const o of list.items) {
+        if (o.metadata.deletionTimestamp === undefined || !o.metadata.finalizers?.includes(APP_FINALIZER)) continue;
+        const body = [{ op: 'replace', path: '/metadata/finalizers', value: o.metadata.finalizers.filter((f) => f !== APP_FINALIZER) }];
+        await co.patchNamespacedCustomObject({ group: 'argoproj.io', version: 'v1alpha1', plural, namespace: o.metadata.namespace, name: o.metadata.name, body }).catch(() => undefined);
+      }
+    }
+    await sleep(300);
   }
 }

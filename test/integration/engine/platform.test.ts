@@ -10,35 +10,17 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAllDocuments, stringify } from 'yaml';
-import { AppsV1Api, CoreV1Api, CustomObjectsApi, NetworkingV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api, CustomObjectsApi, NetworkingV1Api } from '@kubernetes/client-node';
 import { startControlPlane, type ControlPlane } from '../../harness/control-plane.js';
 import { createPulumiWorkspace, type PulumiResult, type PulumiWorkspace } from '../../harness/pulumi.js';
-import { EMBEDDED_STACK, generatedSecrets, initEmbeddedStack, prepareEmbeddedProject, pulumiFailure, type EmbeddedProject } from '../../harness/embedded.js';
+import { EMBEDDED_STACK, generatedSecrets, initEmbeddedStack, prepareEmbeddedProject, pulumiFailure, releaseArgoFinalizers, type EmbeddedProject } from '../../harness/embedded.js';
 import { repoRoot } from '../../harness/upstream.js';
 import { sleep } from '../../harness/util.js';
 import { NS, PLATFORM_NAMESPACE_NAMES } from '../../../components/cluster/namespaces.js';
 import { FOUNDATION_APP_NAMES } from '../../../components/foundation/index.js';
-import { APP_FINALIZER } from '../../../components/argocd/spec.js';
 
 const POLICY = join(repoRoot, 'policy');
 const UP_TIMEOUT = 600_000;
-
-/** Stand-in for Argo CD's application controller on delete: it would remove its resources finalizer. */
-async function releaseArgoFinalizers(kc: KubeConfig, stop: () => boolean): Promise<void> {
-    const co = kc.makeApiClient(CustomObjectsApi);
-    while (!stop()) {
-        for (const plural of ['applications', 'appprojects']) {
-            const list = (await co.listClusterCustomObject({ group: 'argoproj.io', version: 'v1alpha1', plural }).catch(() => ({ items: [] }))) as { items: Array<{ metadata: { name: string; namespace: string; deletionTimestamp?: string; finalizers?: string[] } }> };
-            for (const o of list.items) {
-                if (o.metadata.deletionTimestamp === undefined || !o.metadata.finalizers?.includes(APP_FINALIZER)) continue;
-                await co
-                    .patchNamespacedCustomObject({ group: 'argoproj.io', version: 'v1alpha1', plural, namespace: o.metadata.namespace, name: o.metadata.name, body: [{ op: 'replace', path: '/metadata/finalizers', value: o.metadata.finalizers.filter((f) => f !== APP_FINALIZER) }] })
-                    .catch(() => undefined);
-            }
-        }
-        await sleep(300);
-    }
-}
 
 describe('engine: pulumi up of the platform (embedded stack) with the real Pulumi engine', function () {
     this.timeout(UP_TIMEOUT * 2);
