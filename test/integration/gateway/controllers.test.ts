@@ -338,6 +338,9 @@ describe('gateway controllers (integration): Envoy Gateway and cert-manager acce
       assert.deepEqual(alice.groups, ['lab-users'], 'the groups claim is in the ID token with the default scopes');
       assert.equal(rbacAllows(rbac, { [payloadKey]: alice }), true, 'member allowed');
       assert.equal(rbacAllows(rbac, { [payloadKey]: bob }), false, 'non-member denied');
+      // negative controls: the rule bites on the claim itself, and nothing verified means nothing allowed
+      assert.equal(rbacAllows(rbac, { [payloadKey]: { ...alice, groups: undefined } }), false, 'a token without the claim is denied');
+      assert.equal(rbacAllows(rbac, {}), false, 'no verified token is denied');
     });
   });
 });
