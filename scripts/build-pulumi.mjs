@@ -22,6 +22,7 @@ import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSy
 import { homedir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { withBuildLock } from './build-lock.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
@@ -220,56 +221,13 @@ function upToDate(piece, stamp) {
   return piece.binaries.every((b) => existsSync(join(binDir, b)) && statSync(join(binDir, b)).size > 0);
 }
 
-/**
- * One build at a time per output directory: test processes (each calling pulumiBinDir()) and setup may run this
- * script at once, and two builds of a piece would delete each other's work directory. The lock file holds the
- * builder's pid; a lock whose process is gone is taken over. Waiting is synchronous (the callers are).
- */
-function withLock(fn) {
-  const lock = join(outDir, 'lock');
-  const sleepMs = (ms) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-  let announced = false;
-  for (;;) {
-    try {
-      writeFileSync(lock, `${process.pid}\n`, { flag: 'wx' });
-      break;
-    } catch (err) {
-      if (err.code !== 'EEXIST') throw err;
-      let holder;
-      try {
-        holder = Number(readFileSync(lock, 'utf8').trim());
-      } catch {
-        continue; // released in the meantime
-      }
-      let alive = !holder; // an empty file: its writer is between creating and writing it
-      try {
-        if (holder) process.kill(holder, 0);
-        alive = true;
-      } catch {
-        // no such process
-      }
-      if (!alive) {
-        rmSync(lock, { force: true });
-        continue;
-      }
-      if (!announced) log(`another build (pid ${holder}) is running; waiting for it`);
-      announced = true;
-      sleepMs(2000);
-    }
-  }
-  try {
-    return fn();
-  } finally {
-    rmSync(lock, { force: true });
-  }
-}
-
 function main(only) {
   const unknown = only.filter((n) => !pieces().some((p) => p.name === n));
   if (unknown.length) throw new Error(`unknown piece(s) ${unknown.join(', ')}; pieces: ${pieces().map((p) => p.name).join(', ')}`);
   mkdirSync(join(outDir, 'stamps'), { recursive: true });
   mkdirSync(binDir, { recursive: true });
-  withLock(() => buildPieces(only));
+  // One build at a time per output directory (setup and test processes may ask at once).
+  withBuildLock(join(outDir, 'lock'), log, () => buildPieces(only));
   log(`Pulumi engine in ${binDir}`);
   process.stdout.write(`${binDir}\n`);
 }

@@ -11,18 +11,23 @@
 //   npm run demo              run, print what happened with timings, save a screenshot, tear everything down
 //   npm run demo -- --serve   keep running until Ctrl-C; prints the landing page URL and how to run pulumi yourself
 //
+//     Envoy Gateway and cert-manager's controllers run as processes beside the cluster: routes, listeners and
+//     policies are Accepted by the real gateway controller, certificates issued by real cert-manager from the CA
+//     that `pulumi up` generated.
 // Stand-ins (named, since they cannot run here): the kubelet (kwok), Argo CD's controllers (its Applications are
-// created but nothing syncs them, so the operator and landing page run as processes), cert-manager's controller
-// (the demo marks each Certificate Ready, as cert-manager would after issuing) and Envoy Gateway's data plane.
+// created but nothing syncs them: the demo applies the gateway-config Application's rendered source as Argo CD
+// would, and runs the operator and landing page as processes) and Envoy's data plane (no proxy serves traffic).
 // AWS and Hetzner are not reached: `pulumi up` of a cloud stack is documented in README.md.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AppsV1Api, CoreV1Api, CustomObjectsApi, NetworkingV1Api } from '@kubernetes/client-node';
-import { parseAllDocuments } from 'yaml';
 import { freePort, startControlPlane, type ControlPlane } from '../test/harness/control-plane.js';
 import { createPulumiWorkspace, type PulumiWorkspace } from '../test/harness/pulumi.js';
+import { startGatewayControllers, type GatewayControllers } from '../test/harness/gateway-controllers.js';
+import { KubeApi, describeRejections } from '../test/integration/platform/kube-api.js';
+import { renderSource, withDestinationNamespace } from '../test/integration/platform/kustomize.js';
 import { EMBEDDED_STACK, initEmbeddedStack, prepareEmbeddedProject, pulumiFailure, type EmbeddedProject } from '../test/harness/embedded.js';
 import { repoRoot } from '../test/harness/upstream.js';
 import { buildServer, buildWeb } from '../packs/landing/build.js';
@@ -30,7 +35,6 @@ import { CHROMIUM_PATH, launchChromium } from '../test/harness/browser.js';
 
 const serve = process.argv.includes('--serve');
 const NS = 'demo-packs';
-const GATEWAY_NS = 'envoy-gateway-system';
 
 interface SampleApp {
   name: string;
@@ -148,17 +152,20 @@ async function showPlatform(cp: ControlPlane): Promise<void> {
   }
 }
 
-async function applyGateways(cp: ControlPlane): Promise<void> {
-  const kc = cp.kubeConfig();
-  const co = kc.makeApiClient(CustomObjectsApi);
-  // The platform's own Gateway manifests (GitOps-owned; the operator never edits them).
-  const file = join(repoRoot, 'components/foundation/manifests/gateway/gateways.yaml');
-  for (const doc of parseAllDocuments(readFileSync(file, 'utf8'))) {
-    const obj = doc.toJS() as { kind: string; metadata: { namespace?: string }; spec: { infrastructure?: unknown } } | null;
-    if (obj?.kind !== 'Gateway') continue;
-    delete obj.spec.infrastructure; // EnvoyProxy parameters belong to the real data plane
-    await co.createNamespacedCustomObject({ group: 'gateway.networking.k8s.io', version: 'v1', namespace: obj.metadata.namespace ?? GATEWAY_NS, plural: 'gateways', body: obj });
-  }
+/**
+ * The gateway configuration as Argo CD would sync it (STAND-IN for Argo CD's sync, which does not run here): the
+ * `gateway-config` Application that `pulumi up` created, rendered with the real kustomize from this repository at
+ * its path, applied server-side. Envoy Gateway and cert-manager then accept the GatewayClass, the Gateways and the
+ * local CA ClusterIssuer (whose Secret `pulumi up` wrote from the program's CA).
+ */
+async function syncGatewayConfig(cp: ControlPlane): Promise<number> {
+  const co = cp.kubeConfig().makeApiClient(CustomObjectsApi);
+  const app = (await co.getNamespacedCustomObject({ group: 'argoproj.io', version: 'v1alpha1', namespace: 'argocd', plural: 'applications', name: 'gateway-config' })) as { spec: { source: Parameters<typeof renderSource>[0]; destination: { namespace: string } } };
+  const api = new KubeApi(cp.kubeConfig());
+  const objects = await withDestinationNamespace(renderSource(app.spec.source), app.spec.destination.namespace, async (o) => (await api.resource(o.apiVersion, o.kind)).namespaced);
+  const rejected = describeRejections(await api.applyAll(objects, { fieldManager: 'argocd-controller', dryRun: false }));
+  if (rejected !== '') throw new Error(`gateway-config was refused:\n${rejected}`);
+  return objects.length;
 }
 
 async function declarePacks(cp: ControlPlane): Promise<void> {
@@ -185,29 +192,6 @@ interface Cond {
   type: string;
   status: string;
   reason?: string;
-}
-
-/** Stand-in for cert-manager's controller: marks each Certificate Ready, as cert-manager would after issuing. */
-async function issueCertificates(cp: ControlPlane): Promise<number> {
-  const co = cp.kubeConfig().makeApiClient(CustomObjectsApi);
-  const list = (await co.listNamespacedCustomObject({ group: 'cert-manager.io', version: 'v1', namespace: NS, plural: 'certificates' })) as {
-    items: Array<{ metadata: { name: string }; status?: { conditions?: Cond[] } }>;
-  };
-  let issued = 0;
-  for (const cert of list.items) {
-    if (cert.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')) continue;
-    await co.patchNamespacedCustomObjectStatus({
-      group: 'cert-manager.io',
-      version: 'v1',
-      namespace: NS,
-      plural: 'certificates',
-      name: cert.metadata.name,
-      // A JSON patch (the client's default patch type).
-      body: [{ op: 'add', path: '/status', value: { conditions: [{ type: 'Ready', status: 'True', reason: 'Ready', message: 'issued (demo stand-in for cert-manager)', lastTransitionTime: new Date().toISOString() }] } }],
-    });
-    issued++;
-  }
-  return issued;
 }
 
 async function appStatuses(cp: ControlPlane): Promise<Array<{ name: string; conditions: Cond[]; url?: string }>> {
@@ -238,10 +222,12 @@ async function main(): Promise<void> {
   const children: ChildProcess[] = [];
   let cp: ControlPlane | undefined;
   let ws: PulumiWorkspace | undefined;
+  let controllers: GatewayControllers | undefined;
   const cleanup = async (): Promise<void> => {
     for (const c of children) c.kill('SIGTERM');
     await sleep(500);
     ws?.dispose();
+    await controllers?.stop();
     await cp?.stop();
     rmSync(work, { recursive: true, force: true });
   };
@@ -262,7 +248,11 @@ async function main(): Promise<void> {
     const web = await buildWeb(join(work, 'landing', 'web'));
     const server = await buildServer(join(work, 'landing', 'server.mjs'));
 
-    await applyGateways(cp);
+    log('starting Envoy Gateway and cert-manager\'s controllers (processes beside the cluster) ...');
+    const tControllers = Date.now();
+    controllers = await startGatewayControllers({ kubeconfigPath: cp.kubeconfigPath });
+    const synced = await syncGatewayConfig(cp);
+    log(`  controllers up and gateway-config (${synced} objects) applied as Argo CD would in ${seconds(Date.now() - tControllers)}`);
     const opMetrics = await freePort();
     children.push(
       startChild('operator', [join(repoRoot, 'operator/dist/operator.js')], {
@@ -292,8 +282,7 @@ async function main(): Promise<void> {
     await declarePacks(cp);
 
     let ready: Awaited<ReturnType<typeof appStatuses>> = [];
-    for (let i = 0; i < 120; i++) {
-      await issueCertificates(cp);
+    for (let i = 0; i < 240; i++) {
       ready = await appStatuses(cp);
       if (ready.length === SAMPLES.length && ready.every((a) => a.conditions.some((c) => c.type === 'Ready' && c.status === 'True'))) break;
       await sleep(500);

@@ -35,7 +35,7 @@ fi
 step "npm dependencies"
 npm ci --no-audit --no-fund
 
-step "control plane (kube-apiserver, kube-controller-manager, etcd) from the Go module proxy"
+step "control plane (kube-apiserver, kube-controller-manager, kube-scheduler, etcd, kwok) from the Go module proxy"
 node scripts/build-control-plane.mjs
 
 step "Pulumi engine (CLI, Kubernetes provider, our Node.js language host) from the Go module proxy"
