@@ -2,18 +2,16 @@
 // onto a real control plane with simulated nodes. Real: the CLI, the Kubernetes provider, our language host, the
 // program (tsx), the LocalCA dynamic provider, the CrossGuard policy pack, the file backend and its lock, the
 // API server, scheduler and controllers. Stood in for (named): the kubelet (kwok marks pods Running/Ready; no
-// container runs) and Argo CD's application controller where it would remove its own finalizers on delete
-// (Argo CD itself does not run here yet).
+// container runs).
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseAllDocuments, stringify } from 'yaml';
 import { AppsV1Api, CoreV1Api, CustomObjectsApi, NetworkingV1Api } from '@kubernetes/client-node';
 import { startControlPlane, type ControlPlane } from '../../harness/control-plane.js';
 import { createPulumiWorkspace, type PulumiResult, type PulumiWorkspace } from '../../harness/pulumi.js';
-import { EMBEDDED_STACK, generatedSecrets, initEmbeddedStack, prepareEmbeddedProject, pulumiFailure, releaseArgoFinalizers, type EmbeddedProject } from '../../harness/embedded.js';
+import { EMBEDDED_STACK, generatedSecrets, initEmbeddedStack, prepareEmbeddedProject, pulumiFailure, type EmbeddedProject } from '../../harness/embedded.js';
 import { repoRoot } from '../../harness/upstream.js';
 import { sleep } from '../../harness/util.js';
 import { NS, PLATFORM_NAMESPACE_NAMES } from '../../../components/cluster/namespaces.js';
