@@ -153,7 +153,8 @@ describe('keycloak provisioner (real Keycloak)', function () {
     assert.equal(r.configHash, p.configHash(changed));
     const c = await client('data-jupyter');
     assert.deepEqual([...(c!.defaultClientScopes ?? [])].sort(), ['acr', 'basic', 'nkp-notebooks', 'profile', 'web-origins']);
-    assert.deepEqual((c!.protocolMappers ?? []).map((m) => m.name).sort(), ['audience-self']);
+    // auth.groups is set, so the client carries its own groups mapper (the gateway's group rule reads that claim).
+    assert.deepEqual((c!.protocolMappers ?? []).map((m) => m.name).sort(), ['audience-self', 'groups']);
     const groups = await admin.groups.find({ realm });
     assert.deepEqual(groups.map((g) => g.name).sort(), ['analysts'], 'groups only this app created and no longer lists are deleted');
     assert.equal(await admin.clientScopes.findOneByName({ realm, name: 'groups' }), undefined, 'the managed groups scope is released');
@@ -166,6 +167,7 @@ describe('keycloak provisioner (real Keycloak)', function () {
     const tok = await tokenRequest(r.issuerUrl, { grant_type: 'authorization_code', code: login.code!, redirect_uri: redirectUri }, { id: r.clientId, secret: r.clientSecret });
     assert.equal(tok.status, 200);
     assert.ok(String(claims(tok.body.access_token).scope).split(' ').includes('nkp-notebooks'));
+    assert.deepEqual(claims(tok.body.id_token).groups, ['analysts'], 'the ID token carries the groups the gateway checks');
   });
 
   it('provisions a public PKCE client and a device-authorization client, and removes them when switched off', async function () {
