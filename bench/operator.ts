@@ -1,7 +1,8 @@
 // Benchmark: N NebariApps (default 1000) created at once against a private real control plane, reconciled by the
 // bundled operator (operator/dist/operator.js, a child process, leader election on) until all are Ready. Prints
 // wall time, the operator's API requests by verb, its peak memory (VmHWM), then its writes during an idle window.
-// cert-manager cannot run here: a stand-in in this script marks each Certificate Ready as it appears.
+// Real Envoy Gateway and cert-manager controllers run beside it (test/harness/gateway-controllers.ts): Ready means
+// the routes were Accepted and each Certificate was issued by cert-manager from a CA ClusterIssuer.
 //
 //   npx tsx bench/operator.ts [--apps=1000] [--namespaces=10] [--idle-seconds=300] [--tls=true] [--concurrency=16]
 import { execFileSync, spawn } from 'node:child_process';

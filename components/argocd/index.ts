@@ -10,7 +10,7 @@ import * as pulumi from '@pulumi/pulumi';
 import * as k8s from '@pulumi/kubernetes';
 import { NS } from '../cluster/namespaces.js';
 import { expandHome } from '../cloud/local.js';
-import { argocdManifestObjects, assertArgocdRelease, parseManifest, type ArgoCDChartLikeValues, type KubeObject } from './manifests.js';
+import { ARGOCD_CM_METADATA, argocdCmData, argocdManifestObjects, assertArgocdRelease, chartValuesWithoutCm, parseManifest, type ArgoCDChartLikeValues, type KubeObject } from './manifests.js';
 import {
     ARGOCD_CHART,
     argocdValues,
@@ -110,13 +110,19 @@ export class ArgoCD extends pulumi.ComponentResource {
             child,
         );
 
-        const values = pulumi
-            .all([args.hostname, args.oidc.issuerURL, args.oidc.adminGroups, args.oidc.viewerGroups, args.ha ?? false, args.oidc.rootCA])
-            .apply(([hostname, issuerURL, adminGroups, viewerGroups, ha, rootCA]) => argocdValues({ hostname, issuerURL, adminGroups, viewerGroups, ha, ...(rootCA !== undefined ? { rootCA } : {}) }));
+        // argocd-cm (which holds the issuer's CA, unknown until a new stack's CA exists) is applied apart; the chart
+        // or manifest gets only values known at preview, so a preview renders, and the policy pack checks, all of it.
+        const settings = pulumi
+            .all([args.hostname, args.oidc.issuerURL, args.oidc.adminGroups, args.oidc.viewerGroups, args.ha ?? false])
+            .apply(([hostname, issuerURL, adminGroups, viewerGroups, ha]) => ({ hostname, issuerURL, adminGroups, viewerGroups, ha }));
+        const installValues = settings.apply((s) => argocdValues(s) as unknown as ArgoCDChartLikeValues);
+        const cmData = pulumi
+            .all([settings, args.oidc.rootCA])
+            .apply(([s, rootCA]) => argocdCmData(argocdValues({ ...s, ...(rootCA !== undefined ? { rootCA } : {}) }) as unknown as ArgoCDChartLikeValues));
 
         let argo: pulumi.Resource[];
         if (install.source === 'manifests' && release !== undefined) {
-            const objects = values.apply((v) => argocdManifestObjects(release, v as unknown as ArgoCDChartLikeValues, install.manifestsPath));
+            const objects = installValues.apply((v) => argocdManifestObjects(release, v, install.manifestsPath));
             // Kept on delete, like the chart's crds.keep: deleting them would delete every Application in the cluster.
             const crds = new k8s.yaml.v2.ConfigGroup(`${name}-crds`, { objs: objects.apply((o) => o.crds) }, { parent: this, retainOnDelete: true });
             argo = [crds, new k8s.yaml.v2.ConfigGroup(`${name}-install`, { objs: objects.apply((o) => o.objects) }, { parent: this, dependsOn: [oidcSecret, crds] })];
@@ -130,12 +136,13 @@ export class ArgoCD extends pulumi.ComponentResource {
                         repositoryOpts: { repo: ARGOCD_CHART.repo },
                         namespace: NS.argocd,
                         name: 'argocd',
-                        values,
+                        values: installValues.apply((v) => chartValuesWithoutCm(v) as unknown as Record<string, pulumi.Input<unknown>>),
                     },
                     { parent: this, dependsOn: [oidcSecret] },
                 ),
             ];
         }
+        argo.push(new k8s.core.v1.ConfigMap(`${name}-cm`, { metadata: { ...ARGOCD_CM_METADATA, labels: { ...ARGOCD_CM_METADATA.labels } }, data: cmData }, child));
 
         const afterChart = { parent: this, dependsOn: argo };
         const foundation = new k8s.apiextensions.CustomResource(`${name}-project-foundation`, appProjectArgs(pulumi.output(args.foundationSourceRepos).apply((r) => foundationProject(r))), afterChart);

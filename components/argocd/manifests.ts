@@ -53,6 +53,31 @@ function stringData(o: Record<string, unknown>): Record<string, string> {
     return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]));
 }
 
+/** Name of Argo CD's main settings ConfigMap (read by name, and only with the part-of label below). */
+export const ARGOCD_CM_NAME = 'argocd-cm';
+
+/**
+ * argocd-cm as its own object (metadata here, data from {@link argocdCmData}). The platform applies it apart from the chart or the
+ * release manifest: it carries the issuer's CA (oidc.config rootCA), which on local clusters exists only once the
+ * program has created the CA, and keeping that one value out of the install lets a preview of a new stack render
+ * (and the policy pack check) every other object of Argo CD. Argo CD watches ConfigMaps labelled part-of=argocd.
+ */
+export const ARGOCD_CM_METADATA = {
+    name: ARGOCD_CM_NAME,
+    namespace: NS.argocd,
+    labels: { 'app.kubernetes.io/name': ARGOCD_CM_NAME, 'app.kubernetes.io/part-of': 'argocd' },
+} as const;
+
+/** argocd-cm's data: the values' configs.cm as ConfigMap strings. */
+export function argocdCmData(values: Pick<ArgoCDChartLikeValues, 'configs'>): Record<string, string> {
+    return stringData(values.configs.cm);
+}
+
+/** The chart's values without argocd-cm (`configs.cm.create: false`): that ConfigMap is applied apart ({@link ARGOCD_CM_METADATA}). */
+export function chartValuesWithoutCm<V extends { configs: object }>(values: V): V {
+    return { ...values, configs: { ...values.configs, cm: { create: false } } };
+}
+
 /** Parse a multi-document manifest; empty documents are dropped; a YAML error names the source. */
 export function parseManifest(text: string, source: string): KubeObject[] {
     const out: KubeObject[] = [];
@@ -95,7 +120,8 @@ export function assertArgocdRelease(objs: readonly KubeObject[], source: string)
 /**
  * The objects to apply from the release's install manifest (checked by {@link assertArgocdRelease}):
  * - Dex is left out when the values disable it (sign-in goes to Keycloak directly), notifications likewise;
- * - argocd-cm, argocd-cmd-params-cm and argocd-rbac-cm carry the values' configs; replicas and every container's
+ * - argocd-cmd-params-cm and argocd-rbac-cm carry the values' configs; argocd-cm is left out (applied apart, see
+ *   {@link ARGOCD_CM_METADATA}); replicas and every container's
  *   requests/limits come from the values (the policy pack requires limits);
  * - namespaced objects go into the argocd namespace (the manifest leaves that to `kubectl -n`).
  * CRDs are returned apart: the caller keeps them on delete, like the chart's `crds.keep`.
@@ -105,12 +131,13 @@ export function argocdManifestObjects(objs: readonly KubeObject[], values: ArgoC
     const crds: KubeObject[] = [];
     const objects: KubeObject[] = [];
     const settings = workloadSettings(values);
-    const configs: Record<string, Record<string, unknown>> = { 'argocd-cm': values.configs.cm, 'argocd-cmd-params-cm': values.configs.params, 'argocd-rbac-cm': values.configs.rbac };
+    const configs: Record<string, Record<string, unknown>> = { 'argocd-cmd-params-cm': values.configs.params, 'argocd-rbac-cm': values.configs.rbac };
     for (const original of objs) {
         const o = structuredClone(original) as KubeObject;
         const name = o.metadata.name;
         if (!values.dex.enabled && name.startsWith('argocd-dex-server')) continue;
         if (!values.notifications.enabled && name.startsWith('argocd-notifications')) continue;
+        if (o.kind === 'ConfigMap' && name === ARGOCD_CM_NAME) continue;
         if (o.kind === 'CustomResourceDefinition') {
             crds.push(o);
             continue;

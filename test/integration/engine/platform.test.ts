@@ -2,16 +2,18 @@
 // onto a real control plane with simulated nodes. Real: the CLI, the Kubernetes provider, our language host, the
 // program (tsx), the LocalCA dynamic provider, the CrossGuard policy pack, the file backend and its lock, the
 // API server, scheduler and controllers. Stood in for (named): the kubelet (kwok marks pods Running/Ready; no
-// container runs).
+// container runs) and, on destroy only, Argo CD's application controller removing its own finalizers
+// (releaseArgoFinalizers; Argo CD's controllers do not run here yet).
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AppsV1Api, CoreV1Api, CustomObjectsApi, NetworkingV1Api } from '@kubernetes/client-node';
+import { parseAllDocuments, stringify } from 'yaml';
+import { AppsV1Api, CoreV1Api, CustomObjectsApi, NetworkingV1Api, RbacAuthorizationV1Api } from '@kubernetes/client-node';
 import { startControlPlane, type ControlPlane } from '../../harness/control-plane.js';
 import { createPulumiWorkspace, type PulumiResult, type PulumiWorkspace } from '../../harness/pulumi.js';
-import { EMBEDDED_STACK, generatedSecrets, initEmbeddedStack, prepareEmbeddedProject, pulumiFailure, type EmbeddedProject } from '../../harness/embedded.js';
+import { EMBEDDED_STACK, generatedSecrets, initEmbeddedStack, prepareEmbeddedProject, pulumiFailure, releaseArgoFinalizers, type EmbeddedProject } from '../../harness/embedded.js';
 import { repoRoot } from '../../harness/upstream.js';
 import { sleep } from '../../harness/util.js';
 import { NS, PLATFORM_NAMESPACE_NAMES } from '../../../components/cluster/namespaces.js';
@@ -143,5 +145,78 @@ describe('engine: pulumi up of the platform (embedded stack) with the real Pulum
         await ok(['stack', 'import', '--file', file]);
         await ok(['up', '--refresh', '--yes']);
         await ok(['preview', '--refresh', '--expect-no-changes']);
+    });
+
+    it('the policy pack stops an unsafe platform in the preview, before anything is created: a tampered Argo CD manifest running a privileged container', async () => {
+        const tampered = join(work, 'tampered-install.yaml');
+        type Doc = { kind?: string; metadata?: { name?: string }; spec?: { template?: { spec?: { containers?: Array<{ securityContext?: object }> } } } } | null;
+        const docs = parseAllDocuments(readFileSync(project.argocdManifestsPath, 'utf8')).map((d) => d.toJS() as Doc);
+        const server = docs.find((d) => d?.kind === 'Deployment' && d.metadata?.name === 'argocd-server')!;
+        server.spec!.template!.spec!.containers![0]!.securityContext = { privileged: true };
+        writeFileSync(tampered, docs.filter((d) => d !== null).map((d) => stringify(d)).join('---\n'));
+        // Its own workspace (backend and state): a new stack of the same project onto the same cluster.
+        const unsafe = prepareEmbeddedProject(join(work, 'unsafe'), cp.kubeconfigPath);
+        writeFileSync(unsafe.stackFile, readFileSync(unsafe.stackFile, 'utf8').replace(unsafe.argocdManifestsPath, tampered));
+        const core = cp.kubeConfig().makeApiClient(CoreV1Api);
+        const before = (await core.listNamespace()).items.map((n) => n.metadata!.resourceVersion).sort();
+        const uws = await createPulumiWorkspace();
+        try {
+            await initEmbeddedStack(uws, unsafe);
+            const r = await uws.run(['up', '--yes', '--policy-pack', POLICY, '--stack', EMBEDDED_STACK, '--non-interactive'], { cwd: unsafe.dir, timeoutMs: UP_TIMEOUT });
+            const text = r.stdout + r.stderr;
+            assert.notEqual(r.code, 0, text.slice(-3000));
+            assert.match(text, /\[mandatory\]\s+k8s-non-root\s+\(kubernetes:apps\/v1:Deployment: argocd-install:argocd\/argocd-server\)/, 'names the policy and the rendered child it stopped');
+            assert.match(text, /is privileged/);
+            assert.match(text, /preview failed/, 'stopped in the preview, before the update starts');
+            const state = JSON.parse((await uws.run(['stack', 'export', '--stack', EMBEDDED_STACK], { cwd: unsafe.dir })).stdout) as { deployment: { resources?: Array<{ type: string }> } };
+            assert.deepEqual((state.deployment.resources ?? []).filter((x) => !x.type.startsWith('pulumi:')), [], 'nothing was created');
+        } finally {
+            uws.dispose();
+        }
+        assert.deepEqual((await core.listNamespace()).items.map((n) => n.metadata!.resourceVersion).sort(), before, 'no namespace was created or changed');
+    });
+
+    it('secrets never appear in plain text in the state, the CLI output or the stack outputs', async () => {
+        const caKey = Buffer.from((await cp.kubeConfig().makeApiClient(CoreV1Api).readNamespacedSecret({ namespace: NS.certManager, name: 'nkp-ca' })).data!['tls.key']!, 'base64').toString();
+        const needles = [...Object.values(secrets), caKey.split('\n')[1]!];
+        const stateFiles = readdirSync(join(ws.backendDir, '.pulumi'), { recursive: true }).map(String).filter((f) => f.endsWith('.json'));
+        assert.ok(stateFiles.some((f) => f.startsWith('stacks')), 'the file backend wrote the stack');
+        const haystacks = [
+            ...stateFiles.map((f) => readFileSync(join(ws.backendDir, '.pulumi', f), 'utf8')),
+            readFileSync(project.stackFile, 'utf8'),
+            (await ok(['stack', 'export'])).stdout,
+            (await ok(['stack', 'output', '--json'])).stdout,
+            ...outputs,
+        ];
+        assert.ok(haystacks.join('').length > 100_000, 'the search covered the state and every CLI output');
+        for (const needle of needles) {
+            assert.ok(needle.length >= 16);
+            for (const h of haystacks) assert.ok(!h.includes(needle), 'a secret value leaked');
+        }
+        assert.match((await ok(['stack', 'output', 'kubeconfig'])).stdout, /\[secret\]/);
+        // Negative control: the same search finds a secret where it is expected, decrypted on request.
+        const shown = (await ok(['config', 'get', 'keycloakAdminPassword'])).stdout;
+        assert.ok(shown.includes(secrets.keycloakAdminPassword!), 'config get decrypts it: the needle is the real value');
+    });
+
+    it('pulumi destroy leaves no platform object behind', async () => {
+        const kc = cp.kubeConfig();
+        let done = false;
+        const releasing = releaseArgoFinalizers(kc, () => done);
+        try {
+            await ok(['destroy', '--yes']);
+        } finally {
+            done = true;
+            await releasing;
+        }
+        const core = kc.makeApiClient(CoreV1Api);
+        for (let i = 0; i < 300 && (await core.listNamespace({ labelSelector: 'app.kubernetes.io/part-of=nkp' })).items.length > 0; i++) await sleep(200);
+        assert.deepEqual((await core.listNamespace({ labelSelector: 'app.kubernetes.io/part-of=nkp' })).items.map((n) => n.metadata!.name), []);
+        const co = kc.makeApiClient(CustomObjectsApi);
+        assert.equal(((await co.listClusterCustomObject({ group: 'argoproj.io', version: 'v1alpha1', plural: 'applications' })) as { items: unknown[] }).items.length, 0);
+        const rbac = (await kc.makeApiClient(RbacAuthorizationV1Api).listClusterRole()).items.filter((r) => r.metadata!.name!.startsWith('nkp:') || r.metadata!.name!.startsWith('argocd-'));
+        assert.deepEqual(rbac.map((r) => r.metadata!.name), []);
+        const state = JSON.parse((await ok(['stack', 'export'])).stdout) as { deployment: { resources?: Array<{ type: string }> } };
+        assert.deepEqual((state.deployment.resources ?? []).filter((r) => !r.type.startsWith('pulumi:')), []);
     });
 });

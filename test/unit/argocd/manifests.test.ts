@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { setupPulumiMocks, type RecordingMocks } from '../pulumi-mocks.js';
 import { ARGOCD_CHART, argocdValues } from '../../../components/argocd/spec.js';
-import { ARGOCD_IMAGE, argocdManifestObjects, parseManifest, type ArgoCDChartLikeValues, type KubeObject } from '../../../components/argocd/manifests.js';
+import { ARGOCD_CM_METADATA, ARGOCD_CM_NAME, ARGOCD_IMAGE, argocdCmData, argocdManifestObjects, parseManifest, type ArgoCDChartLikeValues, type KubeObject } from '../../../components/argocd/manifests.js';
 import { goModuleDir, versions } from '../../harness/upstream.js';
 
 const releaseFile = (): string => join(goModuleDir(versions.crdSources['argocd']!.module, versions.crdSources['argocd']!.version), 'manifests', 'install.yaml');
@@ -26,29 +26,34 @@ describe('ArgoCD from the release install manifest (pure)', () => {
         assert.equal(versions.crdSources['argocd']!.version, ARGOCD_CHART.appVersion);
     });
 
-    it('applies every release object but Dex, namespaced ones in argocd, CRDs apart', () => {
+    it('applies every release object but Dex and argocd-cm (applied apart), namespaced ones in argocd, CRDs apart', () => {
         const { crds, objects } = argocdManifestObjects(release, values(), 'install.yaml');
         assert.deepEqual(crds.map((c) => c.metadata.name).sort(), ['applications.argoproj.io', 'applicationsets.argoproj.io', 'appprojects.argoproj.io']);
         assert.ok(!objects.some((o) => o.metadata.name.includes('dex')), 'Dex is off: sign-in goes to Keycloak directly');
-        assert.equal(objects.length + crds.length, release.length - release.filter((o) => o.metadata.name.includes('dex')).length);
+        assert.equal(objects.length + crds.length, release.length - release.filter((o) => o.metadata.name.includes('dex') || o.metadata.name === ARGOCD_CM_NAME).length);
         for (const o of objects) {
             const clusterScoped = ['ClusterRole', 'ClusterRoleBinding'].includes(o.kind);
             assert.equal(o.metadata.namespace, clusterScoped ? undefined : 'argocd', `${o.kind}/${o.metadata.name}`);
         }
     });
 
-    it('carries the chart route\'s settings: argocd-cm (OIDC, admin off), params, RBAC, as ConfigMap strings', () => {
+    it('carries the chart route\'s settings: params and RBAC as ConfigMap strings; argocd-cm (OIDC, admin off) is applied apart', () => {
         const { objects } = argocdManifestObjects(release, values(), 'install.yaml');
         const cm = (n: string) => objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === n)!['data'] as Record<string, string>;
         const v = argocdValues(VALUES_INPUT) as any;
-        assert.equal(parse(cm('argocd-cm')['oidc.config']).issuer, VALUES_INPUT.issuerURL);
-        assert.equal(cm('argocd-cm')['admin.enabled'], 'false');
-        assert.equal(cm('argocd-cm')['url'], 'https://argocd.example.com');
+        assert.ok(release.some((o) => o.kind === 'ConfigMap' && o.metadata.name === ARGOCD_CM_NAME), 'the release has its own argocd-cm');
+        assert.ok(!objects.some((o) => o.metadata.name === ARGOCD_CM_NAME), 'left out: the platform applies argocd-cm itself (it holds the CA)');
+        const own = argocdCmData(values());
+        assert.equal(parse(own['oidc.config']).issuer, VALUES_INPUT.issuerURL);
+        assert.equal(own['admin.enabled'], 'false');
+        assert.equal(own['url'], 'https://argocd.example.com');
+        const releaseCm = release.find((o) => o.kind === 'ConfigMap' && o.metadata.name === ARGOCD_CM_NAME)!;
+        for (const [k, l] of Object.entries(releaseCm.metadata.labels ?? {})) assert.equal((ARGOCD_CM_METADATA.labels as Record<string, string>)[k], l, `label ${k} as the release sets it`);
         assert.equal(cm('argocd-cmd-params-cm')['server.insecure'], 'true');
         assert.equal(cm('argocd-cmd-params-cm')['application.namespaces'], v.configs.params['application.namespaces']);
         assert.equal(cm('argocd-rbac-cm')['policy.csv'], v.configs.rbac['policy.csv']);
         assert.equal(cm('argocd-rbac-cm')['policy.default'], '');
-        for (const d of Object.values(cm('argocd-cm'))) assert.equal(typeof d, 'string');
+        for (const d of Object.values(own)) assert.equal(typeof d, 'string');
     });
 
     it('every container has the platform\'s requests and limits; replicas follow HA', () => {

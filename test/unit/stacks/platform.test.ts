@@ -108,7 +108,11 @@ describe('buildPlatform: every committed stack under Pulumi mocks', function () 
         const { certPem, privateKeyPem } = standInCa();
         assert.equal(mocks.ofType('nkp:foundation:LocalCA').length, 1);
         const values = mocks.one('kubernetes:helm.sh/v4:Chart', 'argocd-chart').plain.values;
-        assert.equal(parse(values.configs.cm['oidc.config']).rootCA, certPem, 'ArgoCD verifies the issuer with the local CA');
+        assert.deepEqual(values.configs.cm, { create: false }, 'the chart leaves argocd-cm to the program (it holds the CA)');
+        assert.ok(!JSON.stringify(values).includes('BEGIN CERTIFICATE'), 'the chart values never wait for the CA');
+        const argocdCm = mocks.one('kubernetes:core/v1:ConfigMap', 'argocd-cm').plain;
+        assert.equal(argocdCm.metadata.labels['app.kubernetes.io/part-of'], 'argocd');
+        assert.equal(parse(argocdCm.data['oidc.config']).rootCA, certPem, 'ArgoCD verifies the issuer with the local CA');
         const caSecret = mocks.ofType('kubernetes:core/v1:Secret').find((x) => x.plain.metadata?.name === 'nkp-ca')!;
         assert.deepEqual([caSecret.plain.stringData['tls.crt'], caSecret.plain.stringData['tls.key']], [certPem, privateKeyPem], 'cert-manager signs with the same CA');
         for (const ns of ['nkp-operator', 'nkp-landing']) {
@@ -136,7 +140,7 @@ describe('buildPlatform: every committed stack under Pulumi mocks', function () 
             const p = await run(stack);
             assert.equal(mocks.ofType('nkp:foundation:LocalCA').length, 0);
             assert.equal(mocks.ofType('pulumi-nodejs:dynamic:Resource').length, 0);
-            assert.equal('rootCA' in parse(mocks.one('kubernetes:helm.sh/v4:Chart', 'argocd-chart').plain.values.configs.cm['oidc.config']), false);
+            assert.equal('rootCA' in parse(mocks.one('kubernetes:core/v1:ConfigMap', 'argocd-cm').plain.data['oidc.config']), false);
             assert.ok(!mocks.ofType('kubernetes:core/v1:ConfigMap').some((x) => ['coredns-custom', 'nkp-local-ca'].includes(x.plain.metadata?.name)));
             assert.equal('localCaCertificate' in p.outputs, false);
         });
