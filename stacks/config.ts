@@ -24,6 +24,9 @@ const DNS_NAME = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])
 const IPV4_CIDR = '^((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)\\.){3}(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)/(3[0-2]|[12]?\\d)$';
 const GIT_URL = '^(https://[^\\s@]+|ssh://[^\\s]+|git@[^\\s:]+:[^\\s]+)$';
 const HTTPS_URL = '^https://[^\\s]+$';
+/** A git daemon on this machine's loopback (git://127.0.0.1:<port>/<path>): local clusters whose Argo CD runs on this machine only. */
+export const LOOPBACK_GIT_URL = '^git://(127\\.0\\.0\\.1|localhost)(:[0-9]{1,5})?/[^\\s@]+$';
+const PLATFORM_REPO_URL = `(${HTTPS_URL})|(${LOOPBACK_GIT_URL})`;
 const HTTP_URL = '^https?://[^\\s]+$';
 /** registry/path:tag (tag not `latest`) or registry/path@sha256:digest. */
 const PINNED_IMAGE = '^[a-z0-9]([-a-z0-9.]*[a-z0-9])?(:[0-9]+)?/[a-z0-9._/-]+(:(?!latest$)[A-Za-z0-9_][A-Za-z0-9._-]{0,127}|@sha256:[a-f0-9]{64})$';
@@ -137,7 +140,12 @@ export const CONFIG_KEYS = {
     gitopsPath: { schema: str('Directory of the gitops repository holding the packs\' Applications, relative, e.g. clusters/aws-prod/packs.', { pattern: '^[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*$' }) },
     gitopsAuth: { schema: str('How ArgoCD authenticates to the gitops repository: none (public), https (username + secret nkp:gitopsRepoPassword) or ssh (secret nkp:gitopsRepoSshKey).', { enum: ['none', 'https', 'ssh'] }), default: 'none' },
     gitopsUsername: { schema: str('Username for https access to the gitops repository (with gitopsAuth https), e.g. a bot account.', { pattern: '^[A-Za-z0-9._@-]{0,100}$' }), default: '' },
-    platformRepoUrl: { schema: str('This platform repository (public https URL), from which ArgoCD reads the gateway configuration, the operator and the landing page manifests.', { pattern: HTTPS_URL }) },
+    platformRepoUrl: {
+        schema: str(
+            'This platform repository (public https URL), from which ArgoCD reads the gateway configuration, the operator and the landing page manifests. With cloudProvider local, also git://127.0.0.1:<port>/<path>: a git daemon on this machine\'s loopback (an Argo CD that runs on this machine, as in the tests).',
+            { pattern: PLATFORM_REPO_URL },
+        ),
+    },
     platformRevision: { schema: str('Pinned revision of the platform repository: a semver release tag like v0.1.0 or a full 40-hex commit SHA (never HEAD or a branch).', { pattern: PINNED_GIT_REVISION }) },
 
     // ---- ArgoCD, Keycloak
@@ -319,6 +327,9 @@ export function crossKeyProblems(c: Partial<FlatConfig>): string[] {
     }
     if (c.gitopsAuth === 'ssh' && c.gitopsRepoUrl !== undefined && c.gitopsRepoUrl.startsWith('https://')) {
         p.push(`${fq('gitopsRepoUrl')} must be an ssh:// or git@host:path URL when ${fq('gitopsAuth')} is ssh`);
+    }
+    if (c.platformRepoUrl !== undefined && c.platformRepoUrl.startsWith('git://') && c.cloudProvider !== undefined && c.cloudProvider !== 'local') {
+        p.push(`${fq('platformRepoUrl')} = "${c.platformRepoUrl}" is a loopback git daemon, only allowed with ${fq('cloudProvider')} local (an Argo CD on this machine); use the repository's https:// URL for ${c.cloudProvider}`);
     }
     for (const glob of c.packNamespaces ?? []) {
         const clash = packNamespaceClash(glob);

@@ -28,13 +28,21 @@ export function argocdReleaseManifest(): string {
 }
 
 /** Pure: the committed embedded stack file with this run's paths; comments and every other key are kept. */
-export function embeddedStackFile(committed: string, paths: { kubeconfigPath: string; argocdManifestsPath: string }): string {
+export function embeddedStackFile(
+  committed: string,
+  paths: { kubeconfigPath: string; argocdManifestsPath: string },
+  platformRepo?: { url: string; revision: string },
+): string {
   const doc = parseDocument(committed);
   for (const key of ['nkp:localKubeconfigPath', 'nkp:argocdManifestsPath']) {
     if (!doc.hasIn(['config', key])) throw new Error(`stacks/Pulumi.${EMBEDDED_STACK}.yaml lacks ${key}`);
   }
   doc.setIn(['config', 'nkp:localKubeconfigPath'], paths.kubeconfigPath);
   doc.setIn(['config', 'nkp:argocdManifestsPath'], paths.argocdManifestsPath);
+  if (platformRepo !== undefined) {
+    doc.setIn(['config', 'nkp:platformRepoUrl'], platformRepo.url);
+    doc.setIn(['config', 'nkp:platformRevision'], platformRepo.revision);
+  }
   return doc.toString();
 }
 
@@ -50,8 +58,9 @@ export interface EmbeddedProject {
 /**
  * Lay out the project directory `dir` (created if missing; reusable) for a cluster reached with `kubeconfigPath`:
  * the kubeconfig and Argo CD's install.yaml are copied into `dir/env/`, the stack file points at them.
+ * `platformRepo` points the foundation Applications elsewhere (e.g. a loopback git daemon serving this repository).
  */
-export function prepareEmbeddedProject(dir: string, kubeconfigPath: string): EmbeddedProject {
+export function prepareEmbeddedProject(dir: string, kubeconfigPath: string, opts: { platformRepo?: { url: string; revision: string } } = {}): EmbeddedProject {
   mkdirSync(join(dir, 'stacks'), { recursive: true });
   mkdirSync(join(dir, 'env'), { recursive: true });
   for (const entry of LINKED) {
@@ -65,7 +74,7 @@ export function prepareEmbeddedProject(dir: string, kubeconfigPath: string): Emb
   copyFileSync(kubeconfigPath, env.kubeconfigPath);
   copyFileSync(argocdReleaseManifest(), env.argocdManifestsPath);
   const stackFile = join(dir, 'stacks', `Pulumi.${EMBEDDED_STACK}.yaml`);
-  writeFileSync(stackFile, embeddedStackFile(readFileSync(join(repoRoot, 'stacks', `Pulumi.${EMBEDDED_STACK}.yaml`), 'utf8'), env));
+  writeFileSync(stackFile, embeddedStackFile(readFileSync(join(repoRoot, 'stacks', `Pulumi.${EMBEDDED_STACK}.yaml`), 'utf8'), env, opts.platformRepo));
   return { dir, stackFile, ...env };
 }
 

@@ -86,6 +86,8 @@ describe('stack config: validation failures name the key and what is allowed', (
         ['floating gitops revision', 'aws-prod', { gitopsRevision: 'main' }, /nkp:gitopsRevision = "main" has an invalid format; allowed: Pinned revision .* a semver release tag like v1.4.0 or a full 40-hex commit SHA/],
         ['HEAD platform revision', 'aws-prod', { platformRevision: 'HEAD' }, /nkp:platformRevision = "HEAD" has an invalid format; allowed: Pinned revision/],
         ['short SHA', 'aws-prod', { platformRevision: 'abc1234' }, /nkp:platformRevision = "abc1234" has an invalid format/],
+        ['loopback git platform repo in the cloud', 'aws-prod', { platformRepoUrl: 'git://127.0.0.1:9418/nkp.git' }, /nkp:platformRepoUrl = "git:\/\/127.0.0.1:9418\/nkp.git" is a loopback git daemon, only allowed with nkp:cloudProvider local/],
+        ['git platform repo off loopback', 'local', { platformRepoUrl: 'git://example.com/nkp.git' }, /nkp:platformRepoUrl = "git:\/\/example.com\/nkp.git" has an invalid format; allowed: This platform repository/],
         ['latest image', 'local', { operatorImage: 'ghcr.io/nebari-dev/nkp-operator:latest' }, /nkp:operatorImage = .* has an invalid format; allowed: Image of the NebariApp operator, pinned/],
         ['untagged image', 'local', { landingImage: 'ghcr.io/nebari-dev/nkp-landing' }, /nkp:landingImage .* invalid format/],
         ['ACME without e-mail', 'aws-prod', { acmeEmail: '' }, /nkp:acmeEmail is required when nkp:tlsIssuer is letsencrypt/],
@@ -111,6 +113,10 @@ describe('stack config: validation failures name the key and what is allowed', (
             assert.ok(ps.some((p) => expected.test(p)), `expected ${expected} in:\n${ps.join('\n')}`);
         });
     }
+
+    it('a loopback git daemon is a valid platform repository on the local cloud provider', () => {
+        assert.deepEqual(problems('local', { platformRepoUrl: 'git://127.0.0.1:9418/nkp.git' }), []);
+    });
 
     it('a missing secret names the key and how to set it', () => {
         const ps = problems('aws-prod', { identityEnabled: true }, (k) => k !== 'identityUpstreamLdapBindCredential');
