@@ -68,6 +68,9 @@ export function argocdValues(i: ArgoCDValuesInput): Record<string, unknown> {
         clientSecret: `$${OIDC_SECRET_NAME}:${OIDC_SECRET_KEY}`,
         requestedScopes: ['openid', 'profile', 'email'],
         requestedIDTokenClaims: { groups: { essential: true } },
+        // The Keycloak client `argocd` requires PKCE (S256); Argo CD v3 sends a code challenge only with this set
+        // (util/settings OIDCConfig.EnablePKCEAuthentication; util/oidc HandleLogin).
+        enablePKCEAuthentication: true,
         ...(i.rootCA !== undefined ? { rootCA: assertPemCertificate(i.rootCA) } : {}),
     });
     return {

@@ -30,6 +30,7 @@ describe('ArgoCD: pure helpers', () => {
         assert.equal(oidc.issuer, VALUES_INPUT.issuerURL);
         assert.equal(oidc.clientID, 'argocd');
         assert.equal(oidc.clientSecret, '$argocd-oidc-client:clientSecret');
+        assert.equal(oidc.enablePKCEAuthentication, true, 'Keycloak requires PKCE (S256) of the argocd client: Argo CD must send a code challenge');
         assert.equal(v.dex.enabled, false);
         assert.equal(v.configs.cm['admin.enabled'], false);
         assert.equal(v.configs.cm.url, 'https://argocd.example.com');
