@@ -11,13 +11,30 @@ import type { ProvisioningFact } from './desired/facts.js';
 import type { KubeClient, KubeObject } from './runtime/kube.js';
 import type { Logger } from './runtime/logger.js';
 
+/** An object exists under a child's name and is not the app's: the operator neither writes nor deletes it. */
+export class NotOwnedError extends Error {
+  constructor(
+    readonly object: { kind: string; namespace: string | undefined; name: string },
+    readonly owner: string | undefined,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'NotOwnedError';
+  }
+}
+
 /** What a provisioner may use from the runtime (the one field manager, counted writes, caches). */
 export interface AuthProvisionContext {
   client: KubeClient;
   fieldManager: string;
   log: Logger;
-  /** Server-side apply `obj` only when it differs from what the cache holds; returns true when it wrote. */
+  /** Server-side apply `obj` only when it differs from what is observed; returns true when it wrote. Throws
+   * NotOwnedError (and writes nothing) when an object of that name exists that `obj`'s owner annotation does not own. */
   applyIfChanged(obj: KubeObject): Promise<boolean>;
+  /** Throws NotOwnedError when an object named like `obj` exists and is not owned by `obj`'s owner (no write). */
+  assertOwnable(obj: KubeObject): Promise<void>;
+  /** Delete `obj`'s namesake only when it is owned by `obj`'s owner annotation; returns false when absent or foreign. */
+  deleteOwned(obj: KubeObject): Promise<boolean>;
   /** Key names of a Secret in the cache (values are never cached), undefined when it does not exist. */
   secretKeys(namespace: string, name: string): string[] | undefined;
 }

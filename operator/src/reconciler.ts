@@ -5,19 +5,30 @@
  * Deletion runs the finalizer: children outside the app's namespace (and everything else owned, for a fast
  * clean-up), the TLS Secret cert-manager leaves behind, and provisioned auth state, then the finalizer goes.
  */
-import { CONDITION_TYPES, FIELD_MANAGER, FINALIZER, REASONS, OWNER_ANNOTATION, objectKey, type NebariApp } from './api/types.js';
-import { childrenToDelete, needsWrite, statusNeedsWrite } from './desired/compare.js';
+import {
+  CONDITION_TYPES,
+  FIELD_MANAGER,
+  FINALIZER,
+  KEYCLOAK_ORPHAN_ANNOTATION,
+  REASONS,
+  OWNER_ANNOTATION,
+  clientId,
+  objectKey,
+  type NebariApp,
+} from './api/types.js';
+import { childrenToDelete, needsWrite, notOwnedMessage, ownership, statusNeedsWrite } from './desired/compare.js';
 import type { OperatorConfig, ProvisioningFact } from './desired/facts.js';
-import { CERTIFICATE, LISTENERSET, SECURITYPOLICY, REFERENCEGRANT, objectId, type KubeObject as DesiredObject } from './desired/objects.js';
+import { CERTIFICATE, LISTENERSET, SECURITYPOLICY, REFERENCEGRANT, objectId, type ChildNames, type KubeObject as DesiredObject } from './desired/objects.js';
 import { desiredState, type DesiredState } from './desired/state.js';
 import { buildConditions, conditionEvents, readyCondition, type ConditionInput } from './desired/status.js';
-import { OidcDiscovery, wantsGenericJwks, wantsProvisioning, type AuthProvisionContext, type AuthProvisioner } from './reconciler-auth.js';
+import { NotOwnedError, OidcDiscovery, wantsGenericJwks, wantsProvisioning, type AuthProvisionContext, type AuthProvisioner } from './reconciler-auth.js';
 import { namespaceOptedIn, observeFacts, type FactCaches } from './reconciler-facts.js';
+import { validateSpec } from './api/validate.js';
 import type { AppIndex } from './reconciler-index.js';
 import { NEBARIAPP, SECRET, resourceOf } from './reconciler-resources.js';
 import type { EventRecorder } from './runtime/events.js';
 import type { ObjectCache } from './runtime/informer.js';
-import { isConflict, isNotFound, type KubeClient, type KubeObject } from './runtime/kube.js';
+import { isConflict, isInvalidObject, isNotFound, type KubeClient, type KubeObject } from './runtime/kube.js';
 import type { Logger } from './runtime/logger.js';
 import { RecentWrites } from './runtime/recent-writes.js';
 import type { ReconcileResult } from './runtime/workers.js';
@@ -86,6 +97,8 @@ export class Reconciler {
       fieldManager: FIELD_MANAGER,
       log: this.d.log,
       applyIfChanged: (obj) => this.applyIfChanged(obj as DesiredObject),
+      assertOwnable: async (obj) => void (await this.observeOwned(obj as DesiredObject)),
+      deleteOwned: (obj) => this.deleteOwned(obj as DesiredObject),
       secretKeys: (ns, name) => this.d.caches.secrets.get(ns, name)?.keys,
     };
   }
@@ -101,7 +114,7 @@ export class Reconciler {
       return;
     }
     if (app.metadata.deletionTimestamp) {
-      if (app.metadata.finalizers?.includes(FINALIZER)) await this.finalize(app);
+      if (app.metadata.finalizers?.includes(FINALIZER)) return this.finalize(app);
       return;
     }
     if (!app.metadata.finalizers?.includes(FINALIZER)) await this.addFinalizer(app);
@@ -110,7 +123,14 @@ export class Reconciler {
     let provisioning: ProvisioningFact | undefined;
     // what outside the cluster this app waits on: the worker retries it with the key's external backoff
     let waitingOn: string | undefined;
-    if (wantsProvisioning(app) && namespaceOptedIn(this.d.caches, ns)) {
+    // Keycloak is touched only for an opted-in namespace and a valid spec: nothing is provisioned for an app that
+    // fails validation, and removing the opt-in label keeps the clients and the Secret (re-labelling must not issue
+    // new credentials) without asking Keycloak anything while it is missing
+    const optedIn = namespaceOptedIn(this.d.caches, ns);
+    const valid = validateSpec(app.spec).length === 0;
+    if (!optedIn || !valid) {
+      // nothing to do outside the cluster
+    } else if (wantsProvisioning(app)) {
       if (this.d.provisioner) {
         provisioning = await this.d.provisioner.ensure(app, this.authContext());
       } else {
@@ -136,22 +156,50 @@ export class Reconciler {
     const desired = desiredState(app, facts, this.d.config, this.now());
 
     const ordered = [...desired.children].sort((a, b) => (APPLY_ORDER[a.kind] ?? 9) - (APPLY_ORDER[b.kind] ?? 9));
-    // children the API server refuses (invalid for its CRD): stop there, so nothing after it in apply order
-    // (routes come last) exists without it, and say why in status instead of retrying a hopeless write
-    let keep: DesiredObject[] = desired.children;
-    for (let i = 0; i < ordered.length; i++) {
-      const child = ordered[i]!;
+    // routes not desired at all go before anything is applied: a SecurityPolicy that moves to a renamed main route
+    // (or goes) must never leave the old route reachable without login, not even between two writes
+    for (const r of childrenToDelete({ namespace: ns, name }, desired.children, this.ownedObserved(key) as DesiredObject[])) {
+      if (r.kind === 'HTTPRoute') await this.deleteChild(r as KubeObject);
+    }
+    // Children that cannot be written: an object of that name that is not ours (left untouched, never taken over)
+    // or one the API server refuses (invalid for its CRD). Each is reported in its own condition; only the children
+    // that would be unsafe without it are withheld (the main route without its SecurityPolicy, a SecurityPolicy on
+    // someone else's route), everything else is still applied.
+    const failures: ChildFailure[] = [];
+    const withheld = new Set<string>();
+    const observedOwned = new Map<string, KubeObject | undefined>();
+    for (const child of ordered) {
       try {
-        await this.applyIfChanged(child);
+        observedOwned.set(objectId(child), await this.observeOwned(child));
       } catch (err) {
-        if (!isRejected(err)) throw err;
-        const observed = this.d.caches.children.get(child.kind)?.get(child.metadata.namespace, child.metadata.name);
-        keep = [...ordered.slice(0, i), ...(observed ? [child] : [])];
-        rejectedStatus(desired, child, ordered.slice(i + 1), (err as Error).message, app, this.now());
-        log.warn('child rejected by the API server', { kind: child.kind, object: `${child.metadata.namespace}/${child.metadata.name}`, err });
-        break;
+        if (!(err instanceof NotOwnedError)) throw err;
+        failures.push({ child, reason: REASONS.ResourceNotOwned, message: err.message });
+        for (const id of withheldWithout(child, 'not-owned', desired.names, ordered)) withheld.add(id);
+        log.warn('child name taken by an object the operator does not own', { kind: child.kind, object: `${child.metadata.namespace}/${child.metadata.name}`, owner: err.owner });
       }
     }
+    const keep: DesiredObject[] = [];
+    for (const child of ordered) {
+      const id = objectId(child);
+      if (!observedOwned.has(id)) continue; // not ours
+      if (withheld.has(id)) {
+        failures.push({ child, reason: REASONS.AuthNotReady, message: '', withheld: true });
+        continue;
+      }
+      try {
+        await this.applyIfChanged(child, observedOwned.get(id));
+        keep.push(child);
+      } catch (err) {
+        if (!isInvalidObject(err)) throw err;
+        const previous = observedOwned.get(id);
+        // the previous version stays (a rejected update changes nothing on the server)
+        if (previous) keep.push(child);
+        failures.push({ child, reason: REASONS.Failed, message: `was rejected by the API server: ${(err as Error).message}` });
+        if (!previous) for (const w of withheldWithout(child, 'rejected', desired.names, ordered)) withheld.add(w);
+        log.warn('child rejected by the API server', { kind: child.kind, object: `${child.metadata.namespace}/${child.metadata.name}`, err });
+      }
+    }
+    if (failures.length > 0) failedChildrenStatus(desired, failures, app, this.now());
 
     const stale = childrenToDelete({ namespace: ns, name }, keep, this.ownedObserved(key) as DesiredObject[]);
     // routes first, so nothing stays reachable once its SecurityPolicy is gone
@@ -189,17 +237,60 @@ export class Reconciler {
     return out;
   }
 
-  /** Server-side apply `obj` when needsWrite says the cached copy differs; returns true when written. */
-  async applyIfChanged(obj: DesiredObject): Promise<boolean> {
+  /** The cache holding objects of `obj`'s kind (children: labelled ones; Secrets), undefined for Role/RoleBinding. */
+  private cacheOf(kind: string): ObjectCache | undefined {
+    return kind === 'Secret' ? this.d.caches.secrets : this.d.caches.children.get(kind);
+  }
+
+  /**
+   * The object named like `obj` when it is ours (undefined when it does not exist); throws NotOwnedError when it
+   * exists and is not owned by `obj`'s owner. Reads the cache (corrected by our recent writes) and, when the cache
+   * does not hold it (caches see only labelled objects, some kinds have none), one GET: an object a pack or a user
+   * created under that name is seen either way.
+   */
+  async observeOwned(obj: DesiredObject): Promise<KubeObject | undefined> {
     const rt = resourceOf(obj);
-    const cache = this.d.caches.children.get(rt.kind); // kinds without a cache (Secret, Role, ...) are always applied
     const id = objectId(obj);
-    const cachedChild = cache?.get(obj.metadata.namespace, obj.metadata.name);
-    const observed = this.recent.observe(id, cachedChild);
-    if (cache && !needsWrite(obj, observed as DesiredObject | undefined)) return false;
+    const { namespace, name } = obj.metadata;
+    let observed = this.recent.observe(id, this.cacheOf(rt.kind)?.get(namespace, name));
+    if (!observed) observed = await this.d.client.get(rt, namespace, name);
+    const o = ownership(obj, observed);
+    if (o.state === 'foreign') {
+      const app = obj.metadata.annotations?.[OWNER_ANNOTATION] ?? '?';
+      throw new NotOwnedError({ kind: obj.kind, namespace, name }, o.owner, notOwnedMessage(obj, app, o.owner));
+    }
+    return observed;
+  }
+
+  /**
+   * Server-side apply `obj` when needsWrite says the observed copy differs; returns true when written. Never writes
+   * an object it does not own (NotOwnedError). `observed`: what observeOwned returned, when the caller has it.
+   */
+  async applyIfChanged(obj: DesiredObject, observed?: KubeObject): Promise<boolean> {
+    const rt = resourceOf(obj);
+    const id = objectId(obj);
+    const cached = this.cacheOf(rt.kind)?.get(obj.metadata.namespace, obj.metadata.name);
+    const seen = observed ?? (await this.observeOwned(obj));
+    // the Secret cache keeps key names only: a Secret is compared by what the cache cannot tell, so it is written
+    if (seen && rt.kind !== 'Secret' && !needsWrite(obj, seen as DesiredObject)) return false;
     const written = await this.d.client.apply(rt, obj as KubeObject, FIELD_MANAGER);
-    this.recent.recordWrite(id, cachedChild, written);
+    this.recent.recordWrite(id, cached, written);
     this.d.log.debug('applied', { kind: obj.kind, object: `${obj.metadata.namespace}/${obj.metadata.name}` });
+    return true;
+  }
+
+  /** Delete the namesake of `obj` when (and only when) it is ours; false when absent or someone else's. */
+  async deleteOwned(obj: DesiredObject): Promise<boolean> {
+    let observed: KubeObject | undefined;
+    try {
+      observed = await this.observeOwned(obj);
+    } catch (err) {
+      if (!(err instanceof NotOwnedError)) throw err;
+      this.d.log.info('left an object the operator does not own', { kind: obj.kind, object: `${obj.metadata.namespace}/${obj.metadata.name}`, owner: err.owner });
+      return false;
+    }
+    if (!observed) return false;
+    await this.deleteChild(observed.apiVersion ? observed : ({ ...observed, apiVersion: obj.apiVersion, kind: obj.kind } as KubeObject));
     return true;
   }
 
@@ -221,8 +312,13 @@ export class Reconciler {
     this.recent.recordWrite(`app/${objectKey(app.metadata.namespace, app.metadata.name)}`, this.d.caches.apps.get(app.metadata.namespace, app.metadata.name), written);
   }
 
-  /** Delete everything the app owns that owner references cannot remove, then drop the finalizer. */
-  private async finalize(app: NebariApp & KubeObject): Promise<void> {
+  /**
+   * Delete everything the app owns that owner references cannot remove, then drop the finalizer. When Keycloak
+   * cannot remove the app's clients (down, refusing), the finalizer stays: the app is retried with the external
+   * backoff, its status and an Event say why and how to let it go (KEYCLOAK_ORPHAN_ANNOTATION); with that
+   * annotation the clients are left in Keycloak, an Event and a log line record which, and the finalizer goes.
+   */
+  private async finalize(app: NebariApp & KubeObject): Promise<ReconcileResult | void> {
     const key = objectKey(app.metadata.namespace, app.metadata.name);
     for (const child of this.ownedObserved(key)) await this.deleteChild(child);
     // cert-manager's TLS Secret (labelled by the Certificate's secretTemplate) has no owner reference by default
@@ -231,7 +327,24 @@ export class Reconciler {
         await this.d.client.delete(SECRET, s.metadata.namespace, s.metadata.name, { uid: s.metadata.uid });
       }
     }
-    if (this.d.provisioner && (wantsProvisioning(app) || app.status?.authConfigHash)) await this.d.provisioner.remove(app, this.authContext());
+    if (this.d.provisioner && (wantsProvisioning(app) || app.status?.authConfigHash)) {
+      const release = app.metadata.annotations?.[KEYCLOAK_ORPHAN_ANNOTATION] === 'true';
+      if (release) {
+        const ids = clientId(app.metadata.namespace, app.metadata.name);
+        const note = `released without removing its Keycloak clients (annotation ${KEYCLOAK_ORPHAN_ANNOTATION}=true): client id ${ids} and its -spa/-device clients, if any, are left in the realm (owner attribute nebari.dev/owner=${key}); delete them in Keycloak`;
+        this.d.log.warn('keycloak clients orphaned', { nebariapp: key, clientId: ids });
+        await this.d.events?.record(app, 'Warning', 'KeycloakClientOrphaned', 'Finalize', note);
+      } else {
+        try {
+          await this.d.provisioner.remove(app, this.authContext());
+        } catch (err) {
+          const message = `deleting: the Keycloak clients of ${key} could not be removed (${(err as Error).message.slice(0, 300)}); retrying with backoff. To let the NebariApp go and leave the clients in Keycloak, set annotation ${KEYCLOAK_ORPHAN_ANNOTATION}=true`;
+          this.d.log.warn('keycloak client removal failed while deleting', { nebariapp: key, err });
+          await this.reportFinalizeBlocked(app, message);
+          return { waitingOn: 'keycloak' };
+        }
+      }
+    }
     const finalizers = app.metadata.finalizers ?? [];
     try {
       await this.d.client.jsonPatch(NEBARIAPP, app.metadata.namespace, app.metadata.name, [
@@ -247,16 +360,52 @@ export class Reconciler {
     this.d.log.info('finalizer done, NebariApp released', { nebariapp: key });
   }
 
+  /** Status (AuthReady and Ready False, reason KeycloakUnavailable) and one Event while the finalizer waits on Keycloak. */
+  private async reportFinalizeBlocked(app: NebariApp & KubeObject, message: string): Promise<void> {
+    const conditions: ConditionInput[] = [{ type: CONDITION_TYPES.AuthReady, status: 'False', reason: REASONS.KeycloakUnavailable, message }];
+    conditions.push(readyCondition(conditions));
+    const status = { ...(app.status ?? {}), conditions: buildConditions(conditions, app.status?.conditions, app.metadata.generation, this.now()) };
+    if (!statusNeedsWrite(status, app.status)) return;
+    const key = objectKey(app.metadata.namespace, app.metadata.name);
+    try {
+      const written = await this.d.client.apply<NebariApp & KubeObject>(
+        NEBARIAPP,
+        { apiVersion: app.apiVersion, kind: app.kind, metadata: { name: app.metadata.name, namespace: app.metadata.namespace }, status } as KubeObject,
+        FIELD_MANAGER,
+        { subresource: 'status' },
+      );
+      this.recent.recordWrite(`app/${key}`, this.d.caches.apps.get(app.metadata.namespace, app.metadata.name), written);
+      await this.d.events?.record(written, 'Warning', REASONS.KeycloakUnavailable, 'Finalize', message);
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+  }
+
   /** The app is gone without its finalizer having run (e.g. removed by force): delete what it owned. */
   private async cleanupOrphans(key: string): Promise<void> {
     for (const child of this.ownedObserved(key)) await this.deleteChild(child);
   }
 }
 
-/** 400/422: the object is invalid for the server (its CRD schema or CEL rules); retrying the same object cannot help. */
-function isRejected(err: unknown): boolean {
-  const code = (err as { statusCode?: number })?.statusCode;
-  return code === 422 || code === 400;
+
+interface ChildFailure {
+  child: DesiredObject;
+  reason: ConditionInput['reason'];
+  message: string;
+  /** Not written because a child it depends on failed (see withheldWithout). */
+  withheld?: boolean;
+}
+
+/**
+ * Pure: ids of the children (among `ordered`) that must not be written when `failed` cannot be: the main route
+ * without a SecurityPolicy of ours (it would be served without login), and our SecurityPolicy when the main route's
+ * name is held by someone else's route (the policy would put login on a route that is not the app's).
+ */
+export function withheldWithout(failed: DesiredObject, cause: 'not-owned' | 'rejected', names: ChildNames, ordered: readonly DesiredObject[]): string[] {
+  const pick = (kind: string, name: string) => ordered.filter((o) => o.kind === kind && o.metadata.name === name).map(objectId);
+  if (failed.kind === SECURITYPOLICY.kind) return pick('HTTPRoute', names.mainRoute);
+  if (failed.kind === 'HTTPRoute' && failed.metadata.name === names.mainRoute && cause === 'not-owned') return pick(SECURITYPOLICY.kind, names.securityPolicy);
+  return [];
 }
 
 const CONDITION_OF_KIND: Record<string, ConditionInput['type']> = {
@@ -267,16 +416,21 @@ const CONDITION_OF_KIND: Record<string, ConditionInput['type']> = {
   HTTPRoute: CONDITION_TYPES.RoutingReady,
 };
 
-/** Rewrite the desired status for a child the API server rejected (and the children withheld after it). */
-function rejectedStatus(desired: DesiredState, child: DesiredObject, withheld: DesiredObject[], message: string, app: NebariApp, now: Date): void {
-  const what = `${child.kind} ${child.metadata.namespace}/${child.metadata.name} was rejected by the API server: ${message}`;
-  const set = (type: ConditionInput['type'], msg: string) => {
+/** Rewrite the desired status for children that could not be written (not ours, rejected) or were withheld. */
+function failedChildrenStatus(desired: DesiredState, failures: readonly ChildFailure[], app: NebariApp, now: Date): void {
+  const done = new Set<string>(); // the first failure of a condition names it
+  const set = (type: ConditionInput['type'], reason: ConditionInput['reason'], msg: string) => {
     const c = desired.conditions.find((x) => x.type === type);
-    if (c) Object.assign(c, { status: 'False', reason: REASONS.Failed, message: msg });
+    if (!c || done.has(type)) return;
+    done.add(type);
+    Object.assign(c, { status: 'False', reason, message: msg });
   };
-  set(CONDITION_OF_KIND[child.kind] ?? CONDITION_TYPES.RoutingReady, what);
-  if (withheld.some((w) => w.kind === 'HTTPRoute') && CONDITION_OF_KIND[child.kind] !== CONDITION_TYPES.RoutingReady) {
-    set(CONDITION_TYPES.RoutingReady, `routes withheld: ${what}`);
+  const what = (f: ChildFailure) => `${f.child.kind} ${f.child.metadata.namespace}/${f.child.metadata.name}`;
+  const causes = failures.filter((f) => !f.withheld);
+  for (const f of causes) set(CONDITION_OF_KIND[f.child.kind] ?? CONDITION_TYPES.RoutingReady, f.reason, f.reason === REASONS.ResourceNotOwned ? f.message : `${what(f)} ${f.message}`);
+  for (const f of failures.filter((x) => x.withheld)) {
+    const because = causes.map((c) => (c.reason === REASONS.ResourceNotOwned ? c.message : `${what(c)} ${c.message}`)).join('; ');
+    set(CONDITION_OF_KIND[f.child.kind] ?? CONDITION_TYPES.RoutingReady, REASONS.AuthNotReady, `${what(f)} is withheld so the app is never served without login: ${because}`);
   }
   const others = desired.conditions.filter((c) => c.type !== CONDITION_TYPES.Ready);
   desired.conditions = [...others, readyCondition(others)];

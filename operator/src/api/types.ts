@@ -130,6 +130,9 @@ export const EXTRA_REASONS = {
   /** AuthReady: the gateway controller refused the SecurityPolicy (Accepted False on an ancestor); v0.1.0's name,
    * the message carries the controller's reason and message. */
   SecurityPolicyFailed: 'SecurityPolicyFailed',
+  /** A child (HTTPRoute, SecurityPolicy, Certificate, ListenerSet, ReferenceGrant, or the `<name>-oidc-client`
+   * Secret and its Role/RoleBinding) already exists under its name and is not this app's: it is left untouched. */
+  ResourceNotOwned: 'ResourceNotOwned',
 } as const;
 
 export const REASONS = { ...CONTRACT_REASONS, ...EXTRA_REASONS } as const;
@@ -144,6 +147,12 @@ export const MANAGED_NAMESPACE_VALUE = 'true';
 /** Annotation that forces Keycloak client re-provisioning; the operator removes it afterwards. */
 export const FORCE_REPROVISION_ANNOTATION = 'nebari.dev/force-reprovision';
 export const FINALIZER = `${GROUP}/cleanup`;
+/**
+ * Escape hatch for deleting an app while Keycloak cannot remove its clients: with `nebari.dev/orphan-keycloak-clients:
+ * "true"` on the NebariApp the finalizer leaves the clients in Keycloak (recorded in a Warning Event
+ * KeycloakClientOrphaned and the log) and lets the app go.
+ */
+export const KEYCLOAK_ORPHAN_ANNOTATION = 'nebari.dev/orphan-keycloak-clients';
 /** The single server-side-apply field manager of the operator. */
 export const FIELD_MANAGER = 'nebari-operator';
 export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';

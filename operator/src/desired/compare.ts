@@ -51,3 +51,23 @@ export function childrenToDelete(
     return owner !== undefined && owner.namespace === app.namespace && owner.name === app.name && !keep.has(objectId(o));
   });
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// ownership: the operator writes and deletes only objects that carry its owner annotation for this very app
+
+export type Ownership = { state: 'absent' } | { state: 'ours' } | { state: 'foreign'; owner: string | undefined };
+
+/** Whether `observed` (undefined: does not exist) may be written as `desired`: only when absent or owned by the same app. */
+export function ownership(desired: KubeObject, observed: { metadata?: { annotations?: Record<string, string> } } | undefined): Ownership {
+  if (!observed) return { state: 'absent' };
+  const want = ownerOf(desired);
+  const have = ownerOf(observed);
+  if (want && have && want.namespace === have.namespace && want.name === have.name) return { state: 'ours' };
+  return { state: 'foreign', owner: have ? `${have.namespace}/${have.name}` : undefined };
+}
+
+/** Condition message for a child the operator does not own (and so leaves untouched). */
+export function notOwnedMessage(o: { kind: string; metadata: { namespace?: string; name: string } }, app: string, owner: string | undefined): string {
+  const who = owner ? `it belongs to NebariApp ${owner}` : 'it was not created by nebari-operator';
+  return `${o.kind} ${o.metadata.namespace}/${o.metadata.name} already exists and ${who}; the operator neither changes nor deletes it (rename or remove it to let NebariApp ${app} create its own)`;
+}

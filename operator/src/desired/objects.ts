@@ -115,6 +115,18 @@ export const DESIRED_HASH_ANNOTATION = `${GROUP}/desired-hash`;
 
 // ---------------------------------------------------------------------------------------------------------------
 // names (all within 253 characters via a stable hash suffix)
+//
+// Unambiguous: no two apps can ever be given the same child name of one kind. Kinds with one child per app use
+// the app's name itself or one fixed suffix (an injection). Kinds with two children per app (HTTPRoute: main and
+// public) use two suffixes neither of which ends the other (`-route`, `-public`), so `<a>-route` never equals
+// `<b>-public` and each map stays injective. (Before, the main route was `<name>` and the public one
+// `<name>-public`: app `x`'s public route was app `x-public`'s main route.) The ReferenceGrant lives in the
+// backend namespace and names the app's namespace with a '.' separator: a namespace (a DNS label) holds no '.',
+// so `<ns>.<name>` splits one way only (`nebariapp-<ns>-<name>` mapped a-b/c and a/b-c to one name).
+
+/** Suffixes of the two HTTPRoutes of an app (neither is a suffix of the other: see above). */
+export const MAIN_ROUTE_SUFFIX = '-route';
+export const PUBLIC_ROUTE_SUFFIX = '-public';
 
 export interface ChildNames {
   mainRoute: string;
@@ -130,13 +142,13 @@ export interface ChildNames {
 
 export function childNames(namespace: string, name: string): ChildNames {
   return {
-    mainRoute: fitName(name),
-    publicRoute: fitName(`${name}-public`),
+    mainRoute: fitName(`${name}${MAIN_ROUTE_SUFFIX}`),
+    publicRoute: fitName(`${name}${PUBLIC_ROUTE_SUFFIX}`),
     listenerSet: fitName(name),
     certificate: fitName(`${name}-tls`),
     tlsSecret: fitName(`${name}-nebariapp-tls`),
     securityPolicy: fitName(name),
-    referenceGrant: fitName(`nebariapp-${namespace}-${name}`),
+    referenceGrant: fitName(`nebariapp-${namespace}.${name}`),
   };
 }
 

@@ -15,14 +15,14 @@ import {
   type NebariApp,
 } from '../api/types.js';
 import type { ProvisioningFact } from '../desired/facts.js';
-import type { AuthProvisionContext, AuthProvisioner } from '../reconciler-auth.js';
-import { NEBARIAPP, ROLE, ROLEBINDING, SECRET } from '../reconciler-resources.js';
+import { NotOwnedError, type AuthProvisionContext, type AuthProvisioner } from '../reconciler-auth.js';
+import { NEBARIAPP } from '../reconciler-resources.js';
 import type { KubeObject } from '../runtime/kube.js';
 import { AuthSpecError } from './desired.js';
 import { KEYCLOAK_REASONS, KeycloakError, classifyKeycloakError } from './errors.js';
 import { KeycloakProvisioner } from './provisioner.js';
 import { mountedSecretReader, type ReadSecret, type SecretRef } from './credentials.js';
-import { desiredOidcObjects, secretReaderName } from './secret.js';
+import { desiredOidcObjects } from './secret.js';
 
 /** AuthReady reasons that mean the last provisioning attempt failed (so a matching hash proves nothing). */
 export const PROVISIONING_FAILURE_REASONS: ReadonlySet<string> = new Set([...Object.values(KEYCLOAK_REASONS), REASONS.Failed, REASONS.ValidationFailed]);
@@ -60,6 +60,14 @@ export class KeycloakAuthProvisioner implements AuthProvisioner {
       if (err instanceof AuthSpecError) return { ok: false, message: err.message, reason: REASONS.ValidationFailed };
       throw err;
     }
+    // `<name>-oidc-client` may be the user's own Secret: then nothing is provisioned in Keycloak and nothing is written
+    const [secret] = desiredOidcObjects(app, { clientId: '', clientSecret: '', issuerUrl: '' });
+    try {
+      await ctx.assertOwnable(secret as unknown as KubeObject);
+    } catch (err) {
+      if (err instanceof NotOwnedError) return { ok: false, message: err.message, reason: REASONS.ResourceNotOwned };
+      throw err;
+    }
     if (canSkipProvisioning(app, hash, ctx.secretKeys(app.metadata.namespace, clientSecretName(app.metadata.name)))) {
       this.skipped++;
       return { ok: true, authConfigHash: hash };
@@ -73,6 +81,10 @@ export class KeycloakAuthProvisioner implements AuthProvisioner {
       ctx.log.info('keycloak clients provisioned', { nebariapp: key, clientId: r.clientId, authConfigHash: r.configHash });
       return { ok: true, authConfigHash: r.configHash };
     } catch (err) {
+      if (err instanceof NotOwnedError) {
+        ctx.log.warn('oidc secret or its RBAC not owned', { nebariapp: key, error: err.message });
+        return { ok: false, message: err.message, reason: REASONS.ResourceNotOwned };
+      }
       const e = err instanceof KeycloakError ? err : isKubeError(err) ? undefined : classifyKeycloakError(err, 'ensure');
       if (!e) {
         const message = `writing the OIDC Secret or its RBAC failed: ${(err as Error).message}`.slice(0, 300);
@@ -88,18 +100,9 @@ export class KeycloakAuthProvisioner implements AuthProvisioner {
     const key = objectKey(app.metadata.namespace, app.metadata.name);
     const r = await this.keycloak.removeClients(app);
     ctx.log.info('keycloak clients removed', { nebariapp: key, ...r });
-    const ns = app.metadata.namespace;
-    const secretName = clientSecretName(app.metadata.name);
-    const reader = secretReaderName(app.metadata.name);
-    for (const [rt, name] of [
-      [ROLEBINDING, reader],
-      [ROLE, reader],
-      [SECRET, secretName],
-    ] as const) {
-      await ctx.client.delete(rt, ns, name).catch((err: unknown) => {
-        if ((err as { statusCode?: number }).statusCode !== 404) throw err;
-      });
-    }
+    // only what this app owns: a user's own `<name>-oidc-client` Secret (or Role) stays
+    const [secret, role, binding] = desiredOidcObjects(app, { clientId: '', clientSecret: '', issuerUrl: '' });
+    for (const o of [binding, role, secret]) await ctx.deleteOwned(o as unknown as KubeObject);
   }
 
   private async dropForceAnnotation(app: NebariApp, ctx: AuthProvisionContext): Promise<void> {

@@ -17,7 +17,7 @@ import type ClientScopeRepresentation from '@keycloak/keycloak-admin-client/lib/
 import type GroupRepresentation from '@keycloak/keycloak-admin-client/lib/defs/groupRepresentation.js';
 import type ProtocolMapperRepresentation from '@keycloak/keycloak-admin-client/lib/defs/protocolMapperRepresentation.js';
 import { decodeJwt } from 'jose';
-import type { NebariApp } from '../api/types.js';
+import { clientId as clientIdOf, type NebariApp } from '../api/types.js';
 import { AdminCredentialSource, type AdminCredentials, type ReadSecret, type SecretRef } from './credentials.js';
 import {
   AUDIENCE_SCOPE_PREFIX,
@@ -587,6 +587,20 @@ export class KeycloakProvisioner implements KeycloakClientProvisioner {
     }
   }
 
+  /**
+   * Clients that may belong to `app`, found by id instead of listing the realm: those whose id starts with
+   * `<namespace>-<name>` (the confidential, -spa and -device clients) plus an overridden SPA client id. The caller
+   * still checks the owner attribute.
+   */
+  private async ownedClientCandidates(app: NebariApp): Promise<ClientRepresentation[]> {
+    const realm = this.realm;
+    const base = clientIdOf(app.metadata.namespace, app.metadata.name);
+    const found = await this.call('clients.find', () => this.kc.clients.find({ realm, clientId: base, search: true, max: 1000 }));
+    const spa = app.spec?.auth?.spaClient?.clientId;
+    if (spa && !spa.startsWith(base)) found.push(...(await this.call('clients.find', () => this.kc.clients.find({ realm, clientId: spa }))));
+    return found;
+  }
+
   private async listAllClients(): Promise<ClientRepresentation[]> {
     const realm = this.realm;
     const page = 500;
@@ -677,8 +691,7 @@ export class KeycloakProvisioner implements KeycloakClientProvisioner {
     const realm = this.realm;
     const owner = `${app.metadata.namespace}/${app.metadata.name}`;
     const result: RemoveResult = { removedClients: [], removedScopes: [], removedGroups: [] };
-    const all = await this.listAllClients();
-    for (const c of all) {
+    for (const c of await this.ownedClientCandidates(app)) {
       if (attrString(c.attributes, OWNER_ATTRIBUTE) !== owner) continue;
       try {
         await this.call('clients.del', () => this.kc.clients.del({ realm, id: c.id! }));

@@ -75,6 +75,17 @@ export function isGone(err: unknown): boolean {
   return err instanceof ApiError && err.statusCode === 410;
 }
 
+/**
+ * The object itself is invalid for the server, so retrying the same object cannot help: 400/422 (schema, CEL rules,
+ * strict field validation) and the 500 server-side apply answers for a field the type does not declare ("failed to
+ * create typed patch object ... field not declared in schema"), whatever fieldValidation says.
+ */
+export function isInvalidObject(err: unknown): boolean {
+  if (!(err instanceof ApiError)) return false;
+  if (err.statusCode === 400 || err.statusCode === 422) return true;
+  return err.statusCode === 500 && /failed to create typed patch object/.test(err.message);
+}
+
 export function apiVersionOf(rt: ResourceType): string {
   return rt.group ? `${rt.group}/${rt.version}` : rt.version;
 }
@@ -298,10 +309,16 @@ export class KubeClient {
     }
   }
 
-  /** Server-side apply of `obj` (must carry apiVersion, kind, metadata.name[, namespace]). */
+  /**
+   * Server-side apply of `obj` (must carry apiVersion, kind, metadata.name[, namespace]) with fieldValidation=Strict:
+   * nothing the server would drop or merge is accepted with a mere warning (a duplicate field is a 400). A field the
+   * type does not declare is refused by server-side apply whatever the setting (a 500, see isInvalidObject), which
+   * the reconciler reports as a rejected child instead of retrying it. `force` takes over fields other managers
+   * set: callers apply only objects they own (the reconciler checks the owner first).
+   */
   async apply<T extends KubeObject>(rt: ResourceType, obj: KubeObject, fieldManager: string, o: { subresource?: string; force?: boolean } = {}): Promise<T> {
     return this.request<T>(o.subresource ? `apply/${o.subresource}` : 'apply', rt.plural, 'PATCH', resourcePath(rt, obj.metadata.namespace, obj.metadata.name, o.subresource), {
-      query: { fieldManager, force: o.force ?? true },
+      query: { fieldManager, force: o.force ?? true, fieldValidation: 'Strict' },
       body: obj,
       contentType: 'application/apply-patch+yaml',
     });

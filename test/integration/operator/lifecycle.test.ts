@@ -63,9 +63,9 @@ describe('operator (integration): NebariApp lifecycle against a real API server'
       landingPage: { enabled: true, displayName: 'Web' },
     });
     // the real cert-manager issues within seconds: TLSReady follows its Ready condition, never ahead of it
-    let app = await eventually('children created', async () => ((await exists(c, HTTPROUTE_RT, ns, 'app')) ? getApp(c, ns, 'app') : undefined));
+    let app = await eventually('children created', async () => ((await exists(c, HTTPROUTE_RT, ns, 'app-route')) ? getApp(c, ns, 'app') : undefined));
     assert.ok(app!.metadata.finalizers?.includes(FINALIZER), 'finalizer added');
-    const route = await c.get<AnyObject>(HTTPROUTE_RT, ns, 'app');
+    const route = await c.get<AnyObject>(HTTPROUTE_RT, ns, 'app-route');
     assert.ok(route, 'HTTPRoute created');
     assert.deepEqual(route.spec.hostnames, [`${ns}.example.test`]);
     assert.equal(route.metadata.ownerReferences?.[0]?.uid, app.metadata.uid, 'controller owner reference to the NebariApp');
@@ -93,7 +93,7 @@ describe('operator (integration): NebariApp lifecycle against a real API server'
     await waitForReason(c, ns, 'app', 'Ready', 'Available', 'True');
     await applyApp(c, ns, 'app', { ...spec, service: { name: 'api', port: 9090 }, routing: { tls: { enabled: false }, routes: [{ pathPrefix: '/api' }] } });
     const route = await eventually('route to api:9090', async () => {
-      const r = await c.get<AnyObject>(HTTPROUTE_RT, ns, 'app');
+      const r = await c.get<AnyObject>(HTTPROUTE_RT, ns, 'app-route');
       return r?.spec.rules?.[0]?.backendRefs?.[0]?.name === 'api' ? r : undefined;
     });
     assert.equal(route.spec.rules[0].backendRefs[0].port, 9090);
@@ -109,15 +109,15 @@ describe('operator (integration): NebariApp lifecycle against a real API server'
     await createService(c, ns, 'web', 8080);
     await applyApp(c, ns, 'app', { hostname: `${ns}.example.test`, service: { name: 'web', port: 8080 }, routing: {} });
     await waitForReason(c, ns, 'app', 'Ready', 'NamespaceNotOptedIn', 'False');
-    assert.equal(await exists(c, HTTPROUTE_RT, ns, 'app'), false, 'no route in a namespace that did not opt in');
+    assert.equal(await exists(c, HTTPROUTE_RT, ns, 'app-route'), false, 'no route in a namespace that did not opt in');
     assert.equal(await exists(c, CERTIFICATE_RT, ns, 'app-tls'), false);
     await setOptIn(c, ns, true);
     await waitForReason(c, ns, 'app', 'RoutingReady', 'ReconcileSuccess', 'True');
-    assert.ok(await exists(c, HTTPROUTE_RT, ns, 'app'));
+    assert.ok(await exists(c, HTTPROUTE_RT, ns, 'app-route'));
     // and opting out again removes what was created
     await setOptIn(c, ns, false);
     await waitForReason(c, ns, 'app', 'Ready', 'NamespaceNotOptedIn', 'False');
-    await eventually('children removed after opt-out', async () => !(await exists(c, HTTPROUTE_RT, ns, 'app')) && !(await exists(c, CERTIFICATE_RT, ns, 'app-tls')));
+    await eventually('children removed after opt-out', async () => !(await exists(c, HTTPROUTE_RT, ns, 'app-route')) && !(await exists(c, CERTIFICATE_RT, ns, 'app-tls')));
   });
 
   it('drift: a child edited or deleted by someone else is put back (level-triggered)', async () => {
@@ -126,12 +126,12 @@ describe('operator (integration): NebariApp lifecycle against a real API server'
     await createService(c, ns, 'web', 8080);
     await applyApp(c, ns, 'app', { hostname: `${ns}.example.test`, service: { name: 'web', port: 8080 }, routing: { tls: { enabled: false } } });
     await waitForReason(c, ns, 'app', 'Ready', 'Available', 'True');
-    const route = (await c.get<AnyObject>(HTTPROUTE_RT, ns, 'app'))!;
+    const route = (await c.get<AnyObject>(HTTPROUTE_RT, ns, 'app-route'))!;
     await c.replace(HTTPROUTE_RT, { ...route, spec: { ...route.spec, hostnames: ['evil.example.test'] } });
-    await eventually('hostname restored', async () => (await c.get<AnyObject>(HTTPROUTE_RT, ns, 'app'))?.spec.hostnames[0] === `${ns}.example.test`);
-    await c.delete(HTTPROUTE_RT, ns, 'app');
+    await eventually('hostname restored', async () => (await c.get<AnyObject>(HTTPROUTE_RT, ns, 'app-route'))?.spec.hostnames[0] === `${ns}.example.test`);
+    await c.delete(HTTPROUTE_RT, ns, 'app-route');
     await eventually('route re-created', async () => {
-      const r = await c.get<AnyObject>(HTTPROUTE_RT, ns, 'app');
+      const r = await c.get<AnyObject>(HTTPROUTE_RT, ns, 'app-route');
       return r !== undefined && r.metadata.uid !== route.metadata.uid;
     });
   });
@@ -141,10 +141,10 @@ describe('operator (integration): NebariApp lifecycle against a real API server'
     await ensureNamespace(c, ns, true);
     await applyApp(c, ns, 'app', { hostname: `${ns}.example.test`, service: { name: 'late', port: 8080 }, routing: { tls: { enabled: false } } });
     await waitForReason(c, ns, 'app', 'RoutingReady', 'ServiceNotFound', 'False');
-    assert.equal(await exists(c, HTTPROUTE_RT, ns, 'app'), false);
+    assert.equal(await exists(c, HTTPROUTE_RT, ns, 'app-route'), false);
     await createService(c, ns, 'late', 8080);
     await waitForReason(c, ns, 'app', 'Ready', 'Available', 'True');
-    assert.ok(await exists(c, HTTPROUTE_RT, ns, 'app'));
+    assert.ok(await exists(c, HTTPROUTE_RT, ns, 'app-route'));
   });
 
   it('hostname conflict: the second app gets GatewayListenerConflict, the first keeps working, the second takes over when the first goes', async () => {
@@ -161,13 +161,13 @@ describe('operator (integration): NebariApp lifecycle against a real API server'
     await applyApp(c, ns2, 'second', { hostname: host, service: { name: 'web', port: 8080 }, routing: { tls: { enabled: false } } });
     const second = await waitForReason(c, ns2, 'second', 'RoutingReady', 'GatewayListenerConflict', 'False');
     assert.match(condition(second, 'RoutingReady')!.message, new RegExp(`${ns1}/first`));
-    assert.equal(await exists(c, HTTPROUTE_RT, ns2, 'second'), false, 'the second app creates no route');
+    assert.equal(await exists(c, HTTPROUTE_RT, ns2, 'second-route'), false, 'the second app creates no route');
     const first = await getApp(c, ns1, 'first');
     assert.equal(condition(first, 'Ready')?.status, 'True', 'the first keeps working');
-    assert.ok(await exists(c, HTTPROUTE_RT, ns1, 'first'));
+    assert.ok(await exists(c, HTTPROUTE_RT, ns1, 'first-route'));
     await deleteApp(c, ns1, 'first');
     await waitForReason(c, ns2, 'second', 'Ready', 'Available', 'True');
-    assert.ok(await exists(c, HTTPROUTE_RT, ns2, 'second'), 'the hostname passes to the second app');
+    assert.ok(await exists(c, HTTPROUTE_RT, ns2, 'second-route'), 'the hostname passes to the second app');
   });
 
   it('routing removed: routes, ListenerSet and Certificate are deleted; RoutingReady/TLSReady say RoutingDisabled', async () => {
@@ -176,12 +176,12 @@ describe('operator (integration): NebariApp lifecycle against a real API server'
     await createService(c, ns, 'web', 8080);
     const base = { hostname: `${ns}.example.test`, service: { name: 'web', port: 8080 } };
     await applyApp(c, ns, 'app', { ...base, routing: {} });
-    await eventually('children', async () => (await exists(c, HTTPROUTE_RT, ns, 'app')) && (await exists(c, CERTIFICATE_RT, ns, 'app-tls')));
+    await eventually('children', async () => (await exists(c, HTTPROUTE_RT, ns, 'app-route')) && (await exists(c, CERTIFICATE_RT, ns, 'app-tls')));
     await applyApp(c, ns, 'app', base);
     const app = await waitForReason(c, ns, 'app', 'RoutingReady', 'RoutingDisabled', 'True');
     assert.equal(condition(app, 'TLSReady')?.reason, 'RoutingDisabled');
     await eventually('children gone', async () => {
-      const left = [await exists(c, HTTPROUTE_RT, ns, 'app'), await exists(c, LISTENERSET_RT, ns, 'app'), await exists(c, CERTIFICATE_RT, ns, 'app-tls')];
+      const left = [await exists(c, HTTPROUTE_RT, ns, 'app-route'), await exists(c, LISTENERSET_RT, ns, 'app'), await exists(c, CERTIFICATE_RT, ns, 'app-tls')];
       return left.every((x) => !x);
     });
   });
@@ -194,7 +194,7 @@ describe('operator (integration): NebariApp lifecycle against a real API server'
     const routing = { tls: { enabled: false }, publicRoutes: [{ pathPrefix: '/healthz' }] };
     await applyApp(c, ns, 'app', { ...base, routing, auth: { enabled: true, clientSecretRef: 'my-oidc' } });
     let app = await waitForReason(c, ns, 'app', 'AuthReady', 'SecretNotFound', 'False');
-    assert.equal(await exists(c, HTTPROUTE_RT, ns, 'app'), false, 'no route without login while the Secret is missing');
+    assert.equal(await exists(c, HTTPROUTE_RT, ns, 'app-route'), false, 'no route without login while the Secret is missing');
     await createSecret(c, ns, 'my-oidc', { 'client-id': 'my-client', 'client-secret': 'not-a-real-secret' });
     app = await waitForReason(c, ns, 'app', 'Ready', 'Available', 'True');
     assert.deepEqual(app.status?.clientSecretRef, { name: 'my-oidc', namespace: ns });
@@ -212,7 +212,7 @@ describe('operator (integration): NebariApp lifecycle against a real API server'
     });
     await eventually('SecurityPolicy and public route removed', async () => !(await exists(c, SECURITYPOLICY_RT, ns, 'app')) && !(await exists(c, HTTPROUTE_RT, ns, 'app-public')));
     assert.equal(app.status?.clientSecretRef, undefined);
-    assert.ok(await exists(c, HTTPROUTE_RT, ns, 'app'), 'the main route stays');
+    assert.ok(await exists(c, HTTPROUTE_RT, ns, 'app-route'), 'the main route stays');
   });
 
   it('generic-oidc: the issuer comes from the spec; Envoy Gateway refuses one it cannot discover (AuthReady says so); an http issuer is refused by the NebariApp CRD', async () => {
@@ -241,7 +241,7 @@ describe('operator (integration): NebariApp lifecycle against a real API server'
     app = (await getApp(c, ns, 'app'))!;
     assert.equal(app?.spec.auth?.issuerURL, 'https://idp.example.test/realms/x');
     assert.equal(condition(app, 'AuthReady')?.reason, 'SecurityPolicyFailed');
-    assert.ok(await exists(c, HTTPROUTE_RT, ns, 'app'), 'the route is still served');
+    assert.ok(await exists(c, HTTPROUTE_RT, ns, 'app-route'), 'the route is still served');
   });
 
   it('provider keycloak with provisionClient but no provisioner configured: AuthReady=False, no route served without login', async () => {
@@ -252,7 +252,7 @@ describe('operator (integration): NebariApp lifecycle against a real API server'
     const app = await waitForReason(c, ns, 'app', 'AuthReady', 'Failed', 'False');
     assert.match(condition(app, 'AuthReady')!.message, /provisioning/);
     assert.equal(condition(app, 'RoutingReady')?.status, 'False');
-    assert.equal(await exists(c, HTTPROUTE_RT, ns, 'app'), false);
+    assert.equal(await exists(c, HTTPROUTE_RT, ns, 'app-route'), false);
   });
 
   it('delete with a cross-namespace backend: the finalizer removes the ReferenceGrant, owner references take the rest', async () => {
@@ -269,6 +269,6 @@ describe('operator (integration): NebariApp lifecycle against a real API server'
     await deleteApp(c, ns, 'app');
     await eventually('NebariApp gone (finalizer released)', async () => !(await getApp(c, ns, 'app')));
     await eventually('ReferenceGrant removed', async () => (await c.list(REFERENCEGRANT_RT, backend)).items.length === 0);
-    await eventually('HTTPRoute removed', async () => !(await exists(c, HTTPROUTE_RT, ns, 'app')), 60_000);
+    await eventually('HTTPRoute removed', async () => !(await exists(c, HTTPROUTE_RT, ns, 'app-route')), 60_000);
   });
 });

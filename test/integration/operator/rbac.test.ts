@@ -97,7 +97,7 @@ describe('operator (integration): least-privilege RBAC from operator/manifests i
       await eventually('apps released', async () => !(await getApp(c, ns, 'tls')) && !(await getApp(c, ns, 'cross')), 30_000);
       assert.equal((await c.list(REFERENCEGRANT_RT, be)).items.length, 0, 'ReferenceGrant removed');
       assert.equal(await exists(c, { group: '', version: 'v1', plural: 'secrets', kind: 'Secret', namespaced: true }, ns, cert.spec.secretName), false, 'TLS Secret removed');
-      await eventually('routes removed', async () => !(await exists(c, HTTPROUTE_RT, ns, 'tls')) && !(await exists(c, HTTPROUTE_RT, ns, 'cross')), 60_000);
+      await eventually('routes removed', async () => !(await exists(c, HTTPROUTE_RT, ns, 'tls-route')) && !(await exists(c, HTTPROUTE_RT, ns, 'cross-route')), 60_000);
 
       const text = await metrics.registry.metrics();
       const forbidden = text.split('\n').filter((l) => l.startsWith('nebari_operator_api_requests_total') && l.includes('code="403"'));

@@ -18,7 +18,7 @@ const paths = (route: Any) => route.spec.rules.flatMap((r: Any) => r.matches.map
 
 describe('desired state: main HTTPRoute', () => {
   it('defaults to all paths: one PathPrefix "/" match, hostname, backend Service and port', () => {
-    const r = one(kids(app()), 'HTTPRoute', 'jupyter');
+    const r = one(kids(app()), 'HTTPRoute', 'jupyter-route');
     assert.deepEqual(r.spec.hostnames, ['jupyter.example.com']);
     assert.deepEqual(r.spec.rules, [
       { matches: [{ path: { type: 'PathPrefix', value: '/' } }], backendRefs: [{ group: '', kind: 'Service', name: 'hub', port: 8080, weight: 1 }] },
@@ -26,26 +26,26 @@ describe('desired state: main HTTPRoute', () => {
   });
 
   it('uses routing.routes with pathType defaulting to PathPrefix', () => {
-    const r = one(kids(app({ routing: { routes: [{ pathPrefix: '/a' }, { pathPrefix: '/b', pathType: 'Exact' }] } })), 'HTTPRoute', 'jupyter');
+    const r = one(kids(app({ routing: { routes: [{ pathPrefix: '/a' }, { pathPrefix: '/b', pathType: 'Exact' }] } })), 'HTTPRoute', 'jupyter-route');
     assert.deepEqual(paths(r), ['PathPrefix /a', 'Exact /b']);
   });
 
   it('attaches to the app ListenerSet HTTPS listener with TLS', () => {
-    const r = one(kids(app()), 'HTTPRoute', 'jupyter');
+    const r = one(kids(app()), 'HTTPRoute', 'jupyter-route');
     assert.deepEqual(r.spec.parentRefs, [{ group: 'gateway.networking.k8s.io', kind: 'ListenerSet', name: 'jupyter', sectionName: 'https' }]);
   });
 
   it('attaches to the shared Gateway http listener without TLS, and picks the internal Gateway', () => {
-    const r = one(kids(app({ routing: { tls: { enabled: false } } })), 'HTTPRoute', 'jupyter');
+    const r = one(kids(app({ routing: { tls: { enabled: false } } })), 'HTTPRoute', 'jupyter-route');
     assert.deepEqual(r.spec.parentRefs, [
       { group: 'gateway.networking.k8s.io', kind: 'Gateway', name: 'public', namespace: 'envoy-gateway-system', sectionName: 'http' },
     ]);
-    const i = one(kids(app({ gateway: 'internal', routing: { tls: { enabled: false } } })), 'HTTPRoute', 'jupyter');
+    const i = one(kids(app({ gateway: 'internal', routing: { tls: { enabled: false } } })), 'HTTPRoute', 'jupyter-route');
     assert.deepEqual(i.spec.parentRefs, [{ group: 'gateway.networking.k8s.io', kind: 'Gateway', name: 'internal', namespace: 'envoy-gateway-system' }]);
   });
 
   it('merges routing.annotations, operator keys winning; labels map back to the app', () => {
-    const r = one(kids(app({ routing: { annotations: { 'argocd.argoproj.io/tracking-id': 't', [OWNER_ANNOTATION]: 'evil/x' } } })), 'HTTPRoute', 'jupyter');
+    const r = one(kids(app({ routing: { annotations: { 'argocd.argoproj.io/tracking-id': 't', [OWNER_ANNOTATION]: 'evil/x' } } })), 'HTTPRoute', 'jupyter-route');
     assert.equal(r.metadata.annotations['argocd.argoproj.io/tracking-id'], 't');
     assert.equal(r.metadata.annotations[OWNER_ANNOTATION], 'data/jupyter');
     assert.deepEqual(r.metadata.labels, {
@@ -60,24 +60,24 @@ describe('desired state: main HTTPRoute', () => {
   });
 
   it('adds the OIDC callback and logout paths when auth is enforced on selected paths', () => {
-    const r = one(kids(app({ routing: { routes: [{ pathPrefix: '/hub' }] }, auth: { enabled: true, redirectURI: '/hub/cb' } })), 'HTTPRoute', 'jupyter');
+    const r = one(kids(app({ routing: { routes: [{ pathPrefix: '/hub' }] }, auth: { enabled: true, redirectURI: '/hub/cb' } })), 'HTTPRoute', 'jupyter-route');
     assert.deepEqual(paths(r), ['PathPrefix /hub', 'Exact /hub/cb', 'Exact /oauth2/logout']);
   });
 
   it('folds publicRoutes into the main route when auth is not enforced at the gateway', () => {
     const list = kids(app({ routing: { routes: [{ pathPrefix: '/hub' }], publicRoutes: [{ pathPrefix: '/health' }] } }));
-    assert.deepEqual(paths(one(list, 'HTTPRoute', 'jupyter')), ['PathPrefix /hub', 'Exact /health']);
+    assert.deepEqual(paths(one(list, 'HTTPRoute', 'jupyter-route')), ['PathPrefix /hub', 'Exact /health']);
     assert.equal(list.filter((o) => o.metadata.name === 'jupyter-public').length, 0);
   });
 
   it('splits more than 64 matches into several rules', () => {
     const routes = Array.from({ length: 64 }, (_, i) => ({ pathPrefix: `/r${i}` }));
-    const r = one(kids(app({ routing: { routes, publicRoutes: [{ pathPrefix: '/x' }] } })), 'HTTPRoute', 'jupyter');
+    const r = one(kids(app({ routing: { routes, publicRoutes: [{ pathPrefix: '/x' }] } })), 'HTTPRoute', 'jupyter-route');
     assert.deepEqual(r.spec.rules.map((x: Any) => x.matches.length), [64, 1]);
   });
 
   it('names the backend namespace only for cross-namespace Services', () => {
-    const r = one(kids(app({ service: { name: 'hub', port: 8080, namespace: 'shared' } })), 'HTTPRoute', 'jupyter');
+    const r = one(kids(app({ service: { name: 'hub', port: 8080, namespace: 'shared' } })), 'HTTPRoute', 'jupyter-route');
     assert.equal(r.spec.rules[0].backendRefs[0].namespace, 'shared');
   });
 });
@@ -89,7 +89,7 @@ describe('desired state: public HTTPRoute', () => {
     assert.deepEqual(paths(p), ['Exact /health', 'PathPrefix /static']);
     assert.equal(p.metadata.labels['reconcilers.nebari.dev/component'], 'public-route');
     const sp = one(list, 'SecurityPolicy');
-    assert.deepEqual(sp.spec.targetRefs, [{ group: 'gateway.networking.k8s.io', kind: 'HTTPRoute', name: 'jupyter' }]);
+    assert.deepEqual(sp.spec.targetRefs, [{ group: 'gateway.networking.k8s.io', kind: 'HTTPRoute', name: 'jupyter-route' }]);
   });
 
   it('does not exist without publicRoutes', () => {
@@ -101,7 +101,7 @@ describe('desired state: ReferenceGrant', () => {
   it('lets HTTPRoutes of the app namespace reach the Service, created in the backend namespace without owner reference', () => {
     const g = one(kids(app({ service: { name: 'hub', port: 8080, namespace: 'shared' } })), 'ReferenceGrant');
     assert.equal(g.metadata.namespace, 'shared');
-    assert.equal(g.metadata.name, 'nebariapp-data-jupyter');
+    assert.equal(g.metadata.name, 'nebariapp-data.jupyter');
     assert.equal(g.metadata.ownerReferences, undefined);
     assert.equal(g.metadata.annotations[OWNER_ANNOTATION], 'data/jupyter');
     assert.deepEqual(g.spec, {
@@ -149,7 +149,7 @@ describe('desired state: TLS (ListenerSet + Certificate)', () => {
   });
 
   it('has neither with TLS disabled nor without routing', () => {
-    assert.deepEqual(kinds(kids(app({ routing: { tls: { enabled: false } } }))), ['HTTPRoute/jupyter']);
+    assert.deepEqual(kinds(kids(app({ routing: { tls: { enabled: false } } }))), ['HTTPRoute/jupyter-route']);
     const { routing: _r, ...noRouting } = app().spec;
     assert.deepEqual(kids({ ...app(), spec: noRouting }), []);
   });
@@ -165,7 +165,7 @@ describe('desired state: SecurityPolicy', () => {
   it('configures OIDC with the one issuer, client credentials from the Secret, redirect URL, logout path, default scopes', () => {
     const p = sp({ auth: { enabled: true } });
     assert.equal(p.apiVersion, 'gateway.envoyproxy.io/v1alpha1');
-    assert.deepEqual(p.spec.targetRefs, [{ group: 'gateway.networking.k8s.io', kind: 'HTTPRoute', name: 'jupyter' }]);
+    assert.deepEqual(p.spec.targetRefs, [{ group: 'gateway.networking.k8s.io', kind: 'HTTPRoute', name: 'jupyter-route' }]);
     const o = p.spec.oidc;
     // Keycloak's endpoints given explicitly: Envoy Gateway never needs the discovery document to accept the policy
     assert.deepEqual(o.provider, {

@@ -11,6 +11,7 @@ import {
   effectiveSpec,
   hostnameHolder,
   needsWrite,
+  ownership,
   statusNeedsWrite,
   type HostnameClaim,
   type KubeObject,
@@ -213,6 +214,30 @@ describe('desired state: properties', () => {
       }),
       { numRuns: 150 },
     );
+  });
+
+  it('two different apps never get the same child name of one kind (x-public vs x, a-b/c vs a/b-c)', () => {
+    // HTTPRoutes of apps in one namespace; ReferenceGrants of apps from any namespace in one backend namespace
+    const seg = fc.stringMatching(/^[a-z0-9]([-a-z0-9]{0,6}[a-z0-9])?$/);
+    const appName = fc.array(seg, { minLength: 1, maxLength: 3 }).map((xs) => xs.join('-'));
+    const routes = (ns: string, n: string) => [childNames(ns, n).mainRoute, childNames(ns, n).publicRoute];
+    fc.assert(
+      fc.property(seg, appName, appName, seg, (ns, n1, n2, ns2) => {
+        if (n1 !== n2) for (const r of routes(ns, n1)) assert.ok(!routes(ns, n2).includes(r), `${n1} and ${n2} share route name ${r}`);
+        if (`${ns}/${n1}` !== `${ns2}/${n2}`) assert.notEqual(childNames(ns, n1).referenceGrant, childNames(ns2, n2).referenceGrant);
+      }),
+      { numRuns: 500 },
+    );
+    assert.notEqual(childNames('ns', 'x').publicRoute, childNames('ns', 'x-public').mainRoute);
+    assert.notEqual(childNames('a-b', 'c').referenceGrant, childNames('a', 'b-c').referenceGrant);
+  });
+
+  it('ownership: only an object carrying this app\'s owner annotation is ours; anything else is foreign', () => {
+    const desired = { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'x-oidc-client', namespace: 'ns', annotations: { [OWNER_ANNOTATION]: 'ns/x' } } };
+    assert.deepEqual(ownership(desired, undefined), { state: 'absent' });
+    assert.deepEqual(ownership(desired, { metadata: { annotations: { [OWNER_ANNOTATION]: 'ns/x' } } }), { state: 'ours' });
+    assert.deepEqual(ownership(desired, { metadata: {} }), { state: 'foreign', owner: undefined });
+    assert.deepEqual(ownership(desired, { metadata: { annotations: { [OWNER_ANNOTATION]: 'ns/x-public' } } }), { state: 'foreign', owner: 'ns/x-public' });
   });
 
   it('the hostname holder does not depend on the order claims are seen in', () => {

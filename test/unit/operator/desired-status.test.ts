@@ -33,7 +33,7 @@ describe('desired state: conditions and reasons', () => {
     // written but nothing reported yet (or only for an older generation): Reconciling, never True
     let c = conds(withAuth, facts({ mainRoute: { state: 'pending' }, securityPolicy: undefined }));
     assert.equal(`${c.RoutingReady!.status} ${c.RoutingReady!.reason}`, 'False Reconciling');
-    assert.match(c.RoutingReady!.message, /HTTPRoute data\/jupyter written; waiting for the gateway controller to accept it/);
+    assert.match(c.RoutingReady!.message, /HTTPRoute data\/jupyter-route written; waiting for the gateway controller to accept it/);
     assert.equal(`${c.AuthReady!.status} ${c.AuthReady!.reason}`, 'False Reconciling');
     // the public route counts too
     c = conds(withAuth, facts({ publicRoute: { state: 'refused', controller: 'gw-ctrl', condition: 'ResolvedRefs', reason: 'RefNotPermitted', message: 'no grant' } }));
