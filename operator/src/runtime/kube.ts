@@ -291,9 +291,12 @@ export class KubeClient {
     }
     if (res.statusCode !== 200) throw toApiError(res.statusCode, await res.body.text());
     let buf = '';
+    // one streaming decoder for the whole response: a multi-byte character split between two chunks is kept whole
+    // (decoding each chunk on its own turned both halves into U+FFFD)
+    const decoder = new TextDecoder('utf-8');
     try {
       for await (const chunk of res.body) {
-        buf += typeof chunk === 'string' ? chunk : (chunk as Buffer).toString('utf8');
+        buf += typeof chunk === 'string' ? chunk : decoder.decode(chunk as Uint8Array, { stream: true });
         let nl: number;
         while ((nl = buf.indexOf('\n')) >= 0) {
           const line = buf.slice(0, nl).trim();
