@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Sets up everything the project and its tests need on a fresh machine (idempotent; caches live outside the repo
 # in ${NKP_CACHE_DIR:-~/.cache/nkp}, the Go module/build caches and npm's cache):
-#   Node 22, Debian packages (openssl, Chromium), npm dependencies, the real control plane and the gateway
-#   controllers built from the Go module proxy, the upstream CRD modules, Keycloak from Maven Central.
+#   Node 22, Debian packages (openssl, Chromium, Redis), npm dependencies, the real control plane, the gateway
+#   controllers and Argo CD built from the Go module proxy, the upstream CRD modules, Keycloak from Maven Central.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$NKP_ROOT"
@@ -26,6 +26,8 @@ command -v openssl >/dev/null || need_pkgs+=(openssl)
 [ -x /usr/bin/chromium ] || need_pkgs+=(chromium)
 command -v java >/dev/null || need_pkgs+=(openjdk-17-jre-headless)
 command -v mvn >/dev/null || need_pkgs+=(maven)
+command -v redis-server >/dev/null || need_pkgs+=(redis-server)
+[ -x "$(git --exec-path 2>/dev/null)/git-daemon" ] || need_pkgs+=(git)
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
   $SUDO apt-get update -qq
@@ -43,6 +45,9 @@ node scripts/build-pulumi.mjs
 
 step "gateway controllers (Envoy Gateway + xDS reader, cert-manager's controllers) from the Go module proxy"
 node scripts/build-gateway-controllers.mjs
+
+step "Argo CD (repo-server, application controller, API server: one binary) from the Go module proxy"
+node scripts/build-argocd.mjs
 
 step "upstream CRD modules into the Go module cache"
 node --import tsx -e "import('./test/harness/upstream.ts').then(m => { for (const [n, c] of m.upstreamCrds()) console.log(n + ': ' + c.length + ' CRDs'); })"
