@@ -364,7 +364,12 @@ export class Reconciler {
   private async reportFinalizeBlocked(app: NebariApp & KubeObject, message: string): Promise<void> {
     const conditions: ConditionInput[] = [{ type: CONDITION_TYPES.AuthReady, status: 'False', reason: REASONS.KeycloakUnavailable, message }];
     conditions.push(readyCondition(conditions));
-    const status = { ...(app.status ?? {}), conditions: buildConditions(conditions, app.status?.conditions, app.metadata.generation, this.now()) };
+    const status = {
+      ...(app.status ?? {}),
+      // setting deletionTimestamp moved generation on: this status is about the object being deleted
+      ...(app.metadata.generation !== undefined ? { observedGeneration: app.metadata.generation } : {}),
+      conditions: buildConditions(conditions, app.status?.conditions, app.metadata.generation, this.now()),
+    };
     if (!statusNeedsWrite(status, app.status)) return;
     const key = objectKey(app.metadata.namespace, app.metadata.name);
     try {
