@@ -9,10 +9,23 @@ import { CERTIFICATE, CHILD_KINDS, HTTPROUTE, LISTENERSET, SECURITYPOLICY } from
 import type { OperatorSettings } from './config.js';
 import type { AuthProvisioner } from './reconciler-auth.js';
 import { AppIndex, gatewayClassesOf, keysForAppEvent, keysForChild } from './reconciler-index.js';
-import { GATEWAY, NAMESPACE, NEBARIAPP, SECRET, SERVICE, childResource, secretToKeys, type SecretKeysObject } from './reconciler-resources.js';
+import {
+  GATEWAY,
+  NAMESPACE,
+  NEBARIAPP,
+  SECRET,
+  SERVICE,
+  childResource,
+  secretToKeys,
+  trimApp,
+  trimGateway,
+  trimNamespace,
+  trimService,
+  type SecretKeysObject,
+} from './reconciler-resources.js';
 import { OwnedIndex, Reconciler } from './reconciler.js';
 import { EventRecorder } from './runtime/events.js';
-import { Informer, InformerGroup, kubeListWatcher, type ObjectCache } from './runtime/informer.js';
+import { Informer, InformerGroup, NamedObjectWatch, UnionCache, kubeListWatcher, type ObjectCache } from './runtime/informer.js';
 import { KubeClient, type KubeObject, type ResourceType } from './runtime/kube.js';
 import { LeaderElector } from './runtime/leader.js';
 import { createLogger, type Logger } from './runtime/logger.js';
@@ -39,16 +52,19 @@ export class Operator {
   readonly client: KubeClient;
   readonly log: Logger;
   readonly queue: WorkQueue;
-  readonly index = new AppIndex();
+  readonly index: AppIndex;
   readonly owned = new OwnedIndex();
   readonly config: OperatorConfig;
   readonly reconciler: Reconciler;
   private readonly informers: Informer<KubeObject>[] = [];
+  /** Secrets apps name (auth.clientSecretRef), watched one by one while named. */
+  readonly namedSecrets: NamedObjectWatch<SecretKeysObject>;
   private readonly caches: {
     apps: InformerGroup<NebariApp & KubeObject>;
     namespaces: InformerGroup;
     services: InformerGroup;
-    secrets: InformerGroup<SecretKeysObject>;
+    /** The operator's own Secrets (labelled) and the ones apps name, one watch each: never every Secret. */
+    secrets: UnionCache<SecretKeysObject>;
     gateways: InformerGroup;
     children: Map<string, InformerGroup>;
   };
@@ -100,19 +116,36 @@ export class Operator {
       listWatcher: kubeListWatcher(this.client, NAMESPACE, { metadataOnly: true }),
       log: this.log,
       metrics: this.metrics,
+      transform: trimNamespace,
     });
     this.informers.push(nsInformer);
     const gwNamespaces = [...new Set([s.gateways.public.namespace, s.gateways.internal.namespace])];
     const gwInformers = gwNamespaces.map(
-      (ns) => new Informer<KubeObject>({ name: `gateways@${ns}`, listWatcher: kubeListWatcher(this.client, GATEWAY, { namespace: ns }), log: this.log, metrics: this.metrics }),
+      (ns) => new Informer<KubeObject>({ name: `gateways@${ns}`, listWatcher: kubeListWatcher(this.client, GATEWAY, { namespace: ns }), log: this.log, metrics: this.metrics, transform: trimGateway }),
     );
     this.informers.push(...gwInformers);
 
+    this.namedSecrets = new NamedObjectWatch<SecretKeysObject>('named-secrets', (ns, name) =>
+      new Informer<SecretKeysObject>({
+        name: `secret@${ns}/${name}`,
+        listWatcher: kubeListWatcher<SecretKeysObject>(this.client, SECRET, { namespace: ns, fieldSelector: `metadata.name=${name}` }),
+        log: this.log,
+        metrics: this.metrics,
+        transform: (o) => secretToKeys(o),
+      }),
+    );
+    this.index = new AppIndex((ref, delta) => {
+      const i = ref.indexOf('/');
+      if (delta > 0) this.namedSecrets.retain(ref.slice(0, i), ref.slice(i + 1));
+      else this.namedSecrets.release(ref.slice(0, i), ref.slice(i + 1));
+    });
+    const ownSecrets = group<SecretKeysObject>('secrets', SECRET, { labelSelector: managed, transform: (o) => secretToKeys(o) });
+
     this.caches = {
-      apps: group<NebariApp & KubeObject>('nebariapps', NEBARIAPP),
+      apps: group<NebariApp & KubeObject>('nebariapps', NEBARIAPP, { transform: trimApp }),
       namespaces: new InformerGroup('namespaces', [nsInformer]),
-      services: group('services', SERVICE),
-      secrets: group<SecretKeysObject>('secrets', SECRET, { transform: (o) => secretToKeys(o) }),
+      services: group('services', SERVICE, { transform: trimService }),
+      secrets: new UnionCache<SecretKeysObject>('secrets', [ownSecrets, this.namedSecrets]),
       gateways: new InformerGroup('gateways', gwInformers, new Map(gwInformers.map((inf, i) => [gwNamespaces[i]!, inf]))),
       children: new Map(CHILD_KINDS.map((k) => [k.kind, group(k.plural, childResource(k), { labelSelector: managed })])),
     };
@@ -213,7 +246,10 @@ export class Operator {
       this.httpAddress = { host: addr.address, port: addr.port };
     }
     for (const i of this.informers) i.start();
+    this.namedSecrets.start();
     await Promise.all(this.informers.map((i) => i.waitForSync()));
+    // the Secrets the apps listed so far name: synced too, so no app is first reported without its Secret
+    await this.namedSecrets.waitForSync();
     if (this.stopping) return;
     this.log.info('caches synced', { nebariapps: this.index.size });
     if (s.leaderElection) {
@@ -275,10 +311,15 @@ export class Operator {
     this.active = false;
     await this.elector?.stop(true);
     this.metrics.isLeader.set(0);
-    await Promise.all(this.informers.map((i) => i.stop()));
+    await Promise.all([...this.informers.map((i) => i.stop()), this.namedSecrets.stop()]);
     await this.server?.stop();
     await this.client.close();
     this.log.info('operator stopped');
+  }
+
+  /** `namespace/name` of every Secret in the operator's caches (tests: only its own and the ones apps name). */
+  cachedSecrets(): string[] {
+    return this.caches.secrets.list().map((o) => `${o.metadata.namespace}/${o.metadata.name}`).sort();
   }
 
   /** Informer statistics (tests). */

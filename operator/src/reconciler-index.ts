@@ -22,7 +22,16 @@ function removeFrom(idx: Index, k: string, key: string): void {
 }
 
 /** Index terms of one app: what it depends on. */
-export function appTerms(app: NebariApp): { hostname: string; namespace: string; service: string; backendNamespace: string; secrets: string[]; gateway: string } {
+export function appTerms(app: NebariApp): {
+  hostname: string;
+  namespace: string;
+  service: string;
+  backendNamespace: string;
+  secrets: string[];
+  /** `namespace/name` of Secrets the app names itself (auth.clientSecretRef): watched one by one, as they are not labelled. */
+  namedSecrets: string[];
+  gateway: string;
+} {
   const ns = app.metadata.namespace;
   const spec = app.spec ?? ({} as NebariApp['spec']);
   const svcNs = spec.service?.namespace || ns;
@@ -35,6 +44,7 @@ export function appTerms(app: NebariApp): { hostname: string; namespace: string;
     service: `${svcNs}/${spec.service?.name ?? ''}`,
     backendNamespace: svcNs,
     secrets,
+    namedSecrets: spec.auth?.enabled === true && spec.auth.clientSecretRef ? [`${ns}/${spec.auth.clientSecretRef}`] : [],
     gateway: spec.gateway ?? 'public',
   };
 }
@@ -48,10 +58,15 @@ export class AppIndex {
   private readonly byGateway: Index = new Map();
   private readonly terms = new Map<string, ReturnType<typeof appTerms>>();
 
+  /** Called with `namespace/name` when the first app names a Secret (+1) and when the last one stops (-1). */
+  constructor(private readonly onNamedSecret?: (ref: string, delta: 1 | -1) => void) {}
+
   upsert(app: NebariApp): void {
     const key = objectKey(app.metadata.namespace, app.metadata.name);
-    this.remove(key);
     const t = appTerms(app);
+    // retain the new references before the old ones are released, so an unchanged one keeps its watch
+    for (const ref of t.namedSecrets) this.onNamedSecret?.(ref, 1);
+    this.remove(key);
     this.terms.set(key, t);
     addTo(this.byHostname, t.hostname, key);
     addTo(this.byNamespace, t.namespace, key);
@@ -71,6 +86,7 @@ export class AppIndex {
     removeFrom(this.byService, t.service, key);
     for (const s of t.secrets) removeFrom(this.bySecret, s, key);
     removeFrom(this.byGateway, t.gateway, key);
+    for (const ref of t.namedSecrets) this.onNamedSecret?.(ref, -1);
   }
 
   /** Keys of apps claiming `hostname`. */

@@ -39,9 +39,9 @@ export function secretToKeys(obj: KubeObject): SecretKeysObject {
   const meta = { ...obj.metadata };
   delete meta.managedFields;
   // last-applied-configuration of a kubectl-applied Secret carries the values: never cache it
-  if (meta.annotations && 'kubectl.kubernetes.io/last-applied-configuration' in meta.annotations) {
+  if (meta.annotations && LAST_APPLIED in meta.annotations) {
     const a = { ...meta.annotations };
-    delete a['kubectl.kubernetes.io/last-applied-configuration'];
+    delete a[LAST_APPLIED];
     meta.annotations = a;
   }
   return {
@@ -51,4 +51,47 @@ export function secretToKeys(obj: KubeObject): SecretKeysObject {
     type: (obj as { type?: string }).type,
     keys: [...new Set([...Object.keys(data), ...Object.keys(stringData)])].sort(),
   };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// cache forms: only the fields reconciliation reads are kept (memory; issue 13)
+
+const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
+
+function baseMeta(m: KubeObject['metadata'], extra: Partial<KubeObject['metadata']> = {}): KubeObject['metadata'] {
+  return {
+    name: m.name,
+    ...(m.namespace ? { namespace: m.namespace } : {}),
+    ...(m.uid ? { uid: m.uid } : {}),
+    ...(m.resourceVersion ? { resourceVersion: m.resourceVersion } : {}),
+    ...extra,
+  };
+}
+
+/** Namespace: name and labels (the opt-in label). */
+export function trimNamespace(o: KubeObject): KubeObject {
+  return { apiVersion: o.apiVersion, kind: o.kind, metadata: baseMeta(o.metadata, o.metadata.labels ? { labels: o.metadata.labels } : {}) };
+}
+
+/** Service: name and port numbers. */
+export function trimService(o: KubeObject): KubeObject {
+  const ports = ((o as { spec?: { ports?: { port?: number }[] } }).spec?.ports ?? []).map((p) => ({ port: p.port }));
+  return { apiVersion: o.apiVersion, kind: o.kind, metadata: baseMeta(o.metadata), spec: { ports } };
+}
+
+/** Gateway: existence only. */
+export function trimGateway(o: KubeObject): KubeObject {
+  return { apiVersion: o.apiVersion, kind: o.kind, metadata: baseMeta(o.metadata) };
+}
+
+/** NebariApp: everything but managedFields and kubectl's copy of the whole object in last-applied-configuration. */
+export function trimApp<T extends KubeObject>(o: T): T {
+  const meta = { ...o.metadata };
+  delete meta.managedFields;
+  if (meta.annotations && LAST_APPLIED in meta.annotations) {
+    const a = { ...meta.annotations };
+    delete a[LAST_APPLIED];
+    meta.annotations = a;
+  }
+  return { ...o, metadata: meta };
 }

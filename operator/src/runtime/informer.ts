@@ -281,3 +281,110 @@ export class InformerGroup<T extends KubeObject = KubeObject> implements ObjectC
     return this.informers.reduce((n, i) => n + i.size, 0);
   }
 }
+
+/**
+ * Informers for single named objects (a field selector on metadata.name), started while something refers to them
+ * and stopped when nothing does: the operator watches the few Secrets apps name (auth.clientSecretRef) without
+ * watching every Secret of the cluster. `retain`/`release` count references per `namespace/name`.
+ */
+export class NamedObjectWatch<T extends KubeObject = KubeObject> implements ObjectCache<T> {
+  private readonly watches = new Map<string, { informer: Informer<T>; refs: number }>();
+  private readonly handlers: InformerHandler<T>[] = [];
+  private running = false;
+
+  constructor(
+    readonly name: string,
+    private readonly make: (namespace: string, name: string) => Informer<T>,
+  ) {}
+
+  /** Start watching (informers retained so far start now; later ones at once). */
+  start(): void {
+    this.running = true;
+    for (const w of this.watches.values()) w.informer.start();
+  }
+
+  retain(namespace: string, name: string): void {
+    const key = `${namespace}/${name}`;
+    const w = this.watches.get(key);
+    if (w) {
+      w.refs++;
+      return;
+    }
+    const informer = this.make(namespace, name);
+    for (const h of this.handlers) informer.on(h);
+    this.watches.set(key, { informer, refs: 1 });
+    if (this.running) informer.start();
+  }
+
+  release(namespace: string, name: string): void {
+    const key = `${namespace}/${name}`;
+    const w = this.watches.get(key);
+    if (!w || --w.refs > 0) return;
+    this.watches.delete(key);
+    void w.informer.stop();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    await Promise.all([...this.watches.values()].map((w) => w.informer.stop()));
+  }
+
+  get(namespace: string | undefined, name: string): T | undefined {
+    return this.watches.get(`${namespace}/${name}`)?.informer.get(namespace, name);
+  }
+
+  list(): T[] {
+    return [...this.watches.values()].flatMap((w) => w.informer.list());
+  }
+
+  on(handler: InformerHandler<T>): this {
+    this.handlers.push(handler);
+    for (const w of this.watches.values()) w.informer.on(handler);
+    return this;
+  }
+
+  hasSynced(): boolean {
+    return [...this.watches.values()].every((w) => w.informer.hasSynced());
+  }
+
+  /** Resolves once every informer retained so far has synced. */
+  async waitForSync(): Promise<void> {
+    await Promise.all([...this.watches.values()].map((w) => w.informer.waitForSync()));
+  }
+
+  /** Number of named objects watched (tests, metrics). */
+  get watched(): number {
+    return this.watches.size;
+  }
+}
+
+/** Several caches of one kind seen as one (the first that holds an object answers). */
+export class UnionCache<T extends KubeObject = KubeObject> implements ObjectCache<T> {
+  constructor(
+    readonly name: string,
+    private readonly caches: readonly ObjectCache<T>[],
+  ) {}
+
+  get(namespace: string | undefined, name: string): T | undefined {
+    for (const c of this.caches) {
+      const o = c.get(namespace, name);
+      if (o) return o;
+    }
+    return undefined;
+  }
+
+  list(): T[] {
+    const seen = new Map<string, T>();
+    for (const c of this.caches) for (const o of c.list()) if (!seen.has(objectKey(o))) seen.set(objectKey(o), o);
+    return [...seen.values()];
+  }
+
+  on(handler: InformerHandler<T>): this {
+    for (const c of this.caches) c.on(handler);
+    return this;
+  }
+
+  hasSynced(): boolean {
+    return this.caches.every((c) => c.hasSynced());
+  }
+}

@@ -1,7 +1,7 @@
 // The operator runs with EXACTLY the permissions of operator/manifests/rbac.yaml (ClusterRole + leader-election
 // Role, bound here to a client-certificate user instead of the ServiceAccount) against a real kube-apiserver with
 // RBAC on: a full life cycle (leader election, TLS, auth with clientSecretRef, cross-namespace backend, Events,
-// finalizer) must work without a single 403.
+// finalizer) must work without a single 403, and the operator caches only its own Secrets and the ones apps name.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -82,6 +82,7 @@ describe('operator (integration): least-privilege RBAC from operator/manifests i
       await createService(c, ns, 'web', 8080);
       await createService(c, be, 'api', 8080);
       await createSecret(c, ns, 'oidc', { 'client-id': 'rbac-client', 'client-secret': 'rbac-secret' });
+      await createSecret(c, ns, 'unrelated', { password: 'not-the-operators-business' });
       await applyApp(c, ns, 'tls', { hostname: `tls.${ns}.example.test`, service: { name: 'web', port: 8080 }, routing: {}, auth: { enabled: true, clientSecretRef: 'oidc' } });
       await applyApp(c, ns, 'cross', { hostname: `cross.${ns}.example.test`, service: { name: 'api', port: 8080, namespace: be }, routing: { tls: { enabled: false } } });
       await eventually('Certificate', () => exists(c, CERTIFICATE_RT, ns, 'tls-tls'));
@@ -89,6 +90,8 @@ describe('operator (integration): least-privilege RBAC from operator/manifests i
       const cert = await waitCertificateIssued(c, ns, 'tls-tls');
       await waitForReason(c, ns, 'tls', 'Ready', 'Available', 'True');
       await waitForReason(c, ns, 'cross', 'Ready', 'Available', 'True');
+      // the Secret cache: the one the app names and the TLS Secret from the operator's Certificate, nothing else
+      assert.deepEqual(op.cachedSecrets(), [`${ns}/oidc`, `${ns}/${cert.spec.secretName}`].sort());
       const events = await c.list<AnyObject>({ group: 'events.k8s.io', version: 'v1', plural: 'events', kind: 'Event', namespaced: true }, ns);
       assert.ok(events.items.some((e) => e.regarding?.name === 'tls' && e.reason === 'Available'), 'an Event for the transition to Ready');
 
