@@ -83,9 +83,19 @@ export function generatedSecrets(): Record<string, string> {
   return { argocdOidcClientSecret: randomBytes(24).toString('hex'), keycloakAdminPassword: randomBytes(18).toString('base64url') };
 }
 
-/** A failed CLI run as an error carrying its output. */
+/** Pure: the lines of a CLI run that name a change (create, update, replace, delete), however long the output is. */
+export function changeLines(output: string): string[] {
+  return output.split('\n').filter((l) => /^\s*(\+-|-\+|[~+-])\s+\S+:\S+/.test(l) || /^\s*[~+-]\s*\[?\w[\w.\]\[\/-]*\]?:\s/.test(l));
+}
+
+/** A failed CLI run as an error carrying its output (the changes it proposed first, then its last lines). */
 export function pulumiFailure(what: string, r: PulumiResult): Error {
-  return new Error(`${what} failed (exit ${r.code}${r.timedOut ? ', timed out' : ''}):\n${r.stdout.slice(-6000)}\n${r.stderr.slice(-4000)}`);
+  const changes = changeLines(r.stdout).slice(0, 80);
+  return new Error(
+    `${what} failed (exit ${r.code}${r.timedOut ? ', timed out' : ''}):\n` +
+      (changes.length > 0 ? `changes proposed:\n${changes.join('\n')}\n---\n` : '') +
+      `${r.stdout.slice(-6000)}\n${r.stderr.slice(-4000)}`,
+  );
 }
 
 /** `pulumi stack init embedded` in the project and its secrets set through stdin (never on a command line). */

@@ -105,7 +105,7 @@ describe('engine: pulumi up of the platform (embedded stack) with the real Pulum
         await net.readNamespacedNetworkPolicy({ namespace: NS.landing, name: victim.metadata!.name! });
         assert.equal((await core.readNamespace({ name: NS.operator })).metadata!.labels!['pod-security.kubernetes.io/enforce'], 'restricted');
         assert.match((await core.readNamespacedConfigMap({ namespace: NS.operator, name: 'nkp-local-ca' })).data!['ca.crt']!, /BEGIN CERTIFICATE/);
-        await ok(['preview', '--refresh', '--expect-no-changes']);
+        await ok(['preview', '--refresh', '--expect-no-changes', '--diff']);
     });
 
     it('the stack lock: a second up while one runs is refused and the state stays intact', async () => {
