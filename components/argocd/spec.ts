@@ -91,6 +91,10 @@ export function argocdValues(i: ArgoCDValuesInput): Record<string, unknown> {
                 'server.insecure': true,
                 // Pack Applications live in their own namespace and can only use projects that list it.
                 'application.namespaces': NS.packApps,
+                // Diff against a server-side dry-run apply: fields the API server defaults from a CRD's schema (HTTPRoute
+                // backendRefs group/kind/weight, matches, NebariApp defaults) are then no difference. Without it
+                // Argo CD v3.1.8 keeps Gateways, HTTPRoutes and NebariApps OutOfSync right after syncing them.
+                'controller.diff.server.side': true,
             },
             rbac: { 'policy.csv': rbacPolicyCsv(i.adminGroups, i.viewerGroups), 'policy.default': '', scopes: '[groups]' },
         },

@@ -37,6 +37,7 @@ describe('ArgoCD: pure helpers', () => {
         assert.equal(v.configs.rbac['policy.default'], '');
         assert.equal(v.configs.rbac.scopes, '[groups]');
         assert.equal(v.configs.params['application.namespaces'], NS.packApps);
+        assert.equal(v.configs.params['controller.diff.server.side'], true, 'server-side diff: CRD defaults are no difference');
     });
 
     it('trusts the local CA for OIDC exactly when one is given (oidc.config rootCA); anything but a PEM certificate is refused', () => {
