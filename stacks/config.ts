@@ -135,7 +135,11 @@ export const CONFIG_KEYS = {
     packSourceRepos: { schema: strArray('Repositories (git or Helm) pack Applications may read besides the gitops repository; https URLs.', { pattern: HTTPS_URL }, { uniqueItems: true }), default: [] },
 
     // ---- GitOps
-    gitopsRepoUrl: { schema: str('Git repository holding the packs\' ArgoCD Applications (https://..., ssh://... or git@host:path).', { pattern: GIT_URL }) },
+    gitopsRepoUrl: {
+        schema: str('Git repository holding the packs\' ArgoCD Applications (https://..., ssh://... or git@host:path; with cloudProvider local also git://127.0.0.1:<port>/<path>, a git daemon on this machine\'s loopback).', {
+            pattern: `(${GIT_URL})|(${LOOPBACK_GIT_URL})`,
+        }),
+    },
     gitopsRevision: { schema: str('Pinned revision of the gitops repository the root app-of-apps reads: a semver release tag like v1.4.0 or a full 40-hex commit SHA (never HEAD, a branch like main, or a wildcard).', { pattern: PINNED_GIT_REVISION }) },
     gitopsPath: { schema: str('Directory of the gitops repository holding the packs\' Applications, relative, e.g. clusters/aws-prod/packs.', { pattern: '^[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*$' }) },
     gitopsAuth: { schema: str('How ArgoCD authenticates to the gitops repository: none (public), https (username + secret nkp:gitopsRepoPassword) or ssh (secret nkp:gitopsRepoSshKey).', { enum: ['none', 'https', 'ssh'] }), default: 'none' },
@@ -327,6 +331,12 @@ export function crossKeyProblems(c: Partial<FlatConfig>): string[] {
     }
     if (c.gitopsAuth === 'ssh' && c.gitopsRepoUrl !== undefined && c.gitopsRepoUrl.startsWith('https://')) {
         p.push(`${fq('gitopsRepoUrl')} must be an ssh:// or git@host:path URL when ${fq('gitopsAuth')} is ssh`);
+    }
+    if (c.gitopsRepoUrl !== undefined && c.gitopsRepoUrl.startsWith('git://') && c.cloudProvider !== undefined && c.cloudProvider !== 'local') {
+        p.push(`${fq('gitopsRepoUrl')} = "${c.gitopsRepoUrl}" is a loopback git daemon, only allowed with ${fq('cloudProvider')} local (an Argo CD on this machine); use an https:// or ssh:// URL for ${c.cloudProvider}`);
+    }
+    if (c.gitopsRepoUrl !== undefined && c.gitopsRepoUrl.startsWith('git://') && c.gitopsAuth !== undefined && c.gitopsAuth !== 'none') {
+        p.push(`${fq('gitopsRepoUrl')} = "${c.gitopsRepoUrl}" is a git daemon (no credentials); ${fq('gitopsAuth')} must be none`);
     }
     if (c.platformRepoUrl !== undefined && c.platformRepoUrl.startsWith('git://') && c.cloudProvider !== undefined && c.cloudProvider !== 'local') {
         p.push(`${fq('platformRepoUrl')} = "${c.platformRepoUrl}" is a loopback git daemon, only allowed with ${fq('cloudProvider')} local (an Argo CD on this machine); use the repository's https:// URL for ${c.cloudProvider}`);

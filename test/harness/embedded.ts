@@ -32,6 +32,7 @@ export function embeddedStackFile(
   committed: string,
   paths: { kubeconfigPath: string; argocdManifestsPath: string },
   platformRepo?: { url: string; revision: string },
+  gitops?: { url: string; revision: string; path: string },
 ): string {
   const doc = parseDocument(committed);
   for (const key of ['nkp:localKubeconfigPath', 'nkp:argocdManifestsPath']) {
@@ -42,6 +43,11 @@ export function embeddedStackFile(
   if (platformRepo !== undefined) {
     doc.setIn(['config', 'nkp:platformRepoUrl'], platformRepo.url);
     doc.setIn(['config', 'nkp:platformRevision'], platformRepo.revision);
+  }
+  if (gitops !== undefined) {
+    doc.setIn(['config', 'nkp:gitopsRepoUrl'], gitops.url);
+    doc.setIn(['config', 'nkp:gitopsRevision'], gitops.revision);
+    doc.setIn(['config', 'nkp:gitopsPath'], gitops.path);
   }
   return doc.toString();
 }
@@ -58,9 +64,14 @@ export interface EmbeddedProject {
 /**
  * Lay out the project directory `dir` (created if missing; reusable) for a cluster reached with `kubeconfigPath`:
  * the kubeconfig and Argo CD's install.yaml are copied into `dir/env/`, the stack file points at them.
- * `platformRepo` points the foundation Applications elsewhere (e.g. a loopback git daemon serving this repository).
+ * `platformRepo` points the foundation Applications elsewhere (e.g. a loopback git daemon serving this repository),
+ * `gitops` the root app-of-apps.
  */
-export function prepareEmbeddedProject(dir: string, kubeconfigPath: string, opts: { platformRepo?: { url: string; revision: string } } = {}): EmbeddedProject {
+export function prepareEmbeddedProject(
+  dir: string,
+  kubeconfigPath: string,
+  opts: { platformRepo?: { url: string; revision: string }; gitops?: { url: string; revision: string; path: string } } = {},
+): EmbeddedProject {
   mkdirSync(join(dir, 'stacks'), { recursive: true });
   mkdirSync(join(dir, 'env'), { recursive: true });
   for (const entry of LINKED) {
@@ -74,7 +85,7 @@ export function prepareEmbeddedProject(dir: string, kubeconfigPath: string, opts
   copyFileSync(kubeconfigPath, env.kubeconfigPath);
   copyFileSync(argocdReleaseManifest(), env.argocdManifestsPath);
   const stackFile = join(dir, 'stacks', `Pulumi.${EMBEDDED_STACK}.yaml`);
-  writeFileSync(stackFile, embeddedStackFile(readFileSync(join(repoRoot, 'stacks', `Pulumi.${EMBEDDED_STACK}.yaml`), 'utf8'), env, opts.platformRepo));
+  writeFileSync(stackFile, embeddedStackFile(readFileSync(join(repoRoot, 'stacks', `Pulumi.${EMBEDDED_STACK}.yaml`), 'utf8'), env, opts.platformRepo, opts.gitops));
   return { dir, stackFile, ...env };
 }
 

@@ -87,6 +87,8 @@ describe('stack config: validation failures name the key and what is allowed', (
         ['HEAD platform revision', 'aws-prod', { platformRevision: 'HEAD' }, /nkp:platformRevision = "HEAD" has an invalid format; allowed: Pinned revision/],
         ['short SHA', 'aws-prod', { platformRevision: 'abc1234' }, /nkp:platformRevision = "abc1234" has an invalid format/],
         ['loopback git platform repo in the cloud', 'aws-prod', { platformRepoUrl: 'git://127.0.0.1:9418/nkp.git' }, /nkp:platformRepoUrl = "git:\/\/127.0.0.1:9418\/nkp.git" is a loopback git daemon, only allowed with nkp:cloudProvider local/],
+        ['loopback git gitops repo in the cloud', 'hetzner', { gitopsRepoUrl: 'git://127.0.0.1:9418/gitops.git', gitopsAuth: 'none' }, /nkp:gitopsRepoUrl = "git:\/\/127.0.0.1:9418\/gitops.git" is a loopback git daemon, only allowed with nkp:cloudProvider local/],
+        ['loopback git gitops repo with credentials', 'local', { gitopsRepoUrl: 'git://127.0.0.1:9418/gitops.git', gitopsAuth: 'https', gitopsUsername: 'u' }, /nkp:gitopsAuth must be none/],
         ['git platform repo off loopback', 'local', { platformRepoUrl: 'git://example.com/nkp.git' }, /nkp:platformRepoUrl = "git:\/\/example.com\/nkp.git" has an invalid format; allowed: This platform repository/],
         ['latest image', 'local', { operatorImage: 'ghcr.io/nebari-dev/nkp-operator:latest' }, /nkp:operatorImage = .* has an invalid format; allowed: Image of the NebariApp operator, pinned/],
         ['untagged image', 'local', { landingImage: 'ghcr.io/nebari-dev/nkp-landing' }, /nkp:landingImage .* invalid format/],
@@ -115,7 +117,7 @@ describe('stack config: validation failures name the key and what is allowed', (
     }
 
     it('a loopback git daemon is a valid platform repository on the local cloud provider', () => {
-        assert.deepEqual(problems('local', { platformRepoUrl: 'git://127.0.0.1:9418/nkp.git' }), []);
+        assert.deepEqual(problems('local', { platformRepoUrl: 'git://127.0.0.1:9418/nkp.git', gitopsRepoUrl: 'git://localhost:9418/gitops.git' }), []);
     });
 
     it('a missing secret names the key and how to set it', () => {

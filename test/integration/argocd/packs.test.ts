@@ -1,0 +1,194 @@
+// Packs the documented way, through real Argo CD (test/harness/argocd.ts) and the root app-of-apps the platform
+// program created with a real `pulumi up`: the stack's gitops repository (nkp:gitopsRepoUrl/gitopsRevision/
+// gitopsPath) is a git daemon on loopback holding one pack (packs/template as a pack developer would copy it) and,
+// under clusters/embedded/packs, the Applications that deploy it: project `packs`, namespace nkp-pack-apps, the
+// same pack twice (staging and production values), plus two the `packs` AppProject must refuse.
+// Real: control plane, Pulumi engine + program, Argo CD's three components, Redis, git, kustomize.
+// Stood in for (named): the kubelet (kwok). Not covered here: the operator reconciling the pack's NebariApp and
+// the landing page showing it (the NebariApp is applied; no operator runs in this file).
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { AppsV1Api, CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
+import { startControlPlane, type ControlPlane } from '../../harness/control-plane.js';
+import { createPulumiWorkspace, type PulumiResult, type PulumiWorkspace } from '../../harness/pulumi.js';
+import { EMBEDDED_STACK, generatedSecrets, initEmbeddedStack, prepareEmbeddedProject, pulumiFailure, type EmbeddedProject } from '../../harness/embedded.js';
+import { startArgoCD, startGitDaemon, writeRepo, type ArgoCDProcesses, type GitDaemon } from '../../harness/argocd.js';
+import { repoRoot } from '../../harness/upstream.js';
+import { sleep } from '../../harness/util.js';
+import { NS } from '../../../components/cluster/namespaces.js';
+import { APP_FINALIZER, PROJECT_PACKS, ROOT_APP_NAME } from '../../../components/argocd/spec.js';
+
+const GITOPS_PATH = 'clusters/embedded/packs';
+const ENVS = { staging: 'my-pack.staging.example.com', production: 'my-pack.example.com' } as const;
+const nsOf = (env: string) => `pack-my-pack-${env}`;
+
+interface App {
+  metadata: { name: string; namespace: string };
+  status?: { sync?: { status?: string }; health?: { status?: string }; conditions?: { type: string; message: string }[]; operationState?: { phase?: string; message?: string; syncResult?: unknown } };
+}
+
+/** A pack Application as packs/template/README.md documents it. */
+function packApp(name: string, repoURL: string, revision: string, path: string, namespace: string, patches: object[] = []): string {
+  return stringify({
+    apiVersion: 'argoproj.io/v1alpha1',
+    kind: 'Application',
+    metadata: { name, namespace: NS.packApps, finalizers: [APP_FINALIZER] },
+    spec: {
+      project: PROJECT_PACKS,
+      source: { repoURL, targetRevision: revision, path, ...(patches.length ? { kustomize: { patches } } : {}) },
+      destination: { server: 'https://kubernetes.default.svc', namespace },
+      syncPolicy: { automated: { prune: true, selfHeal: true }, syncOptions: ['ServerSideApply=true'] },
+    },
+  });
+}
+
+describe('Argo CD: packs through the root app-of-apps into opted-in namespaces; the packs AppProject refuses what it must', function () {
+  this.timeout(900_000);
+  let cp: ControlPlane;
+  let git: GitDaemon;
+  let ws: PulumiWorkspace;
+  let project: EmbeddedProject;
+  let argo: ArgoCDProcesses;
+  let work: string;
+  let gitopsUrl: string;
+  let packRevision: string;
+  const files: Record<string, string> = {};
+
+  const pulumi = (args: string[], timeoutMs = 600_000): Promise<PulumiResult> => ws.run([...args, '--stack', EMBEDDED_STACK, '--non-interactive'], { cwd: project.dir, timeoutMs });
+  const co = () => cp.kubeConfig().makeApiClient(CustomObjectsApi);
+  const app = async (namespace: string, name: string): Promise<App> => (await co().getNamespacedCustomObject({ group: 'argoproj.io', version: 'v1alpha1', namespace, plural: 'applications', name })) as App;
+  const show = (a: App | undefined) => JSON.stringify(a?.status ?? {}).slice(0, 1500);
+  const until = async <T>(what: string, fn: () => Promise<T | undefined>, timeoutMs: number, explain: () => Promise<string>): Promise<T> => {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const v = await fn().catch(() => undefined);
+      if (v !== undefined) return v;
+      if (Date.now() > deadline) throw new Error(`${what} not reached within ${timeoutMs / 1000} s:\n${await explain()}\n--- controller log ---\n${argo?.log('argocd-application-controller', 20)}`);
+      await sleep(250);
+    }
+  };
+
+  before(async function () {
+    this.timeout(900_000);
+    cp = await startControlPlane({ nodes: 1 });
+    git = await startGitDaemon();
+    // Commit 1: the pack (packs/template copied as packs/my-pack), and a pack that carries a cluster-scoped object.
+    const tpl = join(repoRoot, 'packs', 'template', 'manifests');
+    for (const f of readdirSync(tpl)) files[`packs/my-pack/manifests/${f}`] = readFileSync(join(tpl, f), 'utf8');
+    files['packs/cluster-wide/kustomization.yaml'] = stringify({ apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', resources: ['clusterrole.yaml'] });
+    files['packs/cluster-wide/clusterrole.yaml'] = stringify({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: 'cluster-wide-pack' }, rules: [] });
+    const c1 = writeRepo(git, 'gitops', files, 'the pack');
+    gitopsUrl = c1.url;
+    packRevision = c1.revision;
+    // Commit 2: the Applications the root app-of-apps reads.
+    for (const [env, host] of Object.entries(ENVS)) {
+      files[`${GITOPS_PATH}/my-pack-${env}.yaml`] = packApp(`my-pack-${env}`, gitopsUrl, packRevision, 'packs/my-pack/manifests', nsOf(env), [
+        { target: { group: 'reconcilers.nebari.dev', kind: 'NebariApp', name: 'my-pack' }, patch: JSON.stringify([{ op: 'replace', path: '/spec/hostname', value: host }]) },
+      ]);
+    }
+    files[`${GITOPS_PATH}/into-platform.yaml`] = packApp('into-platform', gitopsUrl, packRevision, 'packs/my-pack/manifests', NS.operator);
+    files[`${GITOPS_PATH}/cluster-wide.yaml`] = packApp('cluster-wide', gitopsUrl, packRevision, 'packs/cluster-wide', 'pack-cluster-wide');
+    const c2 = writeRepo(git, 'gitops', files, 'deploy my-pack to staging and production');
+
+    // The opted-in pack namespaces (created by whoever owns them, labelled for the platform).
+    const core = cp.kubeConfig().makeApiClient(CoreV1Api);
+    for (const ns of [nsOf('staging'), nsOf('production'), 'pack-cluster-wide']) await core.createNamespace({ body: { metadata: { name: ns, labels: { 'nebari.dev/managed': 'true' } } } });
+
+    ws = await createPulumiWorkspace();
+    work = mkdtempSync(join(tmpdir(), 'nkp-argocd-packs-'));
+    project = prepareEmbeddedProject(join(work, 'project'), cp.kubeconfigPath, { gitops: { url: gitopsUrl, revision: c2.revision, path: GITOPS_PATH } });
+    await initEmbeddedStack(ws, project, generatedSecrets());
+    const up = await pulumi(['up', '--yes']);
+    if (up.code !== 0) throw pulumiFailure('pulumi up', up);
+    argo = await startArgoCD({ kubeconfigPath: cp.kubeconfigPath });
+  });
+  after(async () => {
+    await argo?.stop();
+    await git?.stop();
+    ws?.dispose();
+    await cp?.stop();
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
+
+  it('the root app-of-apps syncs the pack Applications; the pack is deployed twice, each with its own values, into its opted-in namespace', async () => {
+    await until(
+      'root app and both pack Applications Synced',
+      async () => {
+        const root = await app(NS.argocd, ROOT_APP_NAME);
+        if (root.status?.sync?.status !== 'Synced') return undefined;
+        for (const env of Object.keys(ENVS)) if ((await app(NS.packApps, `my-pack-${env}`)).status?.sync?.status !== 'Synced') return undefined;
+        return true;
+      },
+      240_000,
+      async () => `root: ${show(await app(NS.argocd, ROOT_APP_NAME).catch(() => undefined))}\nstaging: ${show(await app(NS.packApps, 'my-pack-staging').catch(() => undefined))}`,
+    );
+    const apps = cp.kubeConfig().makeApiClient(AppsV1Api);
+    for (const [env, host] of Object.entries(ENVS)) {
+      await apps.readNamespacedDeployment({ namespace: nsOf(env), name: 'my-pack' });
+      const na = (await co().getNamespacedCustomObject({ group: 'reconcilers.nebari.dev', version: 'v1', namespace: nsOf(env), plural: 'nebariapps', name: 'my-pack' })) as { spec: { hostname: string } };
+      assert.equal(na.spec.hostname, host, `${env} values`);
+    }
+  });
+
+  it('the packs AppProject refuses a pack that targets a platform namespace, and one that carries a cluster-scoped kind', async () => {
+    const refused = await until(
+      'into-platform refused',
+      async () => {
+        const a = await app(NS.packApps, 'into-platform');
+        return (a.status?.conditions ?? []).find((c) => c.type === 'InvalidSpecError') ? a : undefined;
+      },
+      120_000,
+      async () => show(await app(NS.packApps, 'into-platform').catch(() => undefined)),
+    );
+    assert.match(refused.status!.conditions!.find((c) => c.type === 'InvalidSpecError')!.message, new RegExp(`${NS.operator}.*not permitted|do not match any of the allowed destinations in project '${PROJECT_PACKS}'`));
+    const core = cp.kubeConfig().makeApiClient(CoreV1Api);
+    assert.equal((await core.listNamespacedServiceAccount({ namespace: NS.operator })).items.some((s) => s.metadata!.name === 'my-pack'), false, 'nothing of the pack landed in nkp-operator');
+
+    const clusterWide = await until(
+      'cluster-wide refused',
+      async () => {
+        const a = await app(NS.packApps, 'cluster-wide');
+        return /ClusterRole.*not permitted in project|not permitted in project.*ClusterRole/.test(JSON.stringify(a.status ?? {})) ? a : undefined;
+      },
+      120_000,
+      async () => show(await app(NS.packApps, 'cluster-wide').catch(() => undefined)),
+    );
+    assert.notEqual(clusterWide.status?.sync?.status, 'Synced');
+    const rbac = await co()
+      .getClusterCustomObject({ group: 'rbac.authorization.k8s.io', version: 'v1', plural: 'clusterroles', name: 'cluster-wide-pack' })
+      .then(() => true)
+      .catch(() => false);
+    assert.equal(rbac, false, 'the ClusterRole was not created');
+  });
+
+  it('removing a pack Application from the gitops repository (new pinned revision, pulumi up) removes that deployment of the pack', async () => {
+    delete files[`${GITOPS_PATH}/my-pack-production.yaml`];
+    const c3 = writeRepo(git, 'gitops', { ...files, [`${GITOPS_PATH}/my-pack-production.yaml`]: null } as Record<string, string | null>, 'remove my-pack from production');
+    const set = await ws.run(['config', 'set', 'gitopsRevision', c3.revision, '--stack', EMBEDDED_STACK, '--non-interactive'], { cwd: project.dir, timeoutMs: 60_000 });
+    assert.equal(set.code, 0, set.stderr);
+    const up = await pulumi(['up', '--yes']);
+    if (up.code !== 0) throw pulumiFailure('pulumi up', up);
+    const apps = cp.kubeConfig().makeApiClient(AppsV1Api);
+    await until(
+      'production Application and its Deployment gone',
+      async () => {
+        const gone = await app(NS.packApps, 'my-pack-production').then(
+          () => false,
+          () => true,
+        );
+        const depGone = await apps.readNamespacedDeployment({ namespace: nsOf('production'), name: 'my-pack' }).then(
+          () => false,
+          () => true,
+        );
+        return gone && depGone ? true : undefined;
+      },
+      180_000,
+      async () => `root: ${show(await app(NS.argocd, ROOT_APP_NAME).catch(() => undefined))}`,
+    );
+    await apps.readNamespacedDeployment({ namespace: nsOf('staging'), name: 'my-pack' });
+    assert.equal((await app(NS.packApps, 'my-pack-staging')).status?.sync?.status, 'Synced', 'staging stays');
+  });
+});
