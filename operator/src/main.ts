@@ -4,9 +4,8 @@
  * (finish in-flight reconciles, release the leader Lease). Exits non-zero when the Lease is lost, so the
  * kubelet restarts the container as a fresh candidate.
  */
-import { KubeConfig } from '@kubernetes/client-node';
+import { EndpointAccess, loadEndpoint } from './runtime/kubeconfig.js';
 import { configWarnings, loadConfig } from './config.js';
-import { createKeycloakAuthProvisioner } from './keycloak/auth-provisioner.js';
 import { Operator } from './reconciler-controller.js';
 import { createLogger } from './runtime/logger.js';
 
@@ -19,12 +18,20 @@ export async function main(argv: readonly string[] = process.argv.slice(2), env:
     process.exit(2);
   }
   const log = createLogger({ level: settings.logLevel, base: { component: 'nebari-operator', instance: settings.identity } });
-  const kc = new KubeConfig();
-  kc.loadFromDefault();
+  let kc: EndpointAccess;
+  try {
+    kc = new EndpointAccess(loadEndpoint(env));
+  } catch (err) {
+    process.stderr.write(`nebari-operator: ${(err as Error).message}\n`);
+    process.exit(2);
+  }
   let exitCode = 0;
   // Keycloak client provisioning when --keycloak-url is set (config.ts checked the combination); admin credentials
   // come from the mounted Secret, read again on every provisioning that needs a token (rotation without restart).
-  const provisioner = settings.keycloak ? createKeycloakAuthProvisioner(settings.keycloak, settings.issuerURL) : undefined;
+  // loaded only when used: the Keycloak admin client costs memory an operator without provisioning should not pay
+  const provisioner = settings.keycloak
+    ? (await import('./keycloak/auth-provisioner.js')).createKeycloakAuthProvisioner(settings.keycloak, settings.issuerURL)
+    : undefined;
   const op = new Operator({
     settings,
     kubeConfig: kc,

@@ -2,7 +2,7 @@
  * The operator process: informers (all replicas keep warm caches), leader election (only the leader
  * reconciles), the work queue and its workers, event mapping, the probe/metrics server and graceful shutdown.
  */
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeAccess } from './runtime/kubeconfig.js';
 import { MANAGED_BY_LABEL, MANAGED_BY_VALUE, objectKey, type NebariApp } from './api/types.js';
 import { operatorConfig, type OperatorConfig } from './desired/facts.js';
 import { CERTIFICATE, CHILD_KINDS, HTTPROUTE, LISTENERSET, SECURITYPOLICY } from './desired/objects.js';
@@ -37,7 +37,7 @@ import { WorkerPool } from './runtime/workers.js';
 
 export interface OperatorOptions {
   settings: OperatorSettings;
-  kubeConfig: KubeConfig;
+  kubeConfig: KubeAccess;
   log?: Logger;
   metrics?: OperatorMetrics;
   provisioner?: AuthProvisioner;

@@ -187,7 +187,7 @@ export class Reconciler {
         continue;
       }
       try {
-        await this.applyIfChanged(child, observedOwned.get(id));
+        await this.applyIfChanged(child, observedOwned.get(id) ?? null);
         keep.push(child);
       } catch (err) {
         if (!isInvalidObject(err)) throw err;
@@ -200,6 +200,9 @@ export class Reconciler {
       }
     }
     if (failures.length > 0) failedChildrenStatus(desired, failures, app, this.now());
+    // an object the operator does not own is not watched (the caches hold labelled objects only): look again with
+    // the key's growing backoff, so the app takes the name by itself once the other object is gone
+    if (failures.some((f) => f.reason === REASONS.ResourceNotOwned)) waitingOn ??= 'resource-not-owned';
 
     const stale = childrenToDelete({ namespace: ns, name }, keep, this.ownedObserved(key) as DesiredObject[]);
     // routes first, so nothing stays reachable once its SecurityPolicy is gone
@@ -264,13 +267,14 @@ export class Reconciler {
 
   /**
    * Server-side apply `obj` when needsWrite says the observed copy differs; returns true when written. Never writes
-   * an object it does not own (NotOwnedError). `observed`: what observeOwned returned, when the caller has it.
+   * an object it does not own (NotOwnedError). `observed`: what observeOwned returned when the caller has it
+   * (null: known not to exist), so nothing is read twice.
    */
-  async applyIfChanged(obj: DesiredObject, observed?: KubeObject): Promise<boolean> {
+  async applyIfChanged(obj: DesiredObject, observed?: KubeObject | null): Promise<boolean> {
     const rt = resourceOf(obj);
     const id = objectId(obj);
     const cached = this.cacheOf(rt.kind)?.get(obj.metadata.namespace, obj.metadata.name);
-    const seen = observed ?? (await this.observeOwned(obj));
+    const seen = observed === undefined ? await this.observeOwned(obj) : (observed ?? undefined);
     // the Secret cache keeps key names only: a Secret is compared by what the cache cannot tell, so it is written
     if (seen && rt.kind !== 'Secret' && !needsWrite(obj, seen as DesiredObject)) return false;
     const written = await this.d.client.apply(rt, obj as KubeObject, FIELD_MANAGER);

@@ -1,12 +1,14 @@
 /**
- * Thin Kubernetes API client for the operator: credentials and cluster come from a @kubernetes/client-node
- * KubeConfig (kubeconfig file or in-cluster service account, token files re-read by client-node), the transport
- * is one long-lived undici Agent (connection reuse; client-node's generated clients build a new agent per call).
+ * Thin Kubernetes API client for the operator: credentials and cluster come from a KubeAccess (kubeconfig.ts at
+ * run time; a @kubernetes/client-node KubeConfig in tests: same two methods), the transport
+ * is one long-lived keep-alive node:https Agent (connection reuse; client-node's generated clients build a new agent
+ * per call; the undici package cost the process about 29 MiB of memory for the same).
  * Every request is counted by verb and resource so idle writes can be measured.
  */
 import { createHash } from 'node:crypto';
-import type { KubeConfig } from '@kubernetes/client-node';
-import { Agent, request } from 'undici';
+import type { KubeAccess } from './kubeconfig.js';
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { OperatorMetrics } from './metrics.js';
 
 export interface ResourceType {
@@ -122,7 +124,27 @@ interface AuthOptions {
 interface Prepared {
   url: URL;
   headers: Record<string, string>;
-  dispatcher: Agent;
+  agent: HttpAgent | HttpsAgent;
+}
+
+/** One HTTP exchange on `agent`; resolves with the response once its headers arrived (the body is still to read). */
+function send(p: Prepared, method: string, body: string | undefined, timeoutMs: number, signal?: AbortSignal): Promise<IncomingMessage> {
+  return new Promise((resolve, reject) => {
+    const req = (p.url.protocol === 'http:' ? httpRequest : httpsRequest)(p.url, { method, headers: p.headers, agent: p.agent, signal });
+    req.setTimeout(timeoutMs, () => req.destroy(new Error(`request to ${p.url.pathname} timed out after ${timeoutMs} ms`)));
+    req.once('response', (res) => {
+      // the socket timeout now guards the body too (a watch sets a longer one)
+      resolve(res);
+    });
+    req.once('error', reject);
+    req.end(body);
+  });
+}
+
+async function readBody(res: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of res) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 export interface KubeClientOptions {
@@ -133,13 +155,13 @@ export interface KubeClientOptions {
 }
 
 export class KubeClient {
-  private agent: Agent | undefined;
+  private agent: HttpAgent | HttpsAgent | undefined;
   private agentKey = '';
   private auth: { o: AuthOptions; at: number; tlsKey: string } | undefined;
   private readonly timeoutMs: number;
 
   constructor(
-    readonly kubeConfig: KubeConfig,
+    readonly kubeConfig: KubeAccess,
     private readonly opts: KubeClientOptions = {},
   ) {
     this.timeoutMs = opts.timeoutMs ?? 30_000;
@@ -166,18 +188,18 @@ export class KubeClient {
     const key = this.auth.tlsKey;
     if (!this.agent || key !== this.agentKey) {
       const old = this.agent;
-      this.agent = new Agent({
-        connect: { ca: o.ca, cert: o.cert, key: o.key, rejectUnauthorized: o.rejectUnauthorized, servername: o.servername },
-        keepAliveTimeout: 30_000,
-      });
+      const http = cluster.server.startsWith('http:');
+      this.agent = http
+        ? new HttpAgent({ keepAlive: true, keepAliveMsecs: 30_000 })
+        : new HttpsAgent({ keepAlive: true, keepAliveMsecs: 30_000, ca: o.ca, cert: o.cert, key: o.key, rejectUnauthorized: o.rejectUnauthorized, servername: o.servername });
       this.agentKey = key;
-      if (old) void old.close().catch(() => undefined);
+      if (old) old.destroy();
     }
     const url = new URL(cluster.server.replace(/\/$/, '') + path);
     for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
     const headers: Record<string, string> = { accept: 'application/json', 'user-agent': this.opts.userAgent ?? 'nebari-operator' };
     for (const [k, v] of Object.entries(o.headers ?? {})) headers[k.toLowerCase()] = String(v);
-    return { url, headers, dispatcher: this.agent };
+    return { url, headers, agent: this.agent };
   }
 
   /** One API call; returns the parsed JSON body. Non-2xx responses throw ApiError. */
@@ -192,18 +214,12 @@ export class KubeClient {
     const timeout = ro.timeoutMs ?? this.timeoutMs;
     let code: number | string = 'error';
     try {
-      const res = await request(p.url, {
-        method: method as 'GET',
-        headers: p.headers,
-        body,
-        dispatcher: p.dispatcher,
-        signal: ro.signal,
-        headersTimeout: timeout,
-        bodyTimeout: timeout,
-      });
-      code = res.statusCode;
-      const text = await res.body.text();
-      if (res.statusCode < 200 || res.statusCode >= 300) throw toApiError(res.statusCode, text);
+      if (body !== undefined) p.headers['content-length'] = String(Buffer.byteLength(body));
+      const res = await send(p, method, body, timeout, ro.signal);
+      code = res.statusCode ?? 'error';
+      const text = await readBody(res);
+      const status = res.statusCode ?? 0;
+      if (status < 200 || status >= 300) throw toApiError(status, text);
       return (text ? JSON.parse(text) : undefined) as T;
     } finally {
       this.opts.metrics?.recordRequest(verb, resource, code);
@@ -275,27 +291,21 @@ export class KubeClient {
       }
     };
     let code: number | string = 'error';
-    let res;
+    let res: IncomingMessage;
     try {
-      res = await request(p.url, {
-        method: 'GET',
-        headers: p.headers,
-        dispatcher: p.dispatcher,
-        signal: o.signal,
-        headersTimeout: 30_000,
-        bodyTimeout: (timeoutSeconds + 60) * 1000,
-      });
-      code = res.statusCode;
+      // the socket timeout covers the wait for headers and every silence in the body (bookmarks keep it busy)
+      res = await send(p, 'GET', undefined, (timeoutSeconds + 60) * 1000, o.signal);
+      code = res.statusCode ?? 'error';
     } finally {
       this.opts.metrics?.recordRequest('watch', rt.plural, code);
     }
-    if (res.statusCode !== 200) throw toApiError(res.statusCode, await res.body.text());
+    if (res.statusCode !== 200) throw toApiError(res.statusCode ?? 0, await readBody(res));
     let buf = '';
     // one streaming decoder for the whole response: a multi-byte character split between two chunks is kept whole
     // (decoding each chunk on its own turned both halves into U+FFFD)
     const decoder = new TextDecoder('utf-8');
     try {
-      for await (const chunk of res.body) {
+      for await (const chunk of res) {
         buf += typeof chunk === 'string' ? chunk : decoder.decode(chunk as Uint8Array, { stream: true });
         let nl: number;
         while ((nl = buf.indexOf('\n')) >= 0) {
@@ -308,7 +318,7 @@ export class KubeClient {
         }
       }
     } finally {
-      res.body.destroy();
+      res.destroy();
     }
   }
 
@@ -360,7 +370,7 @@ export class KubeClient {
   async close(): Promise<void> {
     const a = this.agent;
     this.agent = undefined;
-    if (a) await a.close().catch(() => undefined);
+    a?.destroy();
   }
 }
 

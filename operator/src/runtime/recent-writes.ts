@@ -20,7 +20,10 @@ export class RecentWrites {
   constructor(private readonly ttlMs = 60_000) {}
 
   recordWrite(id: string, cached: KubeObject | undefined, written: KubeObject): void {
-    this.recs.set(id, { cachedRV: cached?.metadata.resourceVersion, written, at: Date.now() });
+    // the server's answer carries managedFields, often the larger part of it: never kept (as in the caches)
+    const kept = written && written.metadata && 'managedFields' in written.metadata ? { ...written, metadata: { ...written.metadata } } : written;
+    if (kept !== written) delete kept.metadata.managedFields;
+    this.recs.set(id, { cachedRV: cached?.metadata.resourceVersion, written: kept, at: Date.now() });
   }
 
   recordDelete(id: string, cached: KubeObject | undefined): void {
