@@ -164,6 +164,10 @@ try {
   for (const v of verbs) console.log(`  ${v.padEnd(14)} ${String((after.requests.get(v) ?? 0) - (before.requests.get(v) ?? 0)).padStart(8)}`);
   console.log(`  ${'total'.padEnd(14)} ${String(sum(after.requests) - sum(before.requests)).padStart(8)}`);
   console.log(`operator peak memory (VmHWM, whole process): ${peakMiB.toFixed(1)} MiB`);
+  // where it goes: the V8 heap in use / reserved at all-Ready, from the operator's own default metrics
+  const gauges = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const gauge = (name: string) => Number(new RegExp(`^nebari_operator_${name}(?:\\{[^}]*\\})? (\\S+)`, 'm').exec(gauges)?.[1] ?? NaN) / 2 ** 20;
+  console.log(`  at all-Ready: resident ${gauge('process_resident_memory_bytes').toFixed(1)} MiB, V8 heap used ${gauge('nodejs_heap_size_used_bytes').toFixed(1)} MiB of ${gauge('nodejs_heap_size_total_bytes').toFixed(1)} MiB reserved`);
 
   // let the tail of the burst (events of our own last writes) drain before the idle window
   let settledAt = await scrape(port);
