@@ -46,8 +46,9 @@ node scripts/build-pulumi.mjs
 step "gateway controllers (Envoy Gateway + xDS reader, cert-manager's controllers) from the Go module proxy"
 node scripts/build-gateway-controllers.mjs
 
-step "Argo CD (repo-server, application controller, API server: one binary) from the Go module proxy"
+step "Argo CD (repo-server, application controller, API server: one binary) and the Helm it bundles, from the Go module proxy"
 node scripts/build-argocd.mjs
+node scripts/build-helm.mjs
 
 step "upstream CRD modules into the Go module cache"
 node --import tsx -e "import('./test/harness/upstream.ts').then(m => { for (const [n, c] of m.upstreamCrds()) console.log(n + ': ' + c.length + ' CRDs'); })"

@@ -6,6 +6,8 @@
 //    (the command of the install manifest's secret-init container) writes into the Secret argocd-redis.
 //  - git: `git daemon` on loopback serving bare repositories the test writes (this repository at a commit, a gitops
 //    repository).
+//  - kustomize and helm on the repo-server's PATH, at the versions Argo CD bundles (test/integration/platform/
+//    build-kustomize.ts, scripts/build-helm.mjs).
 //
 // Configured from the objects the platform program created, never from a hand-written copy: every component's
 // environment is resolved from its workload in the cluster (the release's Deployment/StatefulSet env, whose values
@@ -62,6 +64,17 @@ export function argocdBinDir(): string {
     out = execFileSync(process.execPath, [join(repoRoot, 'scripts', 'build-argocd.mjs')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 1_800_000 });
   } catch {
     throw new Error('could not build Argo CD (see the messages above): run `node scripts/build-argocd.mjs` to retry');
+  }
+  return out.trim().split('\n').pop()!;
+}
+
+/** Directory of the Helm CLI the repo-server runs for chart sources (scripts/build-helm.mjs: the version Argo CD bundles). */
+export function helmBinDir(): string {
+  let out: string;
+  try {
+    out = execFileSync(process.execPath, [join(repoRoot, 'scripts', 'build-helm.mjs')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 1_800_000 });
+  } catch {
+    throw new Error('could not build Helm (see the messages above): run `node scripts/build-helm.mjs` to retry');
   }
   return out.trim().split('\n').pop()!;
 }
@@ -274,6 +287,7 @@ export interface ArgoCDProcesses {
 export async function startArgoCD(opts: ArgoCDOptions): Promise<ArgoCDProcesses> {
   const bin = argocdBinDir();
   const kustomizeDir = dirname(kustomizeBinary());
+  const helmDir = helmBinDir();
   const dir = mkdtempSync(join(tmpdir(), 'nkp-argocd-'));
   const procs = new Procs(dir);
   const logLevel = opts.logLevel ?? (process.env['NKP_HARNESS_DEBUG'] ? 'debug' : 'warn');
@@ -287,9 +301,9 @@ export async function startArgoCD(opts: ArgoCDOptions): Promise<ArgoCDProcesses>
     mkdirSync(home);
     mkdirSync(tmp);
     // Out of the cluster: the kubeconfig instead of the service account, a private TMPDIR and HOME (the
-    // repo-server's checkouts and git config), no GPG (no keyring here), kustomize and git on PATH.
+    // repo-server's checkouts and git config), no GPG (no keyring here), kustomize, helm and git on PATH.
     const baseEnv: NodeJS.ProcessEnv = {
-      PATH: `${bin}:${kustomizeDir}:${process.env['PATH']}`,
+      PATH: `${bin}:${kustomizeDir}:${helmDir}:${process.env['PATH']}`,
       HOME: home,
       TMPDIR: tmp,
       KUBECONFIG: opts.kubeconfigPath,
