@@ -1,8 +1,10 @@
 // The real Pulumi engine on the platform program (the embedded stack): cold build times of the engine pieces (read
 // from their stamps), wall time of the first `pulumi up`, a no-op `up`, `preview --refresh` and `destroy`, and the
-// peak memory (RSS summed over the CLI, language host, node and providers, sampled every 100 ms).
+// peak memory (RSS summed over the CLI, language host, node and providers, sampled every 100 ms), and the CPU seconds
+// each part used (user + system, from /proc; wall time on a busy 2-core machine says little, CPU time says where the
+// work is).
 //
-//   npx tsx bench/engine.ts [--policy]     (--policy: every up runs with --policy-pack policy/)
+//   npm run bench:engine [-- --policy]     (--policy: every up runs with --policy-pack policy/)
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,6 +21,36 @@ function rssKb(pid: number): number {
     return m ? Number(m[1]) : 0;
   } catch {
     return 0;
+  }
+}
+
+/** Pure: a process's role from its command line (the program, a policy pack, a provider, the CLI, ...). */
+export function processRole(cmdline: string[]): string {
+  const hit = cmdline.find((a) => /cmd\/(run|run-policy-pack|dynamic-provider)$|pulumi-resource-[\w-]+$|pulumi-language-nodejs$|\/pulumi$/.test(a));
+  if (hit === undefined) return cmdline.slice(0, 1).join(' ').split('/').pop() ?? '?';
+  if (hit.endsWith('cmd/run')) return 'program (node)';
+  if (hit.endsWith('cmd/run-policy-pack')) return 'policy pack (node)';
+  if (hit.endsWith('cmd/dynamic-provider')) return 'dynamic provider (node)';
+  if (hit.endsWith('/pulumi')) return 'CLI';
+  return hit.split('/').pop()!;
+}
+
+/** utime + stime of a process in seconds, or undefined once it is gone. */
+function cpuSeconds(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
+function cmdline(pid: number): string[] {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+  } catch {
+    return [];
   }
 }
 
@@ -41,18 +73,28 @@ try {
   const exclude = new Set(cp.pids());
   const measure = async (label: string, args: string[]) => {
     let peak = 0;
+    const cpu = new Map<number, { role: string; seconds: number }>();
     const timer = setInterval(() => {
-      const total = descendants(process.pid).filter((p) => !exclude.has(p)).reduce((sum, p) => sum + rssKb(p), 0);
-      peak = Math.max(peak, total);
+      const pids = descendants(process.pid).filter((p) => !exclude.has(p));
+      peak = Math.max(peak, pids.reduce((sum, p) => sum + rssKb(p), 0));
+      for (const pid of pids) {
+        const seconds = cpuSeconds(pid);
+        if (seconds !== undefined) cpu.set(pid, { role: cpu.get(pid)?.role ?? processRole(cmdline(pid)), seconds });
+      }
     }, 100);
     const r = await ws.run([...args, '--stack', EMBEDDED_STACK, '--non-interactive'], { cwd: project.dir, timeoutMs: 1_200_000 });
     clearInterval(timer);
     if (r.code !== 0) throw pulumiFailure(label, r);
     const counts = r.stdout.slice(r.stdout.lastIndexOf('Resources:')).split('\n').slice(1, 4).map((l) => l.trim()).filter(Boolean).join(', ');
+    const byRole = new Map<string, number>();
+    for (const { role, seconds } of cpu.values()) byRole.set(role, (byRole.get(role) ?? 0) + seconds);
+    const cpuText = [...byRole].filter(([, v]) => v >= 0.1).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ');
     console.log(`${label.padEnd(34)} ${(r.durationMs / 1000).toFixed(1).padStart(6)} s   peak ${(peak / 1024).toFixed(0).padStart(5)} MiB   ${counts}`);
+    console.log(`${''.padEnd(34)} CPU s: ${cpuText}`);
   };
   await measure(`pulumi up (first)${policy.length ? ' +policy' : ''}`, ['up', '--yes', ...policy]);
   await measure(`pulumi up (no-op)${policy.length ? ' +policy' : ''}`, ['up', '--yes', '--expect-no-changes', ...policy]);
+  await measure('pulumi up --skip-preview (no-op)', ['up', '--yes', '--skip-preview', '--expect-no-changes', ...policy]);
   await measure('pulumi preview --refresh', ['preview', '--refresh', '--expect-no-changes']);
   let done = false;
   const releasing = releaseArgoFinalizers(cp.kubeConfig(), () => done);
