@@ -96,7 +96,7 @@ export function generatedSecrets(): Record<string, string> {
 
 /** Pure: the lines of a CLI run that name a change (create, update, replace, delete), however long the output is. */
 export function changeLines(output: string): string[] {
-  return output.split('\n').filter((l) => /^\s*(\+-|-\+|[~+-])\s+\S+:\S+/.test(l) || /^\s*[~+-]\s*\[?\w[\w.\]\[\/-]*\]?:\s/.test(l));
+  return output.split('\n').filter((l) => /^\s*(\+-|-\+|[~+-])\s+\S+:\S+/.test(l) || /^\s*[~+-]\s*\[?\w[\w.\][/-]*\]?:\s/.test(l));
 }
 
 /** A failed CLI run as an error carrying its output (the changes it proposed first, then its last lines). */
