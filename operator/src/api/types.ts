@@ -97,8 +97,6 @@ export const CONTRACT_REASONS = {
 export const EXTRA_REASONS = {
   /** The spec passed the CRD but breaks a rule only the operator can check (e.g. a hostname label over 63 chars). */
   ValidationFailed: 'ValidationFailed',
-  /** The Service exists but does not expose spec.service.port. */
-  ServicePortNotFound: 'ServicePortNotFound',
   /** spec.routing is absent: the operator manages no routes (RoutingReady/TLSReady are True with this reason). */
   RoutingDisabled: 'RoutingDisabled',
   /** routing.tls.enabled is false: HTTP only. */

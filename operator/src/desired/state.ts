@@ -180,11 +180,12 @@ export function desiredState(app: NebariApp, facts: ObservedFacts, config: Opera
           routing = { type: T.RoutingReady, status: 'False', reason: REASONS.ServiceNotFound, message: `Service ${svc} not found` };
         } else if (!facts.service.ports.includes(eff.service.port)) {
           const ports = facts.service.ports.length > 0 ? facts.service.ports.join(', ') : 'none';
+          // The original operator's reason for this situation (tools watch for it); the detail is in the message.
           routing = {
             type: T.RoutingReady,
             status: 'False',
-            reason: REASONS.ServicePortNotFound,
-            message: `Service ${svc} has no port ${eff.service.port} (ports: ${ports})`,
+            reason: REASONS.ServiceNotFound,
+            message: `service ${eff.service.name} does not expose port ${eff.service.port} (Service ${svc} has ports: ${ports})`,
           };
         } else if (eff.auth?.enforceAtGateway && !auth.policyPossible) {
           routing = {

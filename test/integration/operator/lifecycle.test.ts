@@ -147,6 +147,19 @@ describe('operator (integration): NebariApp lifecycle against a real API server'
     assert.ok(await exists(c, HTTPROUTE_RT, ns, 'app-route'));
   });
 
+  it('a Service without the named port: ServiceNotFound saying which port (the original operator\'s reason), then Ready once it exposes it', async () => {
+    const ns = NS['svc'];
+    await ensureNamespace(c, ns, true);
+    await createService(c, ns, 'web', 9090);
+    await applyApp(c, ns, 'ported', { hostname: `ported.${ns}.example.test`, service: { name: 'web', port: 8080 }, routing: { tls: { enabled: false } } });
+    const app = await waitForReason(c, ns, 'ported', 'RoutingReady', 'ServiceNotFound', 'False');
+    assert.match(condition(app, 'RoutingReady')!.message, /^service web does not expose port 8080 \(Service .*\/web has ports: 9090\)$/);
+    assert.equal(await exists(c, HTTPROUTE_RT, ns, 'ported-route'), false, 'no route to a port the Service lacks');
+    await createService(c, ns, 'web', 8080);
+    await waitForReason(c, ns, 'ported', 'Ready', 'Available', 'True');
+    assert.ok(await exists(c, HTTPROUTE_RT, ns, 'ported-route'));
+  });
+
   it('hostname conflict: the second app gets GatewayListenerConflict, the first keeps working, the second takes over when the first goes', async () => {
     const ns1 = NS['conf-a'];
     const ns2 = NS['conf-b'];

@@ -72,13 +72,14 @@ describe('desired state: conditions and reasons', () => {
     assert.equal(d.conditions.at(-1)?.reason, 'Deleting');
   });
 
-  it('ServiceNotFound and ServicePortNotFound: no routes (the certificate and listener stay)', () => {
+  it('ServiceNotFound, also for a Service without the named port (the original operator\'s reason, detail in the message): no routes (the certificate and listener stay)', () => {
     let d = desiredState(app(), facts({ service: { found: false } }), config(), NOW);
     assert.deepEqual(summary(app(), facts({ service: { found: false } })), { RoutingReady: 'False ServiceNotFound', TLSReady: 'True Available', Ready: 'False ServiceNotFound' });
     assert.deepEqual(d.children.map((c) => c.kind).sort(), ['Certificate', 'ListenerSet']);
     d = desiredState(app(), facts({ service: { found: true, ports: [80] } }), config(), NOW);
-    assert.equal(d.conditions[0]!.reason, 'ServicePortNotFound');
-    assert.match(d.conditions[0]!.message, /Service data\/hub has no port 8080 \(ports: 80\)/);
+    assert.equal(d.conditions[0]!.reason, 'ServiceNotFound');
+    assert.match(d.conditions[0]!.message, /^service hub does not expose port 8080 \(Service data\/hub has ports: 80\)$/);
+    assert.deepEqual(d.children.map((c) => c.kind).sort(), ['Certificate', 'ListenerSet']);
   });
 
   it('GatewayNotFound', () => {
