@@ -23,13 +23,14 @@
 //   const argo = await startArgoCD({ kubeconfigPath });       // call argo.stop(), git.stop()
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
-import { connect, createServer, type Socket } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { AppsV1Api, CoreV1Api, KubeConfig, type V1Container, type V1EnvVar } from '@kubernetes/client-node';
 import { NS } from '../../components/cluster/namespaces.js';
 import { kustomizeBinary } from '../integration/platform/kustomize.js';
 import { freePort } from './control-plane.js';
+import { pipeBoth, readHeader } from './gateway-controllers.js';
 import { repoRoot } from './upstream.js';
 import { onProcessExit, sleep, tail } from './util.js';
 
@@ -40,44 +41,22 @@ interface Proc {
   log: string;
 }
 
-/** One header line (`<port>`), then the socket and the bytes after it (netns-forwarder.mjs's protocol). */
-function readHeader(sock: Socket, onHeader: (header: string, rest: Buffer) => void): void {
-  let buf = Buffer.alloc(0);
-  const onData = (chunk: Buffer): void => {
-    buf = Buffer.concat([buf, chunk]);
-    const nl = buf.indexOf(10);
-    if (nl < 0) {
-      if (buf.length > 64) sock.destroy();
-      return;
-    }
-    sock.off('data', onData);
-    sock.pause();
-    onHeader(buf.subarray(0, nl).toString('utf8').trim(), buf.subarray(nl + 1));
-  };
-  sock.on('data', onData);
-}
-
-/** Directory of the built Argo CD binary and its component links (scripts/build-argocd.mjs; builds when missing or stale). */
-export function argocdBinDir(): string {
+/** The bin directory a build script prints on its last stdout line (it builds when missing or stale). */
+function builtBinDir(script: string, what: string): string {
   let out: string;
   try {
-    out = execFileSync(process.execPath, [join(repoRoot, 'scripts', 'build-argocd.mjs')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 1_800_000 });
+    out = execFileSync(process.execPath, [join(repoRoot, 'scripts', script)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 1_800_000 });
   } catch {
-    throw new Error('could not build Argo CD (see the messages above): run `node scripts/build-argocd.mjs` to retry');
+    throw new Error(`could not build ${what} (see the messages above): run \`node scripts/${script}\` to retry`);
   }
   return out.trim().split('\n').pop()!;
 }
+
+/** Directory of the built Argo CD binary and its component links (scripts/build-argocd.mjs). */
+export const argocdBinDir = (): string => builtBinDir('build-argocd.mjs', 'Argo CD');
 
 /** Directory of the Helm CLI the repo-server runs for chart sources (scripts/build-helm.mjs: the version Argo CD bundles). */
-export function helmBinDir(): string {
-  let out: string;
-  try {
-    out = execFileSync(process.execPath, [join(repoRoot, 'scripts', 'build-helm.mjs')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 1_800_000 });
-  } catch {
-    throw new Error('could not build Helm (see the messages above): run `node scripts/build-helm.mjs` to retry');
-  }
-  return out.trim().split('\n').pop()!;
-}
+export const helmBinDir = (): string => builtBinDir('build-helm.mjs', 'Helm');
 
 /** Processes started by one harness object: log files, process groups, an exit hook. */
 class Procs {
@@ -410,14 +389,7 @@ export async function startArgoCD(opts: ArgoCDOptions): Promise<ArgoCDProcesses>
         if (!outward.includes(port)) return sock.destroy();
         const target = connect(port, '127.0.0.1');
         if (rest.length) target.write(rest);
-        for (const [a, b] of [
-          [sock, target],
-          [target, sock],
-        ] as const) {
-          a.pipe(b);
-          a.on('error', () => b.destroy());
-          a.on('close', () => b.destroy());
-        }
+        pipeBoth(sock, target);
         sock.resume();
       });
     });

@@ -155,7 +155,8 @@ function apiPortOf(kubeconfigPath: string): number {
 }
 
 /** One header line, then piped both ways. */
-function pipeBoth(a: Socket, b: Socket): void {
+/** Both directions piped; an error or close on either side ends the other. */
+export function pipeBoth(a: Socket, b: Socket): void {
   a.pipe(b);
   b.pipe(a);
   a.on('error', () => b.destroy());
@@ -164,7 +165,8 @@ function pipeBoth(a: Socket, b: Socket): void {
   b.on('close', () => a.destroy());
 }
 
-function readHeader(sock: Socket, onHeader: (header: string, rest: Buffer) => void): void {
+/** One header line (`<port>`), then the socket and the bytes after it (netns-forwarder.mjs's protocol). */
+export function readHeader(sock: Socket, onHeader: (header: string, rest: Buffer) => void): void {
   let buf = Buffer.alloc(0);
   const onData = (chunk: Buffer): void => {
     buf = Buffer.concat([buf, chunk]);
