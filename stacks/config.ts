@@ -11,8 +11,8 @@ import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { Ajv, type ErrorObject } from 'ajv';
 import type { AwsCloudArgs, HetznerCloudArgs, LocalClusterArgs, AwsNodeGroupArgs, HetznerWorkerPoolArgs } from '../components/cloud/index.js';
 import { PLATFORM_NAMESPACE_NAMES, RESERVED_NAMESPACES, packNamespaceClash } from '../components/cluster/namespaces.js';
-import { validateAwsCloudArgs } from '../components/cloud/aws-plan.js';
-import { validateHetznerCloudArgs } from '../components/cloud/hetzner-plan.js';
+import { NODE_GROUP_NAME_MAX, NODE_GROUP_SIZE_MAX, PRINCIPAL_ARN_PATTERN, PROTECT_DEFAULT, validateAwsCloudArgs } from '../components/cloud/aws-plan.js';
+import { WORKER_POOL_COUNT_MAX, WORKER_POOL_NAME_MAX, validateHetznerCloudArgs } from '../components/cloud/hetzner-plan.js';
 import { CloudArgsError } from '../components/cloud/validate.js';
 
 /** The Pulumi config namespace of every key (the project name). */
@@ -42,11 +42,11 @@ const strArray = (description: string, item: Record<string, unknown>, extra: Rec
 
 const NodeGroupSchema = Type.Object(
     {
-        name: Type.String({ pattern: DNS_LABEL, maxLength: 38 }),
+        name: Type.String({ pattern: DNS_LABEL, maxLength: NODE_GROUP_NAME_MAX }),
         instanceTypes: Type.Array(Type.String({ pattern: '^[a-z0-9-]+\\.[a-z0-9]+$' }), { minItems: 1 }),
-        minSize: Type.Integer({ minimum: 0, maximum: 500 }),
-        maxSize: Type.Integer({ minimum: 1, maximum: 500 }),
-        desiredSize: Type.Integer({ minimum: 0, maximum: 500 }),
+        minSize: Type.Integer({ minimum: 0, maximum: NODE_GROUP_SIZE_MAX }),
+        maxSize: Type.Integer({ minimum: 1, maximum: NODE_GROUP_SIZE_MAX }),
+        desiredSize: Type.Integer({ minimum: 0, maximum: NODE_GROUP_SIZE_MAX }),
         labels: Type.Optional(Type.Record(Type.String(), Type.String())),
         taints: Type.Optional(
             Type.Array(
@@ -69,8 +69,8 @@ const NodeGroupSchema = Type.Object(
 
 const WorkerPoolSchema = Type.Object(
     {
-        name: Type.String({ pattern: DNS_LABEL, maxLength: 30 }),
-        count: Type.Integer({ minimum: 0, maximum: 50 }),
+        name: Type.String({ pattern: DNS_LABEL, maxLength: WORKER_POOL_NAME_MAX }),
+        count: Type.Integer({ minimum: 0, maximum: WORKER_POOL_COUNT_MAX }),
         serverType: Type.String({ pattern: '^[a-z0-9-]+$' }),
         labels: Type.Optional(Type.Record(Type.String(), Type.String())),
     },
@@ -106,8 +106,8 @@ export const CONFIG_KEYS = {
     awsKubernetesVersion: { schema: str('AWS: EKS Kubernetes version as major.minor, 1.28 to 1.39, e.g. 1.33.', { pattern: '^1\\.(2[89]|3\\d)$' }), default: '1.33' },
     awsEndpointPublicAccess: { schema: Type.Boolean({ description: 'AWS: expose the public EKS API endpoint (limited to awsPublicAccessCidrs); the private endpoint is always on.' }), default: true },
     awsPublicAccessCidrs: { schema: strArray('AWS: IPv4 CIDRs allowed to reach the public EKS endpoint; non-empty when the endpoint is public; 0.0.0.0/0 is refused.', { pattern: IPV4_CIDR }), default: [] },
-    awsAdminPrincipalArns: { schema: strArray('AWS: IAM principal ARNs that get cluster-admin through EKS access entries.', { pattern: '^arn:aws[a-z-]*:(iam|sts)::\\d{12}:[A-Za-z0-9+=,.@_/-]+$' }), default: [] },
-    awsNodeGroups: { schema: Type.Array(NodeGroupSchema, { description: 'AWS: managed node groups, at least one: [{name, instanceTypes, minSize, maxSize, desiredSize, labels?, taints?, gpu?, capacityType?, diskSizeGiB?}] with minSize <= desiredSize <= maxSize.' }), default: [] },
+    awsAdminPrincipalArns: { schema: strArray('AWS: IAM role or user ARNs (arn:aws:iam::<account>:role/<name> or :user/<name>) that get cluster-admin through EKS access entries; leave out the principal that runs pulumi up (it is admin already).', { pattern: PRINCIPAL_ARN_PATTERN }), default: [] },
+    awsNodeGroups: { schema: Type.Array(NodeGroupSchema, { description: `AWS: managed node groups, at least one: [{name (at most ${NODE_GROUP_NAME_MAX} characters), instanceTypes, minSize, maxSize, desiredSize (0..${NODE_GROUP_SIZE_MAX}), labels?, taints?, gpu?, capacityType?, diskSizeGiB?}] with minSize <= desiredSize <= maxSize.` }), default: [] },
     awsEfsEnabled: { schema: Type.Boolean({ description: 'AWS: create an encrypted EFS file system and its efs StorageClass for ReadWriteMany volumes.' }), default: false },
 
     // ---- Hetzner (only read when cloudProvider is hetzner)
@@ -117,10 +117,12 @@ export const CONFIG_KEYS = {
     hetznerK3sVersion: { schema: str('Hetzner: pinned K3s release like v1.33.5+k3s1.', { pattern: '^v1\\.\\d+\\.\\d+\\+k3s\\d+$' }), default: 'v1.33.5+k3s1' },
     hetznerControlPlaneCount: { schema: Type.Integer({ description: 'Hetzner: number of K3s control-plane servers: 1 (single) or 3 (HA with embedded etcd).', enum: [1, 3] }), default: 1 },
     hetznerControlPlaneServerType: { schema: str('Hetzner: server type of the control-plane servers, e.g. cx32.', { pattern: '^[a-z0-9-]+$' }), default: 'cx32' },
-    hetznerWorkerPools: { schema: Type.Array(WorkerPoolSchema, { description: 'Hetzner: worker pools [{name, count 0..50, serverType, labels?}]; may be empty (workloads then run on the control plane).' }), default: [] },
+    hetznerWorkerPools: { schema: Type.Array(WorkerPoolSchema, { description: `Hetzner: worker pools [{name (at most ${WORKER_POOL_NAME_MAX} characters), count 0..${WORKER_POOL_COUNT_MAX}, serverType, labels?}]; may be empty (workloads then run on the control plane).` }), default: [] },
     hetznerAdminCidrs: { schema: strArray('Hetzner: IPv4 CIDRs allowed to reach SSH and the Kubernetes API; non-empty; 0.0.0.0/0 is refused.', { pattern: IPV4_CIDR }), default: [] },
     hetznerSshPublicKey: { schema: str('Hetzner: OpenSSH public key installed on every server (ssh-ed25519 or ssh-rsa ...); its private key is the secret nkp:hetznerSshPrivateKey.', { pattern: '^$|^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256) [A-Za-z0-9+/=]+( .*)?$' }), default: '' },
     hetznerLoadBalancerType: { schema: str('Hetzner: load balancer type of the gateway: lb11, lb21 or lb31.', { enum: ['lb11', 'lb21', 'lb31'] }), default: 'lb11' },
+
+    protectStatefulResources: { schema: Type.Boolean({ description: 'AWS and Hetzner: protect stateful resources (EKS cluster, VPC, KMS key, EFS; Hetzner servers and primary IPs) with Pulumi protect, and keep dynamically provisioned volumes (StorageClass reclaimPolicy Retain). Set false only to tear an environment down or replace a server deliberately.' }), default: PROTECT_DEFAULT },
 
     // ---- local / existing cluster (only read when cloudProvider is local)
     localKubeconfigPath: { schema: str('Local: path of the kubeconfig file of the existing cluster (~ expands to the home directory).', { minLength: 0 }), default: '' },
@@ -503,6 +505,7 @@ export function toSettings(c: FlatConfig): PlatformSettings {
                     adminPrincipalArns: [...c.awsAdminPrincipalArns],
                     nodeGroups: c.awsNodeGroups.map((g) => ({ ...g }) as AwsNodeGroupArgs),
                     efs: { enabled: c.awsEfsEnabled },
+                    protect: c.protectStatefulResources,
                 },
             };
             break;
@@ -521,6 +524,7 @@ export function toSettings(c: FlatConfig): PlatformSettings {
                     adminCidrs: [...c.hetznerAdminCidrs],
                     sshPublicKey: c.hetznerSshPublicKey,
                     loadBalancerType: c.hetznerLoadBalancerType,
+                    protect: c.protectStatefulResources,
                 },
             };
             break;

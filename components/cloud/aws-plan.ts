@@ -8,6 +8,7 @@ import type { ApiServerOidc, CostTags } from './types.js';
 import {
     CloudArgsError,
     costTagMap,
+    requireBoolean,
     requireDnsLabel,
     requireInt,
     requireNonEmpty,
@@ -68,6 +69,7 @@ export interface AwsCloudPlan {
     clusterAutoscalerServiceAccount: string;
     kmsDeletionWindowDays: number;
     apiServerOidc?: Required<ApiServerOidc>;
+    protect: boolean;
     subnets: SubnetPlan[];
     nat: NatPlan;
 }
@@ -88,9 +90,27 @@ export interface NatPlan {
 
 const AZ_NAME = /^[a-z]{2}(-[a-z]+)+-\d+[a-z]$/;
 const INSTANCE_TYPE = /^[a-z][a-z0-9-]*\.[a-z0-9]+$/;
-const PRINCIPAL_ARN = /^arn:aws[a-z-]*:iam::\d{12}:(role|user)\/[\w+=,.@/-]+$/;
+/** IAM role or user ARN (what an EKS access entry accepts); the stack config's awsAdminPrincipalArns uses the same pattern. */
+export const PRINCIPAL_ARN_PATTERN = '^arn:aws[a-z-]*:iam::\\d{12}:(role|user)/[\\w+=,.@/-]+$';
+const PRINCIPAL_ARN = new RegExp(PRINCIPAL_ARN_PATTERN);
 const TAINT_EFFECTS = ['NoSchedule', 'PreferNoSchedule', 'NoExecute'] as const;
 export const MAX_AZS = 6;
+/**
+ * Longest node-group name: EKS node group names are at most 63 characters and a generated name is the prefix
+ * `<name>-` plus 26 characters, so the prefix may be at most 37 (the provider's own limit for nodeGroupNamePrefix).
+ */
+export const NODE_GROUP_NAME_MAX = 36;
+/** Node-group sizes (min, max, desired) are integers up to this (EKS' default quota is 450 nodes per group). */
+export const NODE_GROUP_SIZE_MAX = 450;
+/** Suffix length the AWS provider appends to a name prefix (terraform-plugin-sdk's id.UniqueIDSuffixLength). */
+export const GENERATED_NAME_SUFFIX_LENGTH = 26;
+/** Pulumi's `protect` default for stateful resources. */
+export const PROTECT_DEFAULT = true;
+
+/** Reclaim policy of Pulumi-owned StorageClasses: keep dynamically provisioned volumes while the stack is protected. */
+export function reclaimPolicy(protect: boolean): 'Retain' | 'Delete' {
+    return protect ? 'Retain' : 'Delete';
+}
 
 /**
  * Split the VPC into one private and one public subnet per AZ. Private subnets (where nodes and pods live, so
@@ -139,7 +159,8 @@ export function eksTaintEffect(effect: NodeTaint['effect']): 'NO_SCHEDULE' | 'PR
 /** What an `aws.eks.NodeGroup` gets for one planned group. */
 export function nodeGroupSpec(group: NodeGroupPlan, clusterName: string) {
     return {
-        nodeGroupName: `${clusterName}-${group.name}`,
+        /** Prefix of the generated EKS node group name (`<group>-`, at most 37 characters). */
+        nodeGroupNamePrefix: `${group.name}-`,
         amiType: group.gpu ? AMI_TYPE_GPU : AMI_TYPE_STANDARD,
         capacityType: group.capacityType,
         instanceTypes: [...group.instanceTypes],
@@ -215,17 +236,17 @@ function validateNodeGroup(g: unknown, i: number): NodeGroupPlan {
     const f = (x: string) => `nodeGroups[${i}].${x}`;
     if (typeof g !== 'object' || g === null) throw new CloudArgsError(C, `nodeGroups[${i}]`, 'an object is required');
     const group = g as AwsNodeGroupArgs;
-    const name = requireDnsLabel(C, f('name'), group.name, 38);
+    const name = requireDnsLabel(C, f('name'), group.name, NODE_GROUP_NAME_MAX);
     if (!Array.isArray(group.instanceTypes) || group.instanceTypes.length === 0) {
         throw new CloudArgsError(C, f('instanceTypes'), 'at least one EC2 instance type is required, e.g. ["m6i.xlarge"]');
     }
     group.instanceTypes.forEach((t, j) => {
         if (typeof t !== 'string' || !INSTANCE_TYPE.test(t)) throw new CloudArgsError(C, f(`instanceTypes[${j}]`), `${JSON.stringify(t)} is not an EC2 instance type such as m6i.xlarge`);
     });
-    const minSize = requireInt(C, f('minSize'), group.minSize, 0, 1000);
-    const maxSize = requireInt(C, f('maxSize'), group.maxSize, 1, 1000);
+    const minSize = requireInt(C, f('minSize'), group.minSize, 0, NODE_GROUP_SIZE_MAX);
+    const maxSize = requireInt(C, f('maxSize'), group.maxSize, 1, NODE_GROUP_SIZE_MAX);
     if (maxSize < minSize) throw new CloudArgsError(C, f('maxSize'), `${maxSize} is below minSize ${minSize}; maxSize must be >= minSize`);
-    const desiredSize = requireInt(C, f('desiredSize'), group.desiredSize, 0, 1000);
+    const desiredSize = requireInt(C, f('desiredSize'), group.desiredSize, 0, NODE_GROUP_SIZE_MAX);
     if (desiredSize < minSize || desiredSize > maxSize) {
         throw new CloudArgsError(C, f('desiredSize'), `${desiredSize} is outside [minSize ${minSize}, maxSize ${maxSize}]; use a value in that range`);
     }
@@ -330,6 +351,7 @@ export function validateAwsCloudArgs(args: AwsCloudArgs): AwsCloudPlan {
         clusterAutoscalerNamespace: requireDnsLabel(C, 'clusterAutoscalerNamespace', args.clusterAutoscalerNamespace ?? 'kube-system', 63),
         clusterAutoscalerServiceAccount: requireDnsLabel(C, 'clusterAutoscalerServiceAccount', args.clusterAutoscalerServiceAccount ?? 'cluster-autoscaler', 63),
         kmsDeletionWindowDays: requireInt(C, 'kmsDeletionWindowDays', args.kmsDeletionWindowDays ?? 30, 7, 30),
+        protect: requireBoolean(C, 'protect', args.protect ?? PROTECT_DEFAULT),
         ...(args.apiServerOidc !== undefined ? { apiServerOidc: validateApiServerOidc(C, args.apiServerOidc) } : {}),
         subnets,
         nat: planNat(azs.length, natGateways),

@@ -20,6 +20,7 @@ import {
     nodeGroupSpec,
     nodeTrustPolicy,
     podIdentityTrustPolicy,
+    reclaimPolicy,
     subnetTags,
     validateAwsCloudArgs,
 } from './aws-plan.js';
@@ -38,7 +39,11 @@ export interface NodeTaint {
 
 /** One EKS managed node group; always placed in the private subnets. */
 export interface AwsNodeGroupArgs {
-    /** Short name, lower-case DNS label (`[a-z0-9-]`, <= 38 chars); becomes part of the node group name. */
+    /**
+     * Short name, lower-case DNS label (`[a-z0-9-]`, at most 36 characters, `NODE_GROUP_NAME_MAX` in aws-plan.ts), unique in the
+     * cluster. The EKS node group's name is generated from it (`<name>-<26 generated characters>`), so a change that
+     * replaces the group (instance types, AMI, capacity type, disk) creates the new group before the old one is drained.
+     */
     name: string;
     /** EC2 instance types, at least one, e.g. `["m6i.xlarge"]`. */
     instanceTypes: string[];
@@ -117,6 +122,13 @@ export interface AwsCloudArgs {
      * issuer's discovery document over the internet when the config is associated.
      */
     apiServerOidc?: ApiServerOidc;
+    /**
+     * Protect the stateful resources (VPC, KMS key, EKS cluster, EFS file system) with Pulumi's `protect` (default
+     * true): `pulumi destroy` and any replacing change stop with an error instead of deleting them. Set false (or
+     * `pulumi state unprotect`) to tear an environment down deliberately. Also keeps dynamically provisioned EBS
+     * volumes: the default StorageClass reclaims with `Retain` while protected, `Delete` otherwise.
+     */
+    protect?: boolean;
 }
 
 /** Type token of {@link AwsCloud}. */
@@ -153,9 +165,11 @@ export class AwsCloud extends pulumi.ComponentResource implements CloudOutputs {
         const cn = plan.clusterName;
         const tags = costTagMap(plan.tags);
         const named = (n: string) => ({ ...tags, Name: `${cn}-${n}` });
+        // Stateful resources: protected (configurable) so neither destroy nor a replacing diff can delete them.
+        const stateful = { parent: this, protect: plan.protect };
 
         // --- network: VPC, one public + one private subnet per AZ, IGW, NAT per AZ or single ---
-        const vpc = new aws.ec2.Vpc(`${name}-vpc`, { cidrBlock: plan.vpcCidr, enableDnsHostnames: true, enableDnsSupport: true, tags: named('vpc') }, parent);
+        const vpc = new aws.ec2.Vpc(`${name}-vpc`, { cidrBlock: plan.vpcCidr, enableDnsHostnames: true, enableDnsSupport: true, tags: named('vpc') }, stateful);
         const igw = new aws.ec2.InternetGateway(`${name}-igw`, { vpcId: vpc.id, tags: named('igw') }, parent);
         const publicSubnets = plan.subnets.map((s) =>
             new aws.ec2.Subnet(`${name}-public-${s.az}`, {
@@ -193,7 +207,7 @@ export class AwsCloud extends pulumi.ComponentResource implements CloudOutputs {
             enableKeyRotation: true,
             deletionWindowInDays: plan.kmsDeletionWindowDays,
             tags: named('secrets'),
-        }, parent);
+        }, stateful);
         new aws.kms.Alias(`${name}-secrets`, { name: `alias/${cn}-secrets`, targetKeyId: key.keyId }, parent);
 
         // --- EKS control plane (remote component): access entries, KMS, private + CIDR-limited public endpoint, OIDC ---
@@ -223,7 +237,7 @@ export class AwsCloud extends pulumi.ComponentResource implements CloudOutputs {
             enabledClusterLogTypes: ['api', 'audit', 'authenticator'],
             tags,
             clusterTags: named('eks'),
-        }, parent);
+        }, stateful);
         const clusterName = cluster.eksCluster.apply((c) => c.name);
 
         // --- optional OIDC sign-in for people (RBAC bindings to prefixed groups) ---
@@ -246,7 +260,7 @@ export class AwsCloud extends pulumi.ComponentResource implements CloudOutputs {
         const nodeGroups = plan.nodeGroups.map((g) => {
             const spec = nodeGroupSpec(g, cn);
             const lt = new aws.ec2.LaunchTemplate(`${name}-${g.name}`, {
-                description: `${spec.nodeGroupName} nodes`,
+                description: `${cn} ${g.name} nodes`,
                 blockDeviceMappings: [{
                     deviceName: '/dev/xvda',
                     ebs: { volumeSize: spec.diskSizeGiB, volumeType: 'gp3', encrypted: 'true', deleteOnTermination: 'true' },
@@ -255,9 +269,10 @@ export class AwsCloud extends pulumi.ComponentResource implements CloudOutputs {
                 tagSpecifications: ['instance', 'volume', 'network-interface'].map((resourceType) => ({ resourceType, tags: named(g.name) })),
                 tags: named(g.name),
             }, parent);
+            // Generated name (prefix + 26 characters): a replacing change creates the new group first, no name clash.
             return new aws.eks.NodeGroup(`${name}-${g.name}`, {
                 clusterName,
-                nodeGroupName: spec.nodeGroupName,
+                nodeGroupNamePrefix: spec.nodeGroupNamePrefix,
                 nodeRoleArn: nodeRole.arn,
                 subnetIds: privateSubnets.map((s) => s.id),
                 amiType: spec.amiType,
@@ -302,7 +317,7 @@ export class AwsCloud extends pulumi.ComponentResource implements CloudOutputs {
             metadata: { name: plan.defaultStorageClassName, annotations: { 'storageclass.kubernetes.io/is-default-class': 'true' } },
             provisioner: 'ebs.csi.aws.com',
             parameters: ebsStorageClassParameters(),
-            reclaimPolicy: 'Delete',
+            reclaimPolicy: reclaimPolicy(plan.protect),
             volumeBindingMode: 'WaitForFirstConsumer',
             allowVolumeExpansion: true,
         }, { parent: this, provider: k8sProvider, dependsOn: [ebsAddon] });
@@ -313,7 +328,7 @@ export class AwsCloud extends pulumi.ComponentResource implements CloudOutputs {
         if (plan.efs.enabled) {
             const fs = new aws.efs.FileSystem(`${name}-efs`, {
                 encrypted: true, kmsKeyId: key.arn, performanceMode: plan.efs.performanceMode, throughputMode: 'elastic', tags: named('efs'),
-            }, parent);
+            }, stateful);
             const sg = new aws.ec2.SecurityGroup(`${name}-efs`, {
                 vpcId: vpc.id,
                 description: `NFS to ${cn} EFS from inside the VPC only`,

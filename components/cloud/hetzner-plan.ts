@@ -10,6 +10,7 @@ import type { ApiServerOidc, CostTags } from './types.js';
 import {
     CloudArgsError,
     costTagMap,
+    requireBoolean,
     requireDnsLabel,
     requireInt,
     requireNonEmpty,
@@ -20,6 +21,16 @@ import {
 } from './validate.js';
 
 const C = 'HetznerCloud';
+
+/** Longest cluster name (every resource name starts with it). */
+export const CLUSTER_NAME_MAX = 40;
+/** Most servers in one worker pool (two-digit server index). */
+export const WORKER_POOL_COUNT_MAX = 50;
+/**
+ * Longest worker-pool name: servers are named `<cluster>-<pool>-<n>` and a server name is a hostname of at most
+ * 63 characters, so 63 - cluster (40) - two dashes - a two-digit index = 19.
+ */
+export const WORKER_POOL_NAME_MAX = 63 - CLUSTER_NAME_MAX - 2 - String(WORKER_POOL_COUNT_MAX).length;
 
 /** Pinned chart versions (https://charts.hetzner.cloud), overridable by args. */
 export const DEFAULT_CCM_CHART_VERSION = '1.30.0';
@@ -93,12 +104,13 @@ export interface HetznerCloudPlan {
     highAvailability: boolean;
     servers: ServerPlan[];
     apiServerOidc?: Required<ApiServerOidc>;
+    protect: boolean;
 }
 
 /** Validate {@link HetznerCloudArgs} (every failure names the field and what is allowed) and apply defaults. */
 export function validateHetznerCloudArgs(args: HetznerCloudArgs): HetznerCloudPlan {
     if (typeof args !== 'object' || args === null) throw new CloudArgsError(C, 'args', 'a HetznerCloudArgs object is required');
-    const clusterName = requireDnsLabel(C, 'clusterName', args.clusterName, 40);
+    const clusterName = requireDnsLabel(C, 'clusterName', args.clusterName, CLUSTER_NAME_MAX);
     const tags = validateCostTags(C, args.tags, true);
     const location = requireDnsLabel(C, 'location', args.location, 10);
     const networkZone = args.networkZone ?? LOCATION_ZONES[location];
@@ -152,11 +164,11 @@ export function validateHetznerCloudArgs(args: HetznerCloudArgs): HetznerCloudPl
     const poolNames = new Set<string>();
     const pools = args.workerPools.map((p, i) => {
         const f = (x: string) => `workerPools[${i}].${x}`;
-        const name = requireDnsLabel(C, f('name'), p?.name, 20);
+        const name = requireDnsLabel(C, f('name'), p?.name, WORKER_POOL_NAME_MAX);
         if (name === 'cp') throw new CloudArgsError(C, f('name'), '"cp" is reserved for control-plane servers');
         if (poolNames.has(name)) throw new CloudArgsError(C, f('name'), `${JSON.stringify(name)} is used twice; pool names must be unique`);
         poolNames.add(name);
-        const count = requireInt(C, f('count'), p.count, 0, 50);
+        const count = requireInt(C, f('count'), p.count, 0, WORKER_POOL_COUNT_MAX);
         if (typeof p.serverType !== 'string' || !SERVER_TYPE.test(p.serverType)) throw new CloudArgsError(C, f('serverType'), `${JSON.stringify(p.serverType)} is not a Hetzner server type such as cx42`);
         const labels = p.labels ?? {};
         for (const [k, v] of Object.entries(labels)) {
@@ -190,6 +202,7 @@ export function validateHetznerCloudArgs(args: HetznerCloudArgs): HetznerCloudPl
     return {
         clusterName, tags, location, networkZone, networkCidr, subnetCidr, k3sVersion, image, adminCidrs, loadBalancerType,
         ccmChartVersion, csiChartVersion, highAvailability: cpCount === 3, servers,
+        protect: requireBoolean(C, 'protect', args.protect ?? true),
         ...(args.apiServerOidc !== undefined ? { apiServerOidc: validateApiServerOidc(C, args.apiServerOidc) } : {}),
     };
 }
@@ -363,9 +376,13 @@ export function ccmValues(location: string): Record<string, unknown> {
     };
 }
 
-/** Helm values of hcloud-csi (which reads the token from the `hcloud` Secret by default): one default StorageClass. */
-export function csiValues(): Record<string, unknown> {
+/**
+ * Helm values of hcloud-csi (which reads the token from the `hcloud` Secret by default): one default StorageClass,
+ * reclaiming with `Retain` while the stack protects its stateful resources (volumes outlive their claims and
+ * `pulumi destroy`), `Delete` otherwise.
+ */
+export function csiValues(protect = true): Record<string, unknown> {
     return {
-        storageClasses: [{ name: HCLOUD_STORAGE_CLASS, defaultStorageClass: true, reclaimPolicy: 'Delete' }],
+        storageClasses: [{ name: HCLOUD_STORAGE_CLASS, defaultStorageClass: true, reclaimPolicy: protect ? 'Retain' : 'Delete' }],
     };
 }

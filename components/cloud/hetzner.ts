@@ -33,7 +33,7 @@ import type { ApiServerOidc, CloudOutputs, CostTags } from './types.js';
 
 /** A pool of identical K3s worker servers. */
 export interface HetznerWorkerPoolArgs {
-    /** Pool name, lower-case DNS label; servers are named `<cluster>-<pool>-<n>`. */
+    /** Pool name, lower-case DNS label of at most 19 characters (`WORKER_POOL_NAME_MAX`); servers are named `<cluster>-<pool>-<n>`. */
     name: string;
     /** Number of servers, 0..50. */
     count: number;
@@ -84,6 +84,12 @@ export interface HetznerCloudArgs {
      * Part of cloud-init, so it applies to control-plane servers created after it is set.
      */
     apiServerOidc?: ApiServerOidc;
+    /**
+     * Protect the stateful resources (servers, their primary IPs) with Pulumi's `protect` (default true): destroy
+     * and replacing changes stop with an error instead of deleting them; set false (or `pulumi state unprotect`) to
+     * replace a server or tear down deliberately. While protected the CSI StorageClass reclaims volumes with `Retain`.
+     */
+    protect?: boolean;
 }
 
 /** Type token of {@link HetznerCloud}. */
@@ -142,7 +148,7 @@ export class HetznerCloud extends pulumi.ComponentResource implements CloudOutpu
         const controlPlanes = plan.servers.filter((s) => s.role === 'server');
         const cpIps = controlPlanes.map((s) => new hcloud.PrimaryIp(`${name}-${s.name}`, {
             name: s.name, type: 'ipv4', assigneeType: 'server', location: plan.location, autoDelete: false, labels: labels({ 'nkp.dev/role': 'control-plane' }),
-        }, parent));
+        }, { parent: this, protect: plan.protect }));
         const hostKeys = controlPlanes.map((s) => new tls.PrivateKey(`${name}-${s.name}-hostkey`, { algorithm: 'ED25519' }, parent));
         const initIp = plan.servers.find((s) => s.init)!.privateIp;
         const tlsSans = pulumi.all(cpIps.map((ip) => ip.ipAddress));
@@ -168,7 +174,9 @@ export class HetznerCloud extends pulumi.ComponentResource implements CloudOutpu
                 placementGroupId: cpIndex >= 0 ? spread.id.apply(Number) : undefined,
                 userData,
                 labels: labels({ 'nkp.dev/role': role, 'nkp.dev/pool': s.pool, ...(s.gatewayTarget ? { [GATEWAY_TARGET_LABEL]: 'true' } : {}) }),
-            }, { parent: this, dependsOn: [subnet], ignoreChanges: ['userData', 'image'] });
+            // Fixed name and private IP: a replacement must delete the old server first (it is protected by default,
+            // so replacing one is a deliberate act: unprotect, then `pulumi up --replace`).
+            }, { parent: this, dependsOn: [subnet], ignoreChanges: ['userData', 'image'], protect: plan.protect, deleteBeforeReplace: true });
             return { plan: s, server };
         });
         const init = servers.find((x) => x.plan.init)!;
@@ -210,14 +218,15 @@ export class HetznerCloud extends pulumi.ComponentResource implements CloudOutpu
             version: plan.csiChartVersion,
             namespace: 'kube-system',
             repositoryOpts: { repo: HCLOUD_CHART_REPO },
-            values: csiValues(),
+            values: csiValues(plan.protect),
         }, { parent: this, provider: k8sProvider, dependsOn: [hcloudSecret, ccm] });
 
         // --- the gateway's load balancer: 80/443 -> the gateway NodePorts on labelled servers, over the private network ---
         const lb = new hcloud.LoadBalancer(`${name}-gateway`, {
             name: `${cn}-gateway`, loadBalancerType: plan.loadBalancerType, location: plan.location,
             algorithm: { type: 'round_robin' }, labels: labels({ 'nkp.dev/role': 'gateway' }),
-        }, parent);
+            // Fixed name: a replacement (e.g. another location) deletes the old load balancer first.
+        }, { parent: this, deleteBeforeReplace: true });
         const lbId = lb.id.apply(Number);
         const lbNet = new hcloud.LoadBalancerNetwork(`${name}-gateway`, { loadBalancerId: lbId, subnetId: subnet.id, enablePublicInterface: true }, parent);
         new hcloud.LoadBalancerTarget(`${name}-gateway`, {

@@ -40,6 +40,12 @@ export function requireOneOf<T extends string | number | boolean>(component: str
     return value as T;
 }
 
+/** Require true or false. */
+export function requireBoolean(component: string, field: string, value: unknown): boolean {
+    if (typeof value !== 'boolean') throw new CloudArgsError(component, field, `${JSON.stringify(value)} is not allowed; use true or false`);
+    return value;
+}
+
 /** Require a non-empty string. */
 export function requireNonEmpty(component: string, field: string, value: unknown): string {
     if (typeof value !== 'string' || value.trim() === '') {

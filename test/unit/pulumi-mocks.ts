@@ -155,6 +155,37 @@ export async function setupPulumiMocks(options: MocksOptions = {}): Promise<Reco
     return mocks;
 }
 
+/** The resource options a component gave one child (recorded by {@link recordChildOptions}). */
+export interface RecordedOptions {
+    type: string;
+    name: string;
+    protect?: boolean;
+    deleteBeforeReplace?: boolean;
+    ignoreChanges?: string[];
+    dependsOn?: unknown;
+}
+
+/**
+ * A Pulumi transformation that records the options every resource below a component is registered with (the mocks
+ * only see inputs): pass `{ transformations: [rec.transformation] }` to the component, read `rec.options`.
+ */
+export function recordChildOptions(): { transformation: pulumi.ResourceTransformation; options: RecordedOptions[]; of: (type: string, name: string) => RecordedOptions } {
+    const options: RecordedOptions[] = [];
+    return {
+        options,
+        transformation: (a) => {
+            const o = a.opts as pulumi.CustomResourceOptions;
+            options.push({ type: a.type, name: a.name, protect: o.protect, deleteBeforeReplace: o.deleteBeforeReplace, ignoreChanges: o.ignoreChanges, dependsOn: o.dependsOn });
+            return undefined;
+        },
+        of: (type, name) => {
+            const found = options.filter((x) => x.type === type && x.name === name);
+            if (found.length !== 1) throw new Error(`expected one ${type} ${name} in recorded options, found ${found.length}`);
+            return found[0]!;
+        },
+    };
+}
+
 /** The resolved value of an Output (undefined while unknown in preview). */
 export function outputValue<T>(o: pulumi.Output<T> | pulumi.Input<T>): Promise<T> {
     return new Promise((resolve) => pulumi.output(o).apply((v) => { resolve(v as T); return v; }));

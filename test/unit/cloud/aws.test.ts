@@ -20,7 +20,7 @@ import {
     validateAwsCloudArgs,
 } from '../../../components/cloud/aws-plan.js';
 import type { AwsCloudArgs } from '../../../components/cloud/aws.js';
-import { outputIsSecret, outputValue, setupPulumiMocks, type RecordingMocks } from '../pulumi-mocks.js';
+import { outputIsSecret, outputValue, recordChildOptions, setupPulumiMocks, type RecordingMocks } from '../pulumi-mocks.js';
 
 const TAGS = { environment: 'aws-staging', owner: 'platform-team', costCentre: 'cc-1234', extra: { project: 'nkp' } };
 
@@ -198,8 +198,8 @@ describe('cloud/aws: AwsCloud under Pulumi mocks', function () {
     });
     beforeEach(() => mocks.reset());
 
-    async function build(over: Partial<AwsCloudArgs> = {}) {
-        const cloud = new AwsCloud('t', baseArgs(over));
+    async function build(over: Partial<AwsCloudArgs> = {}, opts: pulumi.ComponentResourceOptions = {}) {
+        const cloud = new AwsCloud('t', baseArgs(over), opts);
         await outputValue(cloud.defaultStorageClass);
         await mocks.settle();
         return cloud;
@@ -392,6 +392,57 @@ describe('cloud/aws: AwsCloud under Pulumi mocks', function () {
         assert.equal((await outputValue(cloud.privateSubnetIds)).length, 3);
         assert.equal((await outputValue(cloud.publicSubnetIds)).length, 3);
         assert.equal(cloud.provider, 'aws');
+    });
+
+    const STATEFUL: [string, string][] = [
+        ['aws:ec2/vpc:Vpc', 't-vpc'], ['aws:kms/key:Key', 't-secrets'], ['eks:index:Cluster', 't-eks'], ['aws:efs/fileSystem:FileSystem', 't-efs'],
+    ];
+
+    it('protect: VPC, KMS key, EKS cluster and EFS are protected by default, volumes retained; protect false turns both off', async () => {
+        const rec = recordChildOptions();
+        await build({}, { transformations: [rec.transformation] });
+        for (const [type, n] of STATEFUL) assert.equal(rec.of(type, n).protect, true, `${type} ${n} protected`);
+        // Everything else stays replaceable (a protected node group or subnet would block ordinary changes).
+        const others = rec.options.filter((o) => !STATEFUL.some(([t, n]) => o.type === t && o.name === n));
+        assert.deepEqual(others.filter((o) => o.protect === true).map((o) => `${o.type} ${o.name}`), []);
+        assert.equal(mocks.one('kubernetes:storage.k8s.io/v1:StorageClass', 't-gp3').plain['reclaimPolicy'], 'Retain');
+
+        mocks.reset();
+        const off = recordChildOptions();
+        await build({ protect: false }, { transformations: [off.transformation] });
+        for (const [type, n] of STATEFUL) assert.equal(off.of(type, n).protect, false, `${type} ${n} unprotected`);
+        assert.equal(mocks.one('kubernetes:storage.k8s.io/v1:StorageClass', 't-gp3').plain['reclaimPolicy'], 'Delete');
+        assert.throws(() => validateAwsCloudArgs(baseArgs({ protect: 'yes' as unknown as boolean })), /AwsCloud: invalid protect: "yes" is not allowed; use true or false/);
+    });
+
+    it('a new instance type replaces a node group without a name clash: generated name from a stable prefix, create-before-delete, unprotected', async () => {
+        // The engine replaces an EKS node group when instanceTypes change (ForceNew in the provider). With a fixed
+        // nodeGroupName the new group could not be created while the old one exists; a generated name can.
+        const groupOf = async (instanceType: string) => {
+            mocks.reset();
+            const rec = recordChildOptions();
+            await build({ nodeGroups: [{ name: 'general', instanceTypes: [instanceType], minSize: 1, maxSize: 3, desiredSize: 1 }] }, { transformations: [rec.transformation] });
+            return { inputs: mocks.one('aws:eks/nodeGroup:NodeGroup', 't-general').plain, opts: rec.of('aws:eks/nodeGroup:NodeGroup', 't-general') };
+        };
+        const before = await groupOf('m6i.xlarge');
+        const after = await groupOf('m6i.2xlarge');
+        assert.deepEqual([before.inputs['instanceTypes'], after.inputs['instanceTypes']], [['m6i.xlarge'], ['m6i.2xlarge']]);
+        for (const g of [before, after]) {
+            assert.equal(g.inputs['nodeGroupName'], undefined, 'no fixed node group name');
+            assert.equal(g.inputs['nodeGroupNamePrefix'], 'general-');
+            assert.ok(String(g.inputs['nodeGroupNamePrefix']).length <= 63 - 26, 'prefix + the provider\'s 26 generated characters fit EKS\' 63');
+            assert.notEqual(g.opts.protect, true, 'a protected group could not be replaced');
+            assert.notEqual(g.opts.deleteBeforeReplace, true, 'the old group keeps serving until the new one is up');
+        }
+        // The launch template is auto-named too (no name input), so it never clashes either.
+        assert.equal(mocks.one('aws:ec2/launchTemplate:LaunchTemplate', 't-general').plain['name'], undefined);
+    });
+
+    it('node-group name limit: 36 characters (the generated name must fit 63), refused with the field named', () => {
+        const ok = 'a'.repeat(36);
+        assert.equal(validateAwsCloudArgs(baseArgs({ nodeGroups: [{ name: ok, instanceTypes: ['m6i.large'], minSize: 1, maxSize: 1, desiredSize: 1 }] })).nodeGroups[0]!.name, ok);
+        assert.throws(() => validateAwsCloudArgs(baseArgs({ nodeGroups: [{ name: `${ok}b`, instanceTypes: ['m6i.large'], minSize: 1, maxSize: 1, desiredSize: 1 }] })),
+            /nodeGroups\[0\]\.name: "a{36}b" is not allowed; .*at most 36 characters/);
     });
 
     it('refuses bad args before registering any resource', async () => {

@@ -24,7 +24,8 @@ import {
     type ServerPlan,
 } from '../../../components/cloud/hetzner-plan.js';
 import type { HetznerCloudArgs } from '../../../components/cloud/hetzner.js';
-import { isSecretMarker, outputIsSecret, outputValue, setupPulumiMocks, type RecordingMocks } from '../pulumi-mocks.js';
+import type * as pulumi from '@pulumi/pulumi';
+import { isSecretMarker, outputIsSecret, outputValue, recordChildOptions, setupPulumiMocks, type RecordingMocks } from '../pulumi-mocks.js';
 
 const TAGS = { environment: 'hetzner', owner: 'platform-team', costCentre: 'cc-1234' };
 const TOKEN = 'mock-join-token-0123456789abcdefghijklmnopqrstuvwxyzABCD';
@@ -245,6 +246,9 @@ describe('cloud/hetzner: pure planners', () => {
         ['an unknown location without zone', { location: 'xyz1' }, /networkZone: no default for location "xyz1"/],
         ['an unpinned chart version', { ccmChartVersion: 'latest' }, /ccmChartVersion: "latest" is not a pinned chart version/],
         ['a bad cluster name', { clusterName: 'NKP' }, /clusterName: "NKP" is not allowed/],
+        ['a pool name whose server names would exceed 63 characters', { clusterName: 'c'.repeat(40), workerPools: [{ name: 'p'.repeat(20), count: 50, serverType: 'cx42' }] },
+            /workerPools\[0\]\.name: "p{20}" is not allowed; .*at most 19 characters/],
+        ['a protect that is not a boolean', { protect: 'no' as unknown as boolean }, /protect: "no" is not allowed; use true or false/],
         ['an unknown load balancer type', { loadBalancerType: 'lb99' }, /loadBalancerType: "lb99" is not allowed; use one of "lb11", "lb21", "lb31"/],
     ];
     for (const [what, over, message] of failures) {
@@ -294,8 +298,8 @@ describe('cloud/hetzner: HetznerCloud under Pulumi mocks', function () {
     });
     beforeEach(() => mocks.reset());
 
-    async function build(over: Partial<HetznerCloudArgs> = {}) {
-        const cloud = new HetznerCloud('t', baseArgs(over));
+    async function build(over: Partial<HetznerCloudArgs> = {}, opts: pulumi.ComponentResourceOptions = {}) {
+        const cloud = new HetznerCloud('t', baseArgs(over), opts);
         await outputValue(cloud.defaultStorageClass);
         await outputValue(cloud.gatewayLoadBalancerIp);
         await mocks.settle();
@@ -403,7 +407,7 @@ describe('cloud/hetzner: HetznerCloud under Pulumi mocks', function () {
         }
         assert.equal(ccm['values'].networking.enabled, true);
         assert.equal(ccm['values'].networking.clusterCIDR, '10.42.0.0/16');
-        assert.deepEqual(csi['values'].storageClasses, [{ name: 'hcloud-volumes', defaultStorageClass: true, reclaimPolicy: 'Delete' }]);
+        assert.deepEqual(csi['values'].storageClasses, [{ name: 'hcloud-volumes', defaultStorageClass: true, reclaimPolicy: 'Retain' }]);
         const secret = mocks.one('kubernetes:core/v1:Secret');
         assert.deepEqual(secret.plain['metadata'], { name: 'hcloud', namespace: 'kube-system' });
         assert.equal(secret.plain['stringData'].token, 'mock-hcloud-token');
@@ -456,6 +460,40 @@ describe('cloud/hetzner: HetznerCloud under Pulumi mocks', function () {
         assert.equal(await outputValue(cloud.clusterName), 'nkp-hetzner');
         assert.equal(await outputValue(cloud.defaultStorageClass), 'hcloud-volumes');
         assert.equal(cloud.provider, 'hetzner');
+    });
+
+    it('protect: servers and primary IPs protected by default (CSI volumes retained); protect false turns both off', async () => {
+        const rec = recordChildOptions();
+        await build({}, { transformations: [rec.transformation] });
+        const stateful = rec.options.filter((o) => o.type === 'hcloud:index/server:Server' || o.type === 'hcloud:index/primaryIp:PrimaryIp');
+        assert.equal(stateful.length, 3 + 1, 'one control plane + two workers, one primary IP');
+        for (const o of stateful) assert.equal(o.protect, true, `${o.type} ${o.name}`);
+        assert.deepEqual(rec.options.filter((o) => o.protect === true && !stateful.includes(o)).map((o) => o.name), [], 'nothing else protected');
+        const csi = () => mocks.ofType('kubernetes:helm.sh/v4:Chart').find((c) => c.plain['chart'] === 'hcloud-csi')!.plain['values'].storageClasses[0].reclaimPolicy;
+        assert.equal(csi(), 'Retain');
+
+        mocks.reset();
+        const off = recordChildOptions();
+        await build({ protect: false }, { transformations: [off.transformation] });
+        for (const o of off.options.filter((x) => x.type === 'hcloud:index/server:Server' || x.type === 'hcloud:index/primaryIp:PrimaryIp')) assert.equal(o.protect, false, o.name);
+        assert.equal(csi(), 'Delete');
+    });
+
+    it('servers and the load balancer keep fixed names, so a replacement deletes the old one first', async () => {
+        // Hetzner names are unique per project and each server owns a fixed private IP: create-before-delete of a
+        // replacement (`pulumi up --replace`, a new location) would fail on the taken name and address.
+        const rec = recordChildOptions();
+        await build({}, { transformations: [rec.transformation] });
+        for (const s of servers()) assert.equal(rec.of('hcloud:index/server:Server', s.name).deleteBeforeReplace, true, s.name);
+        assert.equal(rec.of('hcloud:index/loadBalancer:LoadBalancer', 't-gateway').deleteBeforeReplace, true);
+        // A new server type is an in-place resize in the hcloud provider (change_type), not a replacement: same
+        // resources, same names, only serverType differs.
+        const before = servers().map((s) => [s.name, s.plain['name'], s.plain['serverType']]);
+        mocks.reset();
+        await build({ workerPools: [{ name: 'general', count: 2, serverType: 'cx52', labels: { pool: 'general' } }] });
+        const after = servers().map((s) => [s.name, s.plain['name'], s.plain['serverType']]);
+        assert.deepEqual(after.map((x) => x.slice(0, 2)), before.map((x) => x.slice(0, 2)));
+        assert.deepEqual(after.filter((x) => x[0] !== 't-nkp-hetzner-cp-1').map((x) => x[2]), ['cx52', 'cx52']);
     });
 
     it('refuses a bad K3s version before registering any resource', async () => {

@@ -149,3 +149,47 @@ describe('stack config: validation failures name the key and what is allowed', (
         for (const f of ['HEAD', 'main', 'Master', '1.x', '^1.0.0', '~2.0.0', 'v1..v2', '', 'release/1.2', 'abc1234']) assert.equal(pinned.test(f), false, f);
     });
 });
+
+describe('stack config: limits exist once (config schema and cloud planners agree)', () => {
+    /** The schema-level verdict on one value: accepted, refused by the schema, or only refused later by the planner. */
+    const verdict = (stack: string, overrides: Record<string, unknown>): 'ok' | 'schema' | 'planner' => {
+        const ps = problems(stack, overrides);
+        if (ps.length === 0) return 'ok';
+        return ps.some((p) => /(AwsCloud|HetznerCloud): invalid/.test(p)) ? 'planner' : 'schema';
+    };
+    const group = (name: string, size: number) => ({ name, instanceTypes: ['m6i.large'], minSize: 0, maxSize: Math.max(1, size), desiredSize: size });
+
+    it('AWS node-group names and sizes: the schema accepts exactly what AwsCloud accepts (property)', () => {
+        fc.assert(fc.property(fc.integer({ min: 1, max: 45 }), fc.integer({ min: 0, max: 600 }), (len, size) => {
+            const v = verdict('aws-staging', { awsNodeGroups: [group('g'.repeat(len), size)] });
+            assert.notEqual(v, 'planner', `name length ${len}, size ${size}: the schema let through what the planner refuses`);
+            assert.equal(v === 'ok', len <= 36 && size <= 450, `name length ${len}, size ${size}: ${v}`);
+        }), { numRuns: 60 });
+    });
+
+    it('Hetzner pool names: the schema accepts exactly what HetznerCloud accepts (server names stay <= 63)', () => {
+        for (const len of [1, 19, 20, 30]) {
+            const v = verdict('hetzner', { hetznerWorkerPools: [{ name: 'p'.repeat(len), count: 1, serverType: 'cx42' }] });
+            assert.notEqual(v, 'planner', `pool name length ${len}`);
+            assert.equal(v === 'ok', len <= 19, `pool name length ${len}: ${v}`);
+        }
+    });
+
+    it('admin principal ARNs: roles and users pass; STS sessions and other ARNs are refused by the schema, naming the key', () => {
+        for (const arn of ['arn:aws:iam::123456789012:role/platform-admins', 'arn:aws:iam::123456789012:user/alice', 'arn:aws-us-gov:iam::123456789012:role/a/b']) {
+            assert.equal(verdict('aws-prod', { awsAdminPrincipalArns: [arn] }), 'ok', arn);
+        }
+        for (const arn of ['arn:aws:sts::123456789012:assumed-role/admins/alice', 'arn:aws:iam::123456789012:group/admins', 'arn:aws:iam::123:role/x']) {
+            const ps = problems('aws-prod', { awsAdminPrincipalArns: [arn] });
+            assert.equal(verdict('aws-prod', { awsAdminPrincipalArns: [arn] }), 'schema', arn);
+            assert.match(ps.join('\n'), /nkp:awsAdminPrincipalArns = .* has an invalid format at \/0; allowed: AWS: IAM role or user ARNs/);
+        }
+    });
+
+    it('protectStatefulResources reaches both cloud components (default true)', () => {
+        const aws = settingsForStack('aws-prod');
+        const hz = settingsForStack('hetzner', { protectStatefulResources: false });
+        assert.ok(aws.cloud.provider === 'aws' && aws.cloud.aws.protect === true);
+        assert.ok(hz.cloud.provider === 'hetzner' && hz.cloud.hetzner.protect === false);
+    });
+});
