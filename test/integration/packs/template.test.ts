@@ -4,7 +4,7 @@
 // with strict field validation into a fresh namespace opted in with nebari.dev/managed=true; the NebariApp CRD is
 // installed by the harness). The landing pack passes the validator too.
 import { strict as assert } from 'node:assert';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +16,7 @@ import { checkPack } from '../../../packs/validate-lib.js';
 import { imagePinnedDefaults, imageUnpinnedReason } from '../../../policy/policies/kubernetes.js';
 import { KubeApi, describeRejections, type KubeObject } from '../platform/kube-api.js';
 import { kustomizeBinary } from '../platform/kustomize.js';
+import { packTools, renderChart, validatorCli } from './helpers.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- rendered manifests are untyped JSON the tests index freely */
 
@@ -28,10 +29,7 @@ function build(path: string): KubeObject[] {
     return parseAllDocuments(out).map((d) => d.toJS() as KubeObject);
 }
 
-function cli(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-    const r = spawnSync(process.execPath, ['--import', 'tsx', join(repoRoot, 'packs/validate.ts'), ...args], { cwd: repoRoot, encoding: 'utf8', env: { ...process.env, KUSTOMIZE: kustomizeBinary() } });
-    return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const cli = validatorCli;
 
 const find = (objs: KubeObject[], kind: string): any => {
     const o = objs.find((x) => x.kind === kind);
@@ -44,7 +42,7 @@ describe('packs (integration): the template renders, validates and is accepted b
 
     before(function () {
         this.timeout(600_000);
-        kustomizeBinary();
+        packTools();
     });
 
     it('the base renders to a ServiceAccount, Deployment, Service and NebariApp that pass the pack validator clean', () => {
@@ -86,8 +84,15 @@ describe('packs (integration): the template renders, validates and is accepted b
         assert.ok(objs.every((o) => o.metadata.namespace === 'pack-my-pack'));
     });
 
-    for (const path of [BASE, OVERLAY]) {
-        it(`${path} is accepted by the real kube-apiserver (strict server-side apply dry-run, restricted Pod Security, no warnings)`, async () => {
+    const CHART = 'packs/template/chart';
+    const renders: { name: string; render: () => KubeObject[]; kinds: string[] }[] = [
+        { name: BASE, render: () => build(BASE), kinds: ['Deployment', 'NebariApp', 'Service', 'ServiceAccount'] },
+        { name: OVERLAY, render: () => build(OVERLAY), kinds: ['Deployment', 'NebariApp', 'Service', 'ServiceAccount'] },
+        { name: `${CHART} (platform on)`, render: () => renderChart(CHART, { releaseName: 'my-pack', namespace: 'x' }), kinds: ['Deployment', 'NebariApp', 'NetworkPolicy', 'Service', 'ServiceAccount'] },
+        { name: `${CHART} (nebariapp.enabled=false)`, render: () => renderChart(CHART, { releaseName: 'my-pack', namespace: 'x', set: ['nebariapp.enabled=false'] }), kinds: ['Deployment', 'NetworkPolicy', 'Service', 'ServiceAccount'] },
+    ];
+    for (const { name, render, kinds } of renders) {
+        it(`${name} is accepted by the real kube-apiserver (strict server-side apply dry-run, restricted Pod Security, no warnings)`, async () => {
             const cp = await sharedControlPlane();
             const api = new KubeApi(cp.kubeConfig());
             const ns = `pack-template-${Math.random().toString(36).slice(2, 8)}`;
@@ -99,16 +104,37 @@ describe('packs (integration): the template renders, validates and is accepted b
             const created = await api.apply(nsObj, { fieldManager: 'pack-template-test', dryRun: false });
             assert.equal(describeRejections([created]), '');
             try {
-                const objs = build(path).map((o) => ({ ...o, metadata: { ...o.metadata, namespace: ns } }));
+                const objs = render().map((o) => ({ ...o, metadata: { ...o.metadata, namespace: ns } }));
+                assert.deepEqual(objs.map((o) => o.kind).sort(), kinds);
                 const results = await api.applyAll(objs, { fieldManager: 'argocd-controller', dryRun: true });
                 assert.equal(describeRejections(results), '');
                 assert.deepEqual(results.flatMap((r) => r.warnings), []);
-                assert.equal(results.length, 4);
             } finally {
                 await api.request('DELETE', `/api/v1/namespaces/${ns}`);
             }
         });
     }
+
+    it('the Helm form renders what the Kustomize form does, from values: hostname, groups, image, replicas', () => {
+        const objs = renderChart(CHART, { releaseName: 'my-pack', namespace: 'pack-my-pack', values: [{ image: { tag: '1.0.1' }, replicas: 2, nebariapp: { hostname: 'my-pack.dev.example.com', auth: { groups: ['my-pack-users', 'data-science'] } } }] });
+        const app = find(objs, 'NebariApp');
+        const d = find(objs, 'Deployment');
+        const kustomized = find(build(BASE), 'NebariApp');
+        assert.equal(app.spec.hostname, 'my-pack.dev.example.com');
+        assert.deepEqual(app.spec.auth.groups, ['my-pack-users', 'data-science']);
+        assert.equal(d.spec.replicas, 2);
+        assert.equal(d.spec.template.spec.containers[0].image, 'ghcr.io/example/my-pack:1.0.1');
+        assert.equal(d.spec.template.spec.containers[0].env.find((e: any) => e.name === 'PUBLIC_URL').value, 'https://my-pack.dev.example.com');
+        // Same contract in both forms: routing, auth mode, card.
+        assert.deepEqual(app.spec.routing, kustomized.spec.routing);
+        assert.deepEqual(app.spec.landingPage, kustomized.spec.landingPage);
+        assert.equal(app.spec.auth.enforceAtGateway, kustomized.spec.auth.enforceAtGateway);
+        assert.equal(checkPack(objs.map((object) => ({ source: CHART, object }))).length, 0);
+    });
+
+    it('the chart refuses an unpinned image with a message naming the value', () => {
+        assert.throws(() => renderChart(CHART, { set: ['image.tag=latest'] }), /image\.tag must be a pinned version, not latest/);
+    });
 
     it('the API server rejects what the validator rejects: a bad hostname in the template\'s NebariApp', async () => {
         const cp = await sharedControlPlane();
@@ -122,10 +148,16 @@ describe('packs (integration): the template renders, validates and is accepted b
         assert.match(r?.message ?? '', /spec\.hostname/);
     });
 
-    it('the CLI passes the template, its overlay and the landing pack (exit 0)', () => {
-        const r = cli(BASE, OVERLAY, LANDING);
+    it('the CLI passes the template in both forms (pack.yaml forms), its overlay and the landing pack (exit 0)', () => {
+        const r = cli('packs/template', OVERLAY, LANDING);
         assert.equal(r.status, 0, r.stdout + r.stderr);
-        for (const p of [BASE, OVERLAY, LANDING]) assert.match(r.stdout, new RegExp(`^${p}: \\d+ objects, 0 errors, 0 warnings$`, 'm'));
+        for (const [p, n] of [[CHART, '5'], [BASE, '4'], [OVERLAY, '4'], [LANDING, '\\d+']] as const) assert.match(r.stdout, new RegExp(`^${p}: ${n} objects, 0 errors, 0 warnings$`, 'm'));
+    });
+
+    it('the CLI passes the template chart with the platform off (nebariapp.enabled=false: no NebariApp, nothing missing)', () => {
+        const r = cli(CHART, '--set', 'nebariapp.enabled=false', '--namespace', 'pack-my-pack');
+        assert.equal(r.status, 0, r.stdout + r.stderr);
+        assert.match(r.stdout, new RegExp(`^${CHART}: 4 objects, 0 errors, 0 warnings$`, 'm'));
     });
 
     it('the CLI reports a broken pack with file, object and field and exits 1', () => {
@@ -139,8 +171,8 @@ describe('packs (integration): the template renders, validates and is accepted b
             const r = cli(dir);
             assert.equal(r.status, 1, r.stdout + r.stderr);
             assert.match(r.stdout, /^error \S*all\.yaml NebariApp my-pack spec\.service\.port: 9999 is not a port of Service "my-pack"/m);
-            assert.match(r.stdout, /^warning \S*all\.yaml NebariApp my-pack spec\.serviceAccountName: /m);
-            assert.match(r.stdout, /1 errors, 1 warnings$/m);
+            assert.match(r.stdout, /^error \S*all\.yaml NebariApp my-pack spec\.serviceAccountName: ServiceAccount "my-pack" is not in the pack; only it may read the OIDC client Secret my-pack-oidc-client, so the pack must ship it$/m);
+            assert.match(r.stdout, /2 errors, 0 warnings$/m);
         } finally {
             rmSync(dir, { recursive: true, force: true });
         }
