@@ -26,7 +26,8 @@ export interface OperatorSettings {
   /** Namespaces whose NebariApps are reconciled; empty = all namespaces. */
   watchNamespaces: string[];
   gateways: { public: GatewayRef; internal: GatewayRef };
-  clusterIssuer: string;
+  /** Absent (set empty): no cert-manager Certificates; apps with TLS need routing.tls.secretName. */
+  clusterIssuer: string | undefined;
   /** OIDC issuer URL for provider keycloak: the one URL both the gateway and the browser use. */
   issuerURL: string | undefined;
   keycloak: KeycloakSettings | undefined;
@@ -70,7 +71,7 @@ export const OPTIONS = {
   publicGatewayNamespace: { flag: 'public-gateway-namespace', env: 'PUBLIC_GATEWAY_NAMESPACE', default: 'envoy-gateway-system', help: 'namespace of the public Gateway' },
   internalGatewayName: { flag: 'internal-gateway-name', env: 'INTERNAL_GATEWAY_NAME', default: 'internal', help: 'Gateway serving gateway=internal' },
   internalGatewayNamespace: { flag: 'internal-gateway-namespace', env: 'INTERNAL_GATEWAY_NAMESPACE', default: 'envoy-gateway-system', help: 'namespace of the internal Gateway' },
-  clusterIssuer: { flag: 'cluster-issuer', env: 'CLUSTER_ISSUER', default: 'letsencrypt', help: 'cert-manager ClusterIssuer for app certificates' },
+  clusterIssuer: { flag: 'cluster-issuer', env: 'CLUSTER_ISSUER', default: 'letsencrypt', help: 'cert-manager ClusterIssuer for app certificates; empty: none (apps with TLS need routing.tls.secretName)' },
   issuerURL: { flag: 'oidc-issuer-url', env: 'OIDC_ISSUER_URL', default: '', help: 'OIDC issuer URL (Keycloak realm) for provider keycloak' },
   keycloakURL: { flag: 'keycloak-url', env: 'KEYCLOAK_URL', default: '', help: 'Keycloak base URL for the admin API; empty disables client provisioning' },
   keycloakRealm: { flag: 'keycloak-realm', env: 'KEYCLOAK_REALM', default: 'nebari', help: 'realm the app clients live in (the realm of --oidc-issuer-url)' },
@@ -176,8 +177,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: readonly 
   for (const ns of watchNamespaces) {
     if (!DNS_LABEL.test(ns)) throw new Error(`${where('watchNamespaces')}: "${ns}" is not a namespace name`);
   }
-  const clusterIssuer = str('clusterIssuer');
-  if (!new RegExp(HOSTNAME_PATTERN).test(clusterIssuer)) throw new Error(`${where('clusterIssuer')}: "${clusterIssuer}" must be a DNS-1123 name`);
+  // empty: no ClusterIssuer (apps with TLS then need routing.tls.secretName; TLSReady says ClusterIssuerNotConfigured)
+  const clusterIssuer = str('clusterIssuer') || undefined;
+  if (clusterIssuer !== undefined && !new RegExp(HOSTNAME_PATTERN).test(clusterIssuer)) {
+    throw new Error(`${where('clusterIssuer')}: "${clusterIssuer}" must be a DNS-1123 name, or empty for none`);
+  }
 
   const leaseDurationMs = int('leaseDuration', 2, 3600) * 1000;
   const renewDeadlineMs = int('renewDeadline', 1, 3600) * 1000;

@@ -100,6 +100,12 @@ export function clientSecretNameOf(app: NebariApp): string {
   return app.spec?.auth?.clientSecretRef || clientSecretName(app.metadata.name);
 }
 
+/** routing.tls.secretName when TLS is on (the user's Secret in the app's namespace), else undefined. */
+export function tlsSecretNameOf(app: NebariApp): string | undefined {
+  const tls = app.spec?.routing?.tls;
+  return app.spec?.routing && tls?.enabled !== false && tls?.secretName ? tls.secretName : undefined;
+}
+
 function optional<K extends string, V>(key: K, value: V | undefined): { [k in K]?: V } {
   return (value === undefined ? {} : { [key]: value }) as { [k in K]?: V };
 }
@@ -128,6 +134,8 @@ export function observeFacts(
   }
   const names = childNames(ns, app.metadata.name);
   const secret = spec.auth?.enabled ? caches.secrets.get(ns, clientSecretNameOf(app)) : undefined;
+  const tlsSecretName = tlsSecretNameOf(app);
+  const tlsSecret = tlsSecretName ? caches.secrets.get(ns, tlsSecretName) : undefined;
   return {
     namespaceOptedIn: namespaceOptedIn(caches, ns),
     backendNamespaceOptedIn: namespaceOptedIn(caches, svcNs),
@@ -140,6 +148,7 @@ export function observeFacts(
     ...optional('publicRoute', acceptanceFact(caches.httpRoutes.get(ns, names.publicRoute), 'parents', ROUTE_ACCEPTANCE)),
     ...optional('securityPolicy', acceptanceFact(caches.securityPolicies.get(ns, names.securityPolicy), 'ancestors', POLICY_ACCEPTANCE)),
     clientSecret: secret ? { found: true, keys: secret.keys } : { found: false },
+    ...(tlsSecretName ? { tlsSecret: tlsSecret ? { found: true as const, type: tlsSecret.type } : { found: false as const } } : {}),
     ...(extra.provisioning ? { provisioning: extra.provisioning } : {}),
     ...(extra.genericJwksURI ? { genericJwksURI: extra.genericJwksURI } : {}),
   };

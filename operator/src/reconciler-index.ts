@@ -4,6 +4,7 @@
  */
 import { clientSecretName, objectKey, type NebariApp } from './api/types.js';
 import { ownerOf } from './desired/objects.js';
+import { tlsSecretNameOf } from './reconciler-facts.js';
 import type { GatewayConfig } from './desired/facts.js';
 import type { KubeObject } from './runtime/kube.js';
 
@@ -28,7 +29,8 @@ export function appTerms(app: NebariApp): {
   service: string;
   backendNamespace: string;
   secrets: string[];
-  /** `namespace/name` of Secrets the app names itself (auth.clientSecretRef): watched one by one, as they are not labelled. */
+  /** `namespace/name` of Secrets the app names itself (auth.clientSecretRef, routing.tls.secretName): watched one by
+   * one, as they are not labelled. */
   namedSecrets: string[];
   gateway: string;
 } {
@@ -38,13 +40,17 @@ export function appTerms(app: NebariApp): {
   const secrets: string[] = [];
   if (spec.auth?.clientSecretRef) secrets.push(`${ns}/${spec.auth.clientSecretRef}`);
   secrets.push(`${ns}/${clientSecretName(app.metadata.name)}`);
+  const tlsSecret = tlsSecretNameOf(app);
+  if (tlsSecret) secrets.push(`${ns}/${tlsSecret}`);
+  const named = spec.auth?.enabled === true && spec.auth.clientSecretRef ? [`${ns}/${spec.auth.clientSecretRef}`] : [];
+  if (tlsSecret && !named.includes(`${ns}/${tlsSecret}`)) named.push(`${ns}/${tlsSecret}`);
   return {
     hostname: spec.hostname ?? '',
     namespace: ns,
     service: `${svcNs}/${spec.service?.name ?? ''}`,
     backendNamespace: svcNs,
     secrets,
-    namedSecrets: spec.auth?.enabled === true && spec.auth.clientSecretRef ? [`${ns}/${spec.auth.clientSecretRef}`] : [],
+    namedSecrets: named,
     gateway: spec.gateway ?? 'public',
   };
 }

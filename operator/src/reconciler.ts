@@ -203,6 +203,9 @@ export class Reconciler {
     // an object the operator does not own is not watched (the caches hold labelled objects only): look again with
     // the key's growing backoff, so the app takes the name by itself once the other object is gone
     if (failures.some((f) => f.reason === REASONS.ResourceNotOwned)) waitingOn ??= 'resource-not-owned';
+    // a refusal can come from outside the app's spec too (an admission policy, a webhook): try again likewise, so
+    // the app recovers by itself once it is lifted (an invalid child costs one refused request per backoff step)
+    if (failures.some((f) => f.reason === REASONS.Failed)) waitingOn ??= 'rejected-child';
 
     const stale = childrenToDelete({ namespace: ns, name }, keep, this.ownedObserved(key) as DesiredObject[]);
     // routes first, so nothing stays reachable once its SecurityPolicy is gone
@@ -219,6 +222,11 @@ export class Reconciler {
       this.recent.recordWrite(`app/${key}`, cached, written);
       log.info('status updated', { ready: desired.conditions.find((c) => c.type === 'Ready')?.reason });
       if (this.d.events) {
+        // v0.1.0 reports a spec that passed validation with a Normal Event ValidationSuccess (tools watch for it): one
+        // per generation here, when the status first describes it
+        if (desired.errors.length === 0 && app.metadata.generation !== undefined && app.status?.observedGeneration !== app.metadata.generation) {
+          await this.d.events.record(written, 'Normal', REASONS.ValidationSuccess, 'Validate', `spec generation ${app.metadata.generation} is valid`);
+        }
         // one Event per transition of Ready (its reason and message name the first failing condition):
         // notable, and a fraction of the API traffic of one Event per condition
         const ready = (cs: typeof desired.status.conditions) => (cs ?? []).filter((x) => x.type === CONDITION_TYPES.Ready);

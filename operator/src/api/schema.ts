@@ -107,16 +107,6 @@ export const celRules: readonly CelRule[] = [
     check: (s) => s['provider'] !== 'generic-oidc' || nonEmptyString(s['issuerURL']),
   },
   {
-    at: 'spec.auth',
-    field: 'clientSecretRef',
-    rule:
-      "!has(self.enabled) || !self.enabled || !has(self.provider) || self.provider != 'generic-oidc' || " +
-      '(has(self.clientSecretRef) && size(self.clientSecretRef) > 0)',
-    message:
-      'clientSecretRef is required when auth is enabled with provider generic-oidc (the operator provisions clients in Keycloak only)',
-    check: (s) => !truthy(s['enabled']) || s['provider'] !== 'generic-oidc' || nonEmptyString(s['clientSecretRef']),
-  },
-  {
     at: 'spec.landingPage',
     field: 'displayName',
     rule: '!has(self.enabled) || !self.enabled || (has(self.displayName) && size(self.displayName) > 0)',
@@ -188,6 +178,15 @@ export const RoutingTLSSchema = Type.Object(
     enabled: Type.Optional(
       Type.Boolean({ default: true, description: 'Certificate via cert-manager + HTTPS listener; false: HTTP only.' }),
     ),
+    secretName: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 253,
+        pattern: DNS1123_SUBDOMAIN_PATTERN,
+        description:
+          "A kubernetes.io/tls Secret in the NebariApp's namespace, served instead of a cert-manager Certificate (ignored when enabled is false).",
+      }),
+    ),
   },
   { description: 'TLS for the hostname (defaulted to {} so enabled defaults to true whenever routing is set).', default: {} },
 );
@@ -211,7 +210,8 @@ export const RoutingSchema = Type.Object(
 
 export const DenyRedirectHeaderSchema = Type.Object({
   name: Type.String({ minLength: 1, maxLength: 256, pattern: HEADER_NAME_PATTERN, description: 'Request header name.' }),
-  value: Type.String({ minLength: 1, maxLength: 4096, description: 'Value to match.' }),
+  // 1024: Envoy Gateway's SecurityPolicy limit (a longer value would make the API server refuse the policy)
+  value: Type.String({ minLength: 1, maxLength: 1024, description: 'Value to match.' }),
   type: Type.Optional(StringEnum(HEADER_MATCH_TYPES, { default: 'Exact', description: 'How the value is matched.' })),
 });
 
@@ -246,7 +246,12 @@ export const KeycloakProtocolMapperSchema = Type.Object({
 export const KeycloakConfigSchema = Type.Object(
   {
     groups: Type.Optional(Type.Array(KeycloakGroupSchema, { maxItems: 256 })),
-    protocolMappers: Type.Optional(Type.Array(KeycloakProtocolMapperSchema, { maxItems: 64 })),
+      protocolMappers: Type.Optional(
+      Type.Array(KeycloakProtocolMapperSchema, {
+        maxItems: 64,
+        description: "Client protocol mappers; when given they replace the operator's default mappers (groups, audience).",
+      }),
+    ),
   },
   { description: 'Realm groups (optionally with members) and client protocol mappers.' },
 );
@@ -334,8 +339,12 @@ export const LandingPageSchema = Type.Object(
     icon: Type.Optional(
       Type.String({ maxLength: 2048, description: `Built-in id (${BUILTIN_ICONS.join(', ')}) or URL.` }),
     ),
-    iconLight: Type.Optional(Type.String({ maxLength: 2048, description: 'Icon URL for light mode.' })),
-    iconDark: Type.Optional(Type.String({ maxLength: 2048, description: 'Icon URL for dark mode.' })),
+    iconLight: Type.Optional(
+      Type.String({ maxLength: 2048, description: 'Light-theme variant of icon (same forms); mirrored in status.serviceDiscovery.' }),
+    ),
+    iconDark: Type.Optional(
+      Type.String({ maxLength: 2048, description: 'Dark-theme variant of icon (same forms); mirrored in status.serviceDiscovery.' }),
+    ),
     category: Type.Optional(Type.String({ maxLength: 64, description: 'e.g. Development, Monitoring, Platform, Data Science.' })),
     priority: Type.Optional(Int32({ default: DEFAULT_PRIORITY, minimum: 0, maximum: 1000, description: 'Lower sorts first.' })),
     externalUrl: Type.Optional(Type.String({ maxLength: 2048, pattern: HTTP_URL_PATTERN, description: "Overrides the card's link." })),

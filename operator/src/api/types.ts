@@ -99,8 +99,21 @@ export const EXTRA_REASONS = {
   ValidationFailed: 'ValidationFailed',
   /** spec.routing is absent: the operator manages no routes (RoutingReady/TLSReady are True with this reason). */
   RoutingDisabled: 'RoutingDisabled',
-  /** routing.tls.enabled is false: HTTP only. */
+  /** routing.tls.enabled is false: HTTP only (v0.1.0's name). */
   TLSDisabled: 'TLSDisabled',
+  /** TLSReady (v0.1.0's name): the operator has no cert-manager ClusterIssuer configured (--cluster-issuer empty) and
+   * the app gives no routing.tls.secretName, so there is no certificate: nothing is routed over HTTPS for it. */
+  ClusterIssuerNotConfigured: 'ClusterIssuerNotConfigured',
+  /** TLSReady True (v0.1.0's name): the listener serves the kubernetes.io/tls Secret named in routing.tls.secretName. */
+  UserProvidedSecretReady: 'UserProvidedSecretReady',
+  /** TLSReady (v0.1.0's name): routing.tls.secretName names a Secret that does not exist (yet); the listener is written
+   * anyway and picks it up once it appears. */
+  UserProvidedSecretNotFound: 'UserProvidedSecretNotFound',
+  /** TLSReady (v0.1.0's name): the Secret named in routing.tls.secretName is not of type kubernetes.io/tls. */
+  UserProvidedSecretInvalidType: 'UserProvidedSecretInvalidType',
+  /** AuthReady (v0.1.0's name): provider generic-oidc with auth.provisionClient left true and no auth.clientSecretRef:
+   * the operator provisions clients in Keycloak only. */
+  ProvisioningNotSupported: 'ProvisioningNotSupported',
   /** The gateway has not (yet) accepted the per-app listener. */
   ListenerNotReady: 'ListenerNotReady',
   /** The client Secret exists but lacks a required key (client-id / client-secret). */

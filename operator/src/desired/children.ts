@@ -146,7 +146,10 @@ export function referenceGrant(app: NebariApp, eff: EffectiveSpec, names: ChildN
   });
 }
 
-/** Per-app HTTPS listener attached to the shared Gateway without changing it (the Gateway must allow ListenerSets). */
+/**
+ * Per-app HTTPS listener attached to the shared Gateway without changing it (the Gateway must allow ListenerSets). It
+ * serves the user's Secret (routing.tls.secretName) when given, else the one cert-manager writes for the Certificate.
+ */
 export function listenerSet(app: NebariApp, eff: EffectiveSpec, names: ChildNames, config: OperatorConfig): KubeObject {
   return withDesiredHash({
     apiVersion: LISTENERSET.apiVersion,
@@ -160,7 +163,7 @@ export function listenerSet(app: NebariApp, eff: EffectiveSpec, names: ChildName
           hostname: eff.hostname,
           port: config.httpsPort,
           protocol: 'HTTPS',
-          tls: { mode: 'Terminate', certificateRefs: [{ group: '', kind: 'Secret', name: names.tlsSecret }] },
+          tls: { mode: 'Terminate', certificateRefs: [{ group: '', kind: 'Secret', name: eff.tlsSecretName ?? names.tlsSecret }] },
           allowedRoutes: { namespaces: { from: 'Same' } },
         },
       ],
@@ -168,6 +171,7 @@ export function listenerSet(app: NebariApp, eff: EffectiveSpec, names: ChildName
   });
 }
 
+/** cert-manager Certificate for the hostname. Precondition (state.ts): a ClusterIssuer is configured, no tls.secretName. */
 export function certificate(app: NebariApp, eff: EffectiveSpec, names: ChildNames, config: OperatorConfig): KubeObject {
   return withDesiredHash({
     apiVersion: CERTIFICATE.apiVersion,
@@ -176,7 +180,7 @@ export function certificate(app: NebariApp, eff: EffectiveSpec, names: ChildName
     spec: {
       secretName: names.tlsSecret,
       dnsNames: [eff.hostname],
-      issuerRef: { group: 'cert-manager.io', kind: 'ClusterIssuer', name: config.clusterIssuer },
+      issuerRef: { group: 'cert-manager.io', kind: 'ClusterIssuer', name: config.clusterIssuer! },
       // labels let the finalizer find (and delete) the Secret, which cert-manager leaves behind by default
       secretTemplate: {
         labels: childLabels(app, COMPONENTS.certificate),

@@ -16,8 +16,11 @@ export interface OperatorConfig {
   gateways: { public: GatewayConfig; internal: GatewayConfig };
   /** Port of the per-app HTTPS listener in the app's ListenerSet. Default 443. */
   httpsPort: number;
-  /** cert-manager ClusterIssuer that signs every app's certificate. */
-  clusterIssuer: string;
+  /**
+   * cert-manager ClusterIssuer that signs every app's certificate. Absent: no Certificates; an app with TLS then
+   * needs routing.tls.secretName (TLSReady=False ClusterIssuerNotConfigured otherwise).
+   */
+  clusterIssuer: string | undefined;
   oidc: {
     /**
      * The Keycloak realm's issuer URL, the ONE address both browsers and the gateway use (e.g.
@@ -40,7 +43,8 @@ export const DEFAULT_LOGOUT_PATH = '/oauth2/logout';
 
 export interface OperatorConfigInput {
   gateways: { public: GatewayConfig; internal: GatewayConfig };
-  clusterIssuer: string;
+  /** Absent or empty: no cert-manager ClusterIssuer (see OperatorConfig.clusterIssuer). */
+  clusterIssuer?: string;
   httpsPort?: number;
   oidc?: { issuerURL?: string; jwksURI?: string; groupsClaim?: string; logoutPath?: string };
 }
@@ -49,6 +53,7 @@ export interface OperatorConfigInput {
 export function operatorConfig(input: OperatorConfigInput): OperatorConfig {
   const problems: string[] = [];
   const dns = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+  const dns1123 = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
   for (const which of ['public', 'internal'] as const) {
     const g = input.gateways?.[which];
     if (!g || typeof g.name !== 'string' || g.name === '') problems.push(`gateways.${which}.name: required (the Gateway's name)`);
@@ -56,8 +61,9 @@ export function operatorConfig(input: OperatorConfigInput): OperatorConfig {
       problems.push(`gateways.${which}.namespace: required, a DNS-1123 label`);
     }
   }
-  if (typeof input.clusterIssuer !== 'string' || input.clusterIssuer === '') {
-    problems.push('clusterIssuer: required (name of the cert-manager ClusterIssuer)');
+  const clusterIssuer = input.clusterIssuer === undefined || input.clusterIssuer === '' ? undefined : input.clusterIssuer;
+  if (clusterIssuer !== undefined && (typeof clusterIssuer !== 'string' || !dns1123.test(clusterIssuer))) {
+    problems.push('clusterIssuer: the name of a cert-manager ClusterIssuer (a DNS-1123 name), or empty for none');
   }
   const httpsPort = input.httpsPort ?? DEFAULT_HTTPS_PORT;
   if (!Number.isInteger(httpsPort) || httpsPort < 1 || httpsPort > 65535) problems.push('httpsPort: must be an integer 1..65535');
@@ -75,7 +81,7 @@ export function operatorConfig(input: OperatorConfigInput): OperatorConfig {
   return {
     gateways: { public: { ...input.gateways.public }, internal: { ...input.gateways.internal } },
     httpsPort,
-    clusterIssuer: input.clusterIssuer,
+    clusterIssuer,
     oidc: {
       ...(issuerURL !== undefined ? { issuerURL } : {}),
       ...(jwksURI !== undefined ? { jwksURI } : {}),
@@ -99,6 +105,12 @@ export type ServiceFact = { found: false } | { found: true; ports: readonly numb
 
 /** The OIDC client Secret as observed (keys only, never values). */
 export type SecretFact = { found: false } | { found: true; keys: readonly string[] };
+
+/** The Secret routing.tls.secretName names, as observed in the app's namespace (type only, never data). */
+export type TLSSecretFact = { found: false } | { found: true; type: string | undefined };
+
+/** Type a Secret needs to serve as a listener's certificate. */
+export const TLS_SECRET_TYPE = 'kubernetes.io/tls';
 
 /** cert-manager Certificate status as observed. */
 export interface CertificateFact {
@@ -159,6 +171,8 @@ export interface ObservedFacts {
   securityPolicy?: AcceptanceFact;
   /** The client Secret (clientSecretRef, or `<name>-oidc-client` when provisioned) in the app's namespace. */
   clientSecret: SecretFact;
+  /** The Secret named in routing.tls.secretName; absent when the app names none. */
+  tlsSecret?: TLSSecretFact;
   /** Keycloak provisioning outcome; absent when not attempted (e.g. generic-oidc or clientSecretRef). */
   provisioning?: ProvisioningFact;
   /** JWKS URI discovered for provider generic-oidc (needed only when auth.groups is set). */

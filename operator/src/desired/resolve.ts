@@ -25,6 +25,9 @@ export interface EffectiveAuth {
   secretName: string | undefined;
   /** true when the Secret comes from auth.clientSecretRef (user-managed). */
   secretFromRef: boolean;
+  /** Provider generic-oidc with provisionClient left true and no clientSecretRef: nothing can provide credentials
+   * (the operator provisions clients in Keycloak only): AuthReady ProvisioningNotSupported. */
+  provisioningUnsupported: boolean;
 }
 
 export interface EffectiveSpec {
@@ -48,6 +51,8 @@ export interface EffectiveSpec {
       }
     | undefined;
   tls: boolean;
+  /** routing.tls.secretName when TLS is on: the user's kubernetes.io/tls Secret, served instead of a Certificate. */
+  tlsSecretName: string | undefined;
   /** undefined: auth absent or disabled. */
   auth: EffectiveAuth | undefined;
   serviceAccountName: string;
@@ -102,6 +107,7 @@ export function effectiveSpec(app: NebariApp, config: OperatorConfig): Effective
       issuerURL: provider === 'generic-oidc' ? a.issuerURL : config.oidc.issuerURL,
       secretName: secretFromRef ? a.clientSecretRef : provisionClient ? clientSecretName(name) : undefined,
       secretFromRef,
+      provisioningUnsupported: provider === 'generic-oidc' && a.provisionClient !== false && !secretFromRef,
     };
   }
   const lp = spec.landingPage ?? {};
@@ -117,6 +123,7 @@ export function effectiveSpec(app: NebariApp, config: OperatorConfig): Effective
     gateway: config.gateways[gatewayClass],
     routing,
     tls: routing?.tls ?? false,
+    tlsSecretName: routing?.tls && r?.tls?.secretName ? r.tls.secretName : undefined,
     auth,
     serviceAccountName: spec.serviceAccountName ?? name,
     landingPage: {

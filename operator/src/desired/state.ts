@@ -21,7 +21,7 @@ import {
   referenceGrant,
   securityPolicy,
 } from './children.js';
-import type { AcceptanceFact, ObservedFacts, OperatorConfig } from './facts.js';
+import { TLS_SECRET_TYPE, type AcceptanceFact, type ObservedFacts, type OperatorConfig } from './facts.js';
 import { childNames, type ChildNames, type KubeObject } from './objects.js';
 import { effectiveSpec, type EffectiveSpec } from './resolve.js';
 import { buildConditions, readyCondition, serviceDiscovery, type ConditionInput } from './status.js';
@@ -66,6 +66,12 @@ export function authPrerequisites(eff: EffectiveSpec, facts: ObservedFacts, conf
     policyPossible: false,
     jwks: undefined,
   });
+  if (auth.provisioningUnsupported) {
+    return fail(
+      REASONS.ProvisioningNotSupported,
+      'provider generic-oidc does not support client provisioning (auth.provisionClient defaults to true; the operator provisions clients in Keycloak only): set auth.clientSecretRef to a Secret with keys client-id and client-secret, and auth.provisionClient: false',
+    );
+  }
   if (!auth.issuerURL) {
     return fail(REASONS.IssuerNotConfigured, 'the operator has no OIDC issuer URL configured (oidc.issuerURL) for provider keycloak');
   }
@@ -157,8 +163,12 @@ export function desiredState(app: NebariApp, facts: ObservedFacts, config: Opera
       const message = `hostname ${eff.hostname} is held by NebariApp ${holder.namespace}/${holder.name} (older claim): nothing is routed for this app`;
       routing = { type: T.RoutingReady, status: 'False', reason: REASONS.GatewayListenerConflict, message };
       tls = { type: T.TLSReady, status: 'False', reason: REASONS.GatewayListenerConflict, message };
+    } else if (eff.tls && !eff.tlsSecretName && !config.clusterIssuer) {
+      const message = `the operator has no cert-manager ClusterIssuer configured (--cluster-issuer / CLUSTER_ISSUER) and routing.tls.secretName is not set: there is no certificate for ${eff.hostname}, so nothing is served over HTTPS for it; set routing.tls.secretName to a kubernetes.io/tls Secret, or routing.tls.enabled: false`;
+      routing = { type: T.RoutingReady, status: 'False', reason: REASONS.ClusterIssuerNotConfigured, message };
+      tls = { type: T.TLSReady, status: 'False', reason: REASONS.ClusterIssuerNotConfigured, message };
     } else {
-      if (eff.tls) children.push(certificate(app, eff, names, config));
+      if (eff.tls && !eff.tlsSecretName) children.push(certificate(app, eff, names, config));
       if (!facts.gatewayFound) {
         const message = `Gateway ${gw} (spec.gateway=${eff.gatewayClass}) not found`;
         routing = { type: T.RoutingReady, status: 'False', reason: REASONS.GatewayNotFound, message };
@@ -251,6 +261,34 @@ export function routeCondition(eff: EffectiveSpec, facts: ObservedFacts, names: 
 
 function tlsCondition(eff: EffectiveSpec, facts: ObservedFacts, names: ChildNames, gw: string): ConditionInput {
   if (!eff.tls) return { type: T.TLSReady, status: 'True', reason: REASONS.TLSDisabled, message: 'routing.tls.enabled is false: HTTP only' };
+  if (eff.tlsSecretName) {
+    const ref = `Secret ${eff.namespace}/${eff.tlsSecretName} (routing.tls.secretName)`;
+    const f = facts.tlsSecret;
+    if (!f?.found) {
+      return {
+        type: T.TLSReady,
+        status: 'False',
+        reason: REASONS.UserProvidedSecretNotFound,
+        message: `${ref} not found; listener ${names.listenerSet}/https is written and serves it as soon as it exists`,
+      };
+    }
+    if (f.type !== TLS_SECRET_TYPE) {
+      return {
+        type: T.TLSReady,
+        status: 'False',
+        reason: REASONS.UserProvidedSecretInvalidType,
+        message: `${ref} is of type ${f.type ?? '(none)'}; it must be of type ${TLS_SECRET_TYPE} (keys tls.crt and tls.key)`,
+      };
+    }
+    return (
+      listenerNotReady(facts, names, gw) ?? {
+        type: T.TLSReady,
+        status: 'True',
+        reason: REASONS.UserProvidedSecretReady,
+        message: `${ref} serves ${eff.hostname} through ListenerSet ${names.listenerSet} on Gateway ${gw}`,
+      }
+    );
+  }
   const cert = `${eff.namespace}/${names.certificate}`;
   if (!facts.certificate) {
     return { type: T.TLSReady, status: 'False', reason: REASONS.CertificateNotReady, message: `Certificate ${cert} not issued yet` };
@@ -259,6 +297,18 @@ function tlsCondition(eff: EffectiveSpec, facts: ObservedFacts, names: ChildName
     const detail = facts.certificate.message ? `: ${facts.certificate.message}` : '';
     return { type: T.TLSReady, status: 'False', reason: REASONS.CertificateNotReady, message: `Certificate ${cert} is not ready${detail}` };
   }
+  return (
+    listenerNotReady(facts, names, gw) ?? {
+      type: T.TLSReady,
+      status: 'True',
+      reason: REASONS.Available,
+      message: `Certificate ${cert} is ready and serves ${eff.hostname} through ListenerSet ${names.listenerSet} on Gateway ${gw}`,
+    }
+  );
+}
+
+/** TLSReady=False while the gateway controller has not accepted the app's listener; undefined once it has. */
+function listenerNotReady(facts: ObservedFacts, names: ChildNames, gw: string): ConditionInput | undefined {
   if (!facts.listener) {
     return {
       type: T.TLSReady,
@@ -276,12 +326,7 @@ function tlsCondition(eff: EffectiveSpec, facts: ObservedFacts, names: ChildName
       message: `listener ${names.listenerSet}/https was not accepted by Gateway ${gw}${detail ? ` (${detail})` : ''}`,
     };
   }
-  return {
-    type: T.TLSReady,
-    status: 'True',
-    reason: REASONS.Available,
-    message: `Certificate ${cert} is ready and serves ${eff.hostname} through ListenerSet ${names.listenerSet} on Gateway ${gw}`,
-  };
+  return undefined;
 }
 
 function authCondition(

@@ -175,19 +175,25 @@ export function audienceMapper(name: string, audience: string): ProtocolMapper {
   };
 }
 
-/** Operator mappers first, then keycloakConfig.protocolMappers; a user mapper of the same name replaces ours. */
-function mappers(app: NebariApp, own: ProtocolMapper[]): ProtocolMapper[] {
-  const byName = new Map<string, ProtocolMapper>();
-  for (const m of own) byName.set(m.name, m);
-  const user = app.spec.auth?.keycloakConfig?.protocolMappers ?? [];
-  user.forEach((m, i) => {
-    if (byName.has(m.name) && own.every((o) => o.name !== m.name)) {
+/**
+ * The client's protocol mappers: keycloakConfig.protocolMappers when given (even empty) REPLACE the operator's
+ * defaults (the groups mapper, the self-audience mapper), as the contract says; else the defaults. Sorted by name.
+ */
+function mappers(app: NebariApp, defaults: ProtocolMapper[]): ProtocolMapper[] {
+  const user = app.spec.auth?.keycloakConfig?.protocolMappers;
+  if (user === undefined) return [...defaults].sort(byName);
+  const seen = new Set<string>();
+  const out = user.map((m, i) => {
+    if (seen.has(m.name)) {
       throw new AuthSpecError(`spec.auth.keycloakConfig.protocolMappers[${i}].name`, `"${m.name}" is listed twice; names must be unique`);
     }
-    byName.set(m.name, { name: m.name, protocol: 'openid-connect', protocolMapper: m.protocolMapper, config: { ...(m.config ?? {}) } });
+    seen.add(m.name);
+    return { name: m.name, protocol: 'openid-connect' as const, protocolMapper: m.protocolMapper, config: { ...(m.config ?? {}) } };
   });
-  return [...byName.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return out.sort(byName);
 }
+
+const byName = (a: { name: string }, b: { name: string }): number => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
 
 function checkHostname(app: NebariApp): string {
   const host = app.spec.hostname;

@@ -79,20 +79,27 @@ function safeImageUrl(raw: unknown): string | null {
   return u && u.startsWith('https:') ? u : null;
 }
 
+/** The built-in icon id `raw` names (case-insensitive), if any. */
+function builtinIcon(raw: unknown): BuiltinIconId | undefined {
+  if (typeof raw !== 'string') return undefined;
+  const id = raw.trim().toLowerCase();
+  return (BUILTIN_ICONS as readonly string[]).includes(id) ? (id as BuiltinIconId) : undefined;
+}
+
 /**
- * Built-in id, else an https image URL, else the generic app glyph. iconLight/iconDark (URLs) pick the image
- * per theme; a built-in id in `icon` wins over them.
+ * Built-in id, else an https image URL, else the generic app glyph. iconLight/iconDark are theme variants of `icon`
+ * in the same forms (the contract): URLs pick the image per theme; a built-in id in `icon` wins over them, and a
+ * built-in id in a variant is used when `icon` and the variants give no image.
  */
 export function resolveIcon(raw: unknown, light?: unknown, dark?: unknown): Icon {
-  if (typeof raw === 'string') {
-    const id = raw.trim().toLowerCase();
-    if ((BUILTIN_ICONS as readonly string[]).includes(id)) return { kind: 'builtin', id: id as BuiltinIconId };
-  }
+  const id = builtinIcon(raw);
+  if (id) return { kind: 'builtin', id };
   const lightUrl = safeImageUrl(light) ?? safeImageUrl(raw);
   const darkUrl = safeImageUrl(dark);
   if (lightUrl) return darkUrl && darkUrl !== lightUrl ? { kind: 'url', url: lightUrl, darkUrl } : { kind: 'url', url: lightUrl };
   if (darkUrl) return { kind: 'url', url: darkUrl };
-  return { kind: 'builtin', id: 'app' };
+  const variant = builtinIcon(light) ?? builtinIcon(dark);
+  return { kind: 'builtin', id: variant ?? 'app' };
 }
 
 /**

@@ -56,7 +56,14 @@ describe('keycloak provisioner (real Keycloak)', function () {
     groups: ['data-team'],
     keycloakConfig: {
       groups: [{ name: 'data-team', members: ['alice', 'nobody'] }, { name: 'data-admins' }],
+      // given, these replace the operator's default mappers (its groups and self-audience mappers): the groups claim
+      // comes from this list's own mapper, and the access token no longer names the client as an audience
       protocolMappers: [
+        {
+          name: 'member-of',
+          protocolMapper: 'oidc-group-membership-mapper',
+          config: { 'claim.name': 'groups', 'full.path': 'false', 'id.token.claim': 'true', 'access.token.claim': 'true' },
+        },
         {
           name: 'team',
           protocolMapper: 'oidc-hardcoded-claim-mapper',
@@ -90,7 +97,7 @@ describe('keycloak provisioner (real Keycloak)', function () {
     assert.deepEqual([...(c.defaultClientScopes ?? [])].sort(), ['acr', 'basic', 'email', 'groups', 'profile', 'web-origins']);
     assert.deepEqual(c.optionalClientScopes, []);
     const mappers = (c.protocolMappers ?? []).map((m) => `${m.name}:${m.protocolMapper}`).sort();
-    assert.deepEqual(mappers, ['audience-self:oidc-audience-mapper', 'groups:oidc-group-membership-mapper', 'team:oidc-hardcoded-claim-mapper']);
+    assert.deepEqual(mappers, ['member-of:oidc-group-membership-mapper', 'team:oidc-hardcoded-claim-mapper'], 'keycloakConfig.protocolMappers replace the defaults');
 
     // `groups` did not exist in the realm: created and marked as managed by the operator.
     const groupsScope = await admin.clientScopes.findOneByName({ realm, name: 'groups' });
@@ -103,7 +110,7 @@ describe('keycloak provisioner (real Keycloak)', function () {
     assert.deepEqual(members.map((m) => m.username), ['alice']);
   });
 
-  it('the returned credentials sign a user in through the real login form; tokens carry groups, audience and mappers', async function () {
+  it('the returned credentials sign a user in through the real login form; tokens carry the given mappers only', async function () {
     const r = await p.ensureClients(jupyter);
     const redirectUri = 'https://jupyter.data.example.test/oauth2/callback';
     const login = await loginForCode(r.issuerUrl, { clientId: r.clientId, redirectUri, username: 'alice', password: passwords.alice! });
@@ -116,7 +123,7 @@ describe('keycloak provisioner (real Keycloak)', function () {
     assert.deepEqual(id.groups, ['data-team']);
     assert.equal(id.team, 'data');
     assert.equal(id.preferred_username, 'alice');
-    assert.ok(audiences(tok.body.access_token).includes('data-jupyter'));
+    assert.ok(!audiences(tok.body.access_token).includes('data-jupyter'), 'no default self-audience mapper beside the given ones');
 
     // A wrong secret is refused, a foreign redirect URI is refused, the password grant is off.
     const bad = await tokenRequest(r.issuerUrl, { grant_type: 'authorization_code', code: 'x', redirect_uri: redirectUri }, { id: r.clientId, secret: 'wrong' });

@@ -59,7 +59,7 @@ describe('keycloak desired state', function () {
     assert.deepEqual(d.requestedScopes, ['groups']);
   });
 
-  it('keycloakConfig mappers are added; one named like an operator mapper replaces it; duplicates are refused', function () {
+  it('keycloakConfig mappers replace the default mappers (even an empty list); duplicates are refused', function () {
     const d = desiredKeycloak(
       app({
         scopes: ['openid', 'groups'],
@@ -72,8 +72,10 @@ describe('keycloak desired state', function () {
       }),
     );
     const names = d.clients[0]!.protocolMappers.map((m) => m.name);
-    assert.deepEqual(names, ['audience-self', 'dept', 'groups']);
+    assert.deepEqual(names, ['dept', 'groups']);
     assert.equal(d.clients[0]!.protocolMappers.find((m) => m.name === 'groups')!.config['claim.name'], 'roles');
+    assert.deepEqual(desiredKeycloak(app({ scopes: ['openid', 'groups'], keycloakConfig: { protocolMappers: [] } })).clients[0]!.protocolMappers, []);
+    assert.deepEqual(desiredKeycloak(app({ scopes: ['openid', 'groups'], keycloakConfig: {} })).clients[0]!.protocolMappers.map((m) => m.name), ['audience-self', 'groups']);
     assert.throws(
       () =>
         desiredKeycloak(

@@ -152,6 +152,10 @@ describe('landing model: icons and health targets', () => {
     assert.deepEqual(resolveIcon('nonsense'), { kind: 'builtin', id: 'app' });
     assert.deepEqual(resolveIcon('http://cdn.example.com/i.png'), { kind: 'builtin', id: 'app' }, 'plain-http images are not loaded (CSP)');
     assert.deepEqual(resolveIcon(undefined, 'https://a/l.png', 'https://a/d.png'), { kind: 'url', url: 'https://a/l.png', darkUrl: 'https://a/d.png' });
+    // iconLight/iconDark take the same forms as icon: a built-in id there is used when nothing gives an image
+    assert.deepEqual(resolveIcon(undefined, 'Grafana'), { kind: 'builtin', id: 'grafana' });
+    assert.deepEqual(resolveIcon('nonsense', undefined, 'argocd'), { kind: 'builtin', id: 'argocd' });
+    assert.deepEqual(resolveIcon(undefined, 'jupyter', 'https://a/d.png'), { kind: 'url', url: 'https://a/d.png' }, 'an image wins over a variant id');
   });
   it('health target: defaults, port override, cross-namespace service, disabled', () => {
     const a = app('a', { service: { name: 'svc', port: 80, namespace: 'other' }, landingPage: { enabled: true, displayName: 'A', healthCheck: { enabled: true } } });

@@ -224,9 +224,9 @@ describe('NebariApp API: validate', () => {
     assert.deepEqual(fields({ ...base(), auth: { enabled: true, enforceAtGateway: false, denyRedirect: [] } }), []);
   });
 
-  it('CEL: issuerURL required for generic-oidc (and clientSecretRef when enabled), ignored for keycloak', () => {
+  it('CEL: issuerURL required for generic-oidc, ignored for keycloak; generic-oidc without clientSecretRef passes (the operator reports ProvisioningNotSupported)', () => {
     assert.deepEqual(fields({ ...base(), auth: { provider: 'generic-oidc' } }), ['spec.auth.issuerURL']);
-    assert.deepEqual(fields({ ...base(), auth: { enabled: true, provider: 'generic-oidc', issuerURL: 'https://idp.example.com' } }), ['spec.auth.clientSecretRef']);
+    assert.deepEqual(fields({ ...base(), auth: { enabled: true, provider: 'generic-oidc', issuerURL: 'https://idp.example.com' } }), []);
     assert.deepEqual(fields({ ...base(), auth: { enabled: true, provider: 'generic-oidc', issuerURL: 'https://idp.example.com', clientSecretRef: 'creds' } }), []);
     assert.deepEqual(fields({ ...base(), auth: { enabled: true, issuerURL: 'https://ignored.example.com' } }), []);
     assert.deepEqual(fields({ ...base(), auth: { issuerURL: 'not a url' } }), ['spec.auth.issuerURL']);
@@ -284,6 +284,14 @@ describe('NebariApp API: validate', () => {
     assert.deepEqual(fields({ ...base(), serviceAccountName: 'x y' }), ['spec.serviceAccountName']);
     assert.deepEqual(fields({ ...base(), auth: { redirectURI: 'callback' } }), ['spec.auth.redirectURI']);
     assert.deepEqual(fields({ ...base(), auth: { scopes: ['open id'] } }), ['spec.auth.scopes[0]']);
+    assert.deepEqual(fields({ ...base(), routing: { tls: { secretName: 'my-tls' } } }), []);
+    const bad = validateSpec({ ...base(), routing: { tls: { secretName: 'My_TLS' } } });
+    assert.deepEqual(bad.map((e) => e.field), ['spec.routing.tls.secretName']);
+    assert.match(bad[0]!.message, /must be a lower-case DNS name/);
+    // Envoy Gateway's SecurityPolicy takes header values of at most 1024 characters: refused up front, named
+    const dr = (value: string) => ({ ...base(), auth: { enabled: true, denyRedirect: [{ name: 'X-Long', value }] } });
+    assert.deepEqual(fields(dr('x'.repeat(1024))), []);
+    assert.deepEqual(validateSpec(dr('x'.repeat(1025))), [{ field: 'spec.auth.denyRedirect[0].value', message: 'must be at most 1024 characters' }]);
   });
 
   it('validate() checks apiVersion and kind and formats errors on one line', () => {

@@ -144,6 +144,46 @@ describe('desired state: conditions and reasons', () => {
     assert.equal(conds(app({ routing: { tls: { enabled: false } } })).TLSReady!.reason, 'TLSDisabled');
   });
 
+  it('routing.tls.secretName: no Certificate, the listener serves that Secret; UserProvidedSecretNotFound / InvalidType / Ready', () => {
+    const user = app({ routing: { tls: { secretName: 'my-tls' } } });
+    const d = desiredState(user, facts({ certificate: undefined, tlsSecret: { found: true, type: 'kubernetes.io/tls' } }), config(), NOW);
+    assert.deepEqual(d.children.map((c) => c.kind).sort(), ['HTTPRoute', 'ListenerSet']);
+    const ls = d.children.find((c) => c.kind === 'ListenerSet') as Any;
+    assert.deepEqual(ls.spec.listeners[0].tls.certificateRefs, [{ group: '', kind: 'Secret', name: 'my-tls' }]);
+    assert.equal(summary(user, facts({ tlsSecret: { found: true, type: 'kubernetes.io/tls' } })).TLSReady, 'True UserProvidedSecretReady');
+    const missing = desiredState(user, facts({ tlsSecret: { found: false } }), config(), NOW);
+    assert.deepEqual(missing.children.map((c) => c.kind).sort(), ['HTTPRoute', 'ListenerSet'], 'the listener is written and picks the Secret up once it exists');
+    const tls = missing.conditions.find((c) => c.type === 'TLSReady')!;
+    assert.equal(`${tls.status} ${tls.reason}`, 'False UserProvidedSecretNotFound');
+    assert.match(tls.message, /Secret data\/my-tls \(routing\.tls\.secretName\) not found/);
+    const opaque = conds(user, facts({ tlsSecret: { found: true, type: 'Opaque' } })).TLSReady!;
+    assert.equal(opaque.reason, 'UserProvidedSecretInvalidType');
+    assert.match(opaque.message, /is of type Opaque; it must be of type kubernetes\.io\/tls/);
+    assert.equal(summary(app({ routing: { tls: { enabled: false, secretName: 'my-tls' } } })).TLSReady, 'True TLSDisabled', 'ignored without TLS');
+  });
+
+  it('no ClusterIssuer configured: ClusterIssuerNotConfigured and nothing routed, unless the app brings routing.tls.secretName or turns TLS off', () => {
+    const none = config({ clusterIssuer: '' });
+    const d = desiredState(app(), facts(), none, NOW);
+    assert.deepEqual(d.children, []);
+    assert.deepEqual(summary(app(), facts(), none), { RoutingReady: 'False ClusterIssuerNotConfigured', TLSReady: 'False ClusterIssuerNotConfigured', Ready: 'False ClusterIssuerNotConfigured' });
+    assert.match(conds(app(), facts(), none).TLSReady!.message, /no cert-manager ClusterIssuer configured \(--cluster-issuer \/ CLUSTER_ISSUER\) and routing\.tls\.secretName is not set/);
+    assert.equal(summary(app({ routing: { tls: { secretName: 'my-tls' } } }), facts({ tlsSecret: { found: true, type: 'kubernetes.io/tls' } }), none).Ready, 'True Available');
+    assert.equal(summary(app({ routing: { tls: { enabled: false } } }), facts(), none).Ready, 'True Available');
+  });
+
+  it('generic-oidc with provisionClient left true and no clientSecretRef: ProvisioningNotSupported, no route without login', () => {
+    const g = { enabled: true, provider: 'generic-oidc' as const, issuerURL: 'https://idp.example.org' };
+    const d = desiredState(app({ auth: g }), facts({ clientSecret: { found: false } }), config(), NOW);
+    const c = Object.fromEntries(d.conditions.map((x) => [x.type, x]));
+    assert.equal(c['AuthReady']!.reason, 'ProvisioningNotSupported');
+    assert.match(c['AuthReady']!.message, /set auth\.clientSecretRef/);
+    assert.equal(c['RoutingReady']!.reason, 'AuthNotReady');
+    assert.ok(!d.children.some((x) => x.kind === 'HTTPRoute'));
+    assert.equal(conds(app({ auth: { ...g, provisionClient: false } }), facts({ clientSecret: { found: false } })).AuthReady!.reason, 'SecretNotFound');
+    assert.equal(conds(app({ auth: { ...g, clientSecretRef: 'creds' } })).AuthReady!.reason, 'Available', 'a clientSecretRef is what generic-oidc needs');
+  });
+
   it('SecretNotFound withholds the route so the app is never served without login (AuthNotReady)', () => {
     const d = desiredState(app({ auth: { enabled: true } }), facts({ clientSecret: { found: false } }), config(), NOW);
     assert.deepEqual(d.children.map((c) => c.kind).sort(), ['Certificate', 'ListenerSet']);
@@ -299,9 +339,10 @@ describe('desired state: events and config', () => {
     assert.equal(c.oidc.groupsClaim, 'groups');
     assert.equal(c.oidc.logoutPath, '/oauth2/logout');
     assert.throws(
-      () => operatorConfig({ gateways: { public: { name: '', namespace: 'x' }, internal: { name: 'i', namespace: 'Bad_NS' } }, clusterIssuer: '', httpsPort: 0 }),
-      /gateways\.public\.name: required.*gateways\.internal\.namespace: required, a DNS-1123 label.*clusterIssuer: required.*httpsPort: must be an integer 1\.\.65535/,
+      () => operatorConfig({ gateways: { public: { name: '', namespace: 'x' }, internal: { name: 'i', namespace: 'Bad_NS' } }, clusterIssuer: 'Bad_Issuer', httpsPort: 0 }),
+      /gateways\.public\.name: required.*gateways\.internal\.namespace: required, a DNS-1123 label.*clusterIssuer: the name of a cert-manager ClusterIssuer \(a DNS-1123 name\), or empty for none.*httpsPort: must be an integer 1\.\.65535/,
     );
+    assert.equal(config({ clusterIssuer: '' }).clusterIssuer, undefined, 'empty: no ClusterIssuer');
     assert.throws(() => config({ oidc: { issuerURL: 'auth.example.com' } }), /oidc\.issuerURL: must be an absolute http\(s\) URL/);
     assert.equal(config({ oidc: { issuerURL: 'https://a.example.com/realms/x/' } }).oidc.issuerURL, 'https://a.example.com/realms/x');
   });
