@@ -235,6 +235,8 @@ export interface SessionData {
   user: SignedInUser;
   idToken?: string;
   exp: number;
+  /** When the session was issued (seconds). */
+  iat: number;
 }
 
 export async function sealSession(key: Uint8Array, user: SignedInUser, ttl: number, idToken?: string): Promise<string> {
@@ -257,6 +259,7 @@ export async function unsealSession(key: Uint8Array, token: string | undefined):
     },
     idToken: typeof p.h === 'string' ? p.h : undefined,
     exp: p.exp ?? 0,
+    iat: p.iat ?? 0,
   };
 }
 

@@ -3,6 +3,11 @@
 // client-secret, issuer-url) through the Deployment's env.
 import { DEFAULT_REDIRECT_URI, DEFAULT_SCOPES } from './contract.js';
 import type { OidcSettings } from './auth.js';
+import type { KeycloakAdminSettings } from './keycloak-admin.js';
+import { adminBaseFromIssuer } from './keycloak-admin.js';
+import { NS } from '../../../components/cluster/namespaces.js';
+import { BASE_GROUPS } from '../../../components/identity/spec.js';
+import { PROJECT_PACKS } from '../../../components/argocd/spec.js';
 
 export interface LandingConfig {
   host: string;
@@ -11,6 +16,20 @@ export interface LandingConfig {
   staticDir: string;
   logLevel: string;
   oidc: (OidcSettings & { sessionSecret?: string }) | null;
+  features: {
+    stateNamespace: string;
+    adminGroups: string[];
+    keycloakAdmin?: KeycloakAdminSettings;
+    packsNamespace: string;
+    packsProject: string;
+  };
+}
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+function dnsLabel(env: Record<string, string | undefined>, name: string, dflt: string): string {
+  const v = env[name] || dflt;
+  if (v.length > 63 || !DNS_LABEL.test(v)) throw new Error(`${name}: "${v}" is not allowed; allowed: a DNS label (lower-case letters, digits, "-", at most 63)`);
+  return v;
 }
 
 function port(env: Record<string, string | undefined>, name: string, dflt: number): number {
@@ -58,6 +77,20 @@ export function configFromEnv(env: Record<string, string | undefined>, defaults:
       sessionSecret: env.SESSION_SECRET || undefined,
     };
   }
+  const adminVars = ['KEYCLOAK_ADMIN_CLIENT_ID', 'KEYCLOAK_ADMIN_CLIENT_SECRET'] as const;
+  const adminSet = adminVars.filter((k) => env[k]);
+  if (adminSet.length === 1) throw new Error(`${adminVars.find((k) => !env[k])}: required when ${adminSet[0]} is set (approvals need both)`);
+  if (adminSet.length === 2 && !oidc) throw new Error('KEYCLOAK_ADMIN_CLIENT_ID: needs sign-in configured (OIDC_ISSUER_URL and the other OIDC_* variables)');
+  if (adminSet.length === 2) adminBaseFromIssuer(oidc!.issuer);
+  const adminGroups = (env.ADMIN_GROUPS ?? BASE_GROUPS[0]).split(/[\s,]+/).filter(Boolean);
+  if (adminGroups.length === 0) throw new Error('ADMIN_GROUPS: must name at least one group (comma-separated)');
+  const features: LandingConfig['features'] = {
+    stateNamespace: dnsLabel(env, 'STATE_NAMESPACE', env.POD_NAMESPACE || NS.landing),
+    adminGroups,
+    ...(adminSet.length === 2 && oidc ? { keycloakAdmin: { issuer: oidc.issuer, clientId: env.KEYCLOAK_ADMIN_CLIENT_ID!, clientSecret: env.KEYCLOAK_ADMIN_CLIENT_SECRET! } } : {}),
+    packsNamespace: dnsLabel(env, 'PACKS_NAMESPACE', NS.packApps),
+    packsProject: env.PACKS_PROJECT || PROJECT_PACKS,
+  };
   const logLevel = env.LOG_LEVEL ?? 'info';
   return {
     host: env.HOST || '127.0.0.1',
@@ -66,5 +99,6 @@ export function configFromEnv(env: Record<string, string | undefined>, defaults:
     staticDir: env.STATIC_DIR || defaults.staticDir,
     logLevel,
     oidc,
+    features,
   };
 }

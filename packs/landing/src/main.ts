@@ -40,6 +40,7 @@ async function run(): Promise<void> {
     metrics,
     host: cfg.host,
     port: cfg.port,
+    features: cfg.features,
   });
   log.info('listening', { host: cfg.host, port: svc.port, metricsPort: cfg.metricsPort, signIn: !!cfg.oidc });
 

@@ -40,6 +40,8 @@ export interface Entry {
   visibility: Visibility;
   requiredGroups: string[];
   health: HealthTarget | null;
+  /** The pack opted this private app into "request access" (annotation ACCESS_REQUEST_ANNOTATION = "true"). */
+  requestable?: boolean;
 }
 
 /** The signed-in user as far as visibility is concerned; null for anonymous. */
@@ -50,6 +52,14 @@ export interface Viewer {
 
 /** Category of apps that declare none; sorts after every named category. */
 export const UNCATEGORIZED = 'Other';
+
+/** Annotation by which a pack opts a private NebariApp into "request access" (the spec stays the contract). */
+export const ACCESS_REQUEST_ANNOTATION = 'landing.nebari.dev/access-requests';
+
+function requestable(app: NebariAppLike): { requestable?: true } {
+  const a = (app.metadata as { annotations?: Record<string, unknown> } | undefined)?.annotations;
+  return a?.[ACCESS_REQUEST_ANNOTATION] === 'true' ? { requestable: true } : {};
+}
 
 export type EntryResult = { ok: true; entry: Entry } | { ok: false; reason: string };
 
@@ -199,6 +209,7 @@ export function entryFromApp(app: NebariAppLike): EntryResult {
         visibility,
         requiredGroups: stringList(sd.requiredGroups),
         health,
+        ...requestable(app),
       },
     };
   }
@@ -221,6 +232,7 @@ export function entryFromApp(app: NebariAppLike): EntryResult {
       visibility: authOn ? 'private' : 'public',
       requiredGroups: authOn ? stringList(app.spec?.auth?.groups) : [],
       health,
+      ...requestable(app),
     },
   };
 }

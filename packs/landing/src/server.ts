@@ -32,8 +32,29 @@ import {
   type SignedInUser,
 } from './auth.js';
 import { filterGroups, normalizeGroup, viewFor, type Group, type Viewer } from './model.js';
+import {
+  InputError,
+  checkDecision,
+  checkNewRequest,
+  decided,
+  effectiveGroups,
+  isAdmin,
+  markRead,
+  notificationsFor,
+  parseDecisionInput,
+  parsePinInput,
+  parseReadInput,
+  parseRequestInput,
+  requestView,
+  requestableFor,
+  setPin,
+} from './features.js';
+import { KeycloakAdminError, type KeycloakAdmin } from './keycloak-admin.js';
 import type { LandingMetrics } from './metrics.js';
+import { packsView, type PackWatcher } from './packs.js';
 import type { AppStore } from './store.js';
+import type { ClusterState } from './userstate.js';
+import type { AdminPayload, UserPayload } from './view.js';
 
 export interface OidcOptions {
   settings: OidcSettings;
@@ -42,7 +63,20 @@ export interface OidcOptions {
   fetch?: typeof fetch;
 }
 
+/** Pins, access requests, notifications and the admin view; absent parts switch their endpoints off. */
+export interface FeatureOptions {
+  /** Durable per-user state and access requests (ConfigMaps); null: pins, notifications' read marks and requests are off. */
+  state: ClusterState | null;
+  /** Keycloak Admin API client for approvals; null: approvals answer 503. */
+  keycloak: KeycloakAdmin | null;
+  /** Members of any of these groups are platform admins. */
+  adminGroups: readonly string[];
+  packs: PackWatcher | null;
+  packsProject: string;
+}
+
 export interface LandingServerOptions {
+  features?: FeatureOptions;
   store: AppStore;
   staticDir: string;
   log: Logger;
@@ -130,11 +164,18 @@ function viewerKey(v: Viewer | null): string {
 
 interface Stream {
   res: ServerResponse;
-  viewer: Viewer | null;
-  key: string;
+  user: SignedInUser | null;
+  /** Issued-at of the session or token (seconds): approvals after it widen the groups (features.effectiveGroups). */
+  iat: number;
   last: string;
+  lastUser: string;
+  lastAdmin: string;
   expiry?: NodeJS.Timeout;
 }
+
+/** Largest JSON body accepted on the write endpoints. */
+const MAX_BODY = 16 * 1024;
+const REQUEST_ID = /^[0-9a-f]{16}$/;
 
 export function createLandingServer(opts: LandingServerOptions): LandingServer {
   const { store, log, metrics } = opts;
@@ -149,6 +190,9 @@ export function createLandingServer(opts: LandingServerOptions): LandingServer {
   const heartbeatMs = opts.heartbeatMs ?? 15_000;
   const coalesceMs = opts.coalesceMs ?? 50;
   const maxStreams = opts.maxStreams ?? 2000;
+  const features = opts.features;
+  const state = features?.state ?? null;
+  const adminGroups = features?.adminGroups ?? [];
 
   // ---- OIDC provider (discovered lazily, retried after a failure) ----
   let provider: Promise<{ meta: ProviderMetadata; keys: JWTVerifyGetKey }> | null = null;
@@ -192,12 +236,48 @@ export function createLandingServer(opts: LandingServerOptions): LandingServer {
     let hit = cache.get(k);
     if (!hit) {
       const groups = viewFor(store.all(), v, store.healthOf);
-      const json = JSON.stringify({ groups });
+      const json = JSON.stringify(v && features?.state ? { groups, requestable: requestableFor(store.all(), v) } : { groups });
       const body = Buffer.from(json);
       hit = { groups, json, body, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"` };
       cache.set(k, hit);
     }
     return hit;
+  };
+
+  // ---- per-user state, requests, admin view ----
+
+  /** The viewer for visibility: token groups plus groups approved since the token was issued. */
+  const effective = (user: SignedInUser | null, iat: number): Viewer | null => {
+    if (!user) return null;
+    if (!state) return { sub: user.sub, groups: user.groups };
+    return { sub: user.sub, groups: effectiveGroups(user.groups, user.sub, iat, state.cache.allRequests()) };
+  };
+  const userPayload = (user: SignedInUser, viewer: Viewer): UserPayload => {
+    const st = state!.cache.user(user.sub);
+    const mine = [...state!.cache.allRequests()].filter((r) => r.sub === user.sub).sort((a, b) => b.createdAt - a.createdAt);
+    const notifications = notificationsFor(viewer, (id) => store.get(id), store.healthEvents, mine, st);
+    // Pins of apps the viewer cannot see (any more) are kept but not sent: their ids could name private apps.
+    const pins = st.pins.filter((id) => {
+      const e = store.get(id);
+      return e !== undefined && viewFor([e], viewer, store.healthOf).length > 0;
+    });
+    return {
+      pins,
+      requests: mine.map((r) => requestView(r, store.get(r.app), false)),
+      notifications,
+      unread: notifications.filter((n) => !n.read).length,
+      admin: isAdmin(user, adminGroups),
+    };
+  };
+  let adminCache = { key: '', json: '' };
+  const adminPayload = (): AdminPayload => ({
+    requests: state ? [...state.cache.allRequests()].sort((a, b) => b.createdAt - a.createdAt).slice(0, 200).map((r) => requestView(r, store.get(r.app), true)) : [],
+    packs: features?.packs ? packsView(features.packs.apps.values(), features.packsProject, (id) => store.conditionsOf(id)) : [],
+  });
+  const adminJson = (): string => {
+    const k = `${store.version}:${store.adminVersion}:${state?.cache.version ?? 0}:${features?.packs?.version ?? 0}`;
+    if (adminCache.key !== k) adminCache = { key: k, json: JSON.stringify(adminPayload()) };
+    return adminCache.json;
   };
 
   // ---- SSE streams ----
@@ -207,22 +287,49 @@ export function createLandingServer(opts: LandingServerOptions): LandingServer {
     flushTimer = undefined;
     for (const s of streams) send(s);
   };
-  const send = (s: Stream): void => {
-    const { json } = view(s.viewer);
-    if (json === s.last) return;
-    s.last = json;
+  const write = (s: Stream, event: string, json: string): void => {
     // A client that does not read its stream is dropped rather than buffered without bound; it reconnects.
     if (s.res.writableLength > MAX_STREAM_BUFFER) {
       s.res.end();
       return;
     }
-    s.res.write(`event: apps\ndata: ${json}\n\n`);
+    s.res.write(`event: ${event}\ndata: ${json}\n\n`);
     metrics.sseMessages.inc();
   };
-  const unsubscribe = store.onChange(() => {
-    updateAppGauge();
+  const send = (s: Stream): void => {
+    const viewer = effective(s.user, s.iat);
+    const { json } = view(viewer);
+    if (json !== s.last) {
+      s.last = json;
+      write(s, 'apps', json);
+    }
+    if (!s.user || !state) return;
+    const u = JSON.stringify(userPayload(s.user, viewer!));
+    if (u !== s.lastUser) {
+      s.lastUser = u;
+      write(s, 'user', u);
+    }
+    if (isAdmin(s.user, adminGroups)) {
+      const a = adminJson();
+      if (a !== s.lastAdmin) {
+        s.lastAdmin = a;
+        write(s, 'admin', a);
+      }
+    }
+  };
+  const schedule = (): void => {
     if (!flushTimer) flushTimer = setTimeout(flush, coalesceMs);
-  });
+  };
+  const unsubscribers = [
+    store.onChange(() => {
+      updateAppGauge();
+      schedule();
+    }),
+    store.onAdminChange(schedule),
+    ...(state ? [state.cache.onChange(schedule)] : []),
+    ...(features?.packs ? [features.packs.subscribe(schedule)] : []),
+  ];
+  const unsubscribe = (): void => unsubscribers.forEach((u) => u());
   const heartbeat = setInterval(() => {
     for (const s of streams) s.res.write(': keep-alive\n\n');
   }, heartbeatMs);
@@ -274,7 +381,7 @@ export function createLandingServer(opts: LandingServerOptions): LandingServer {
     res.end();
   };
 
-  type Who = { ok: true; viewer: SignedInUser | null; exp?: number; clearCookie?: boolean } | { ok: false; reason: string };
+  type Who = { ok: true; viewer: SignedInUser | null; exp?: number; iat: number; clearCookie?: boolean } | { ok: false; reason: string };
 
   /** Bearer token (API clients) or session cookie (browser); a bad bearer token is an error, not anonymity. */
   const identify = async (req: IncomingMessage): Promise<Who> => {
@@ -287,19 +394,19 @@ export function createLandingServer(opts: LandingServerOptions): LandingServer {
         const { keys } = await getProvider();
         const claims = await verifyToken(m[1]!, keys, { issuer: oidc.settings.issuer, audience: oidc.settings.clientId });
         metrics.auth.inc({ result: 'bearer_ok' });
-        return { ok: true, viewer: userFromClaims(claims), exp: claims.exp };
+        return { ok: true, viewer: userFromClaims(claims), exp: claims.exp, iat: claims.iat ?? 0 };
       } catch (e) {
         const reason = e instanceof TokenError ? e.reason : 'keys';
         metrics.auth.inc({ result: `bearer_${reason}` });
         return { ok: false, reason };
       }
     }
-    if (!key) return { ok: true, viewer: null };
+    if (!key) return { ok: true, viewer: null, iat: 0 };
     const raw = parseCookies(req.headers.cookie).get(names.session);
-    if (!raw) return { ok: true, viewer: null };
+    if (!raw) return { ok: true, viewer: null, iat: 0 };
     const s = await unsealSession(key, raw);
-    if (!s) return { ok: true, viewer: null, clearCookie: true };
-    return { ok: true, viewer: s.user, exp: s.exp };
+    if (!s) return { ok: true, viewer: null, iat: 0, clearCookie: true };
+    return { ok: true, viewer: s.user, exp: s.exp, iat: s.iat };
   };
 
   const refuse = (res: ServerResponse, reason: string): void =>
@@ -375,8 +482,7 @@ export function createLandingServer(opts: LandingServerOptions): LandingServer {
       'X-Accel-Buffering': 'no',
     });
     res.write('retry: 2000\n\n');
-    const viewer = who.viewer ? { sub: who.viewer.sub, groups: who.viewer.groups } : null;
-    const s: Stream = { res, viewer, key: viewerKey(viewer), last: '' };
+    const s: Stream = { res, user: who.viewer, iat: who.iat, last: '', lastUser: '', lastAdmin: '' };
     if (who.exp) {
       // The stream ends when the session or token does; the browser reconnects as whoever it is then.
       const ms = (who.exp + CLOCK_TOLERANCE_SECONDS) * 1000 - Date.now() + 250;
@@ -392,6 +498,86 @@ export function createLandingServer(opts: LandingServerOptions): LandingServer {
     };
     req.on('close', done);
     res.on('close', done);
+  };
+
+  /** Reads a JSON body (at most MAX_BODY bytes, Content-Type application/json). */
+  const readJson = async (req: IncomingMessage): Promise<unknown> => {
+    if (!/^application\/json\b/i.test(String(req.headers['content-type'] ?? ''))) throw new InputError(415, 'content-type', 'content-type: must be application/json');
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const c of req as AsyncIterable<Buffer>) {
+      size += c.length;
+      if (size > MAX_BODY) throw new InputError(413, 'body', `body: at most ${MAX_BODY} bytes`);
+      chunks.push(c);
+    }
+    try {
+      return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    } catch {
+      throw new InputError(400, 'body', 'body: must be a JSON object');
+    }
+  };
+
+  /** POST /api/me/pins, /api/me/notifications/read, /api/requests, /api/admin/requests/<id>. */
+  const handleWrite = async (req: IncomingMessage, res: ServerResponse, path: string): Promise<string> => {
+    const name = path.startsWith('/api/admin/requests/') ? 'admin/requests' : path.slice(5);
+    // Same-origin only: the cookie is SameSite=Lax and JSON bodies need a CORS preflight, and Origin is checked too.
+    const origin = req.headers.origin;
+    if (origin !== undefined && origin !== publicOrigin) return (json(res, 403, { error: 'cross-origin request refused' }), name);
+    if (!state) return (json(res, 404, { error: 'user state is not configured' }), name);
+    const who = await identify(req);
+    if (!who.ok) return (refuse(res, who.reason), name);
+    const user = who.viewer;
+    if (!user) return (json(res, 401, { error: 'sign-in required' }), name);
+    const viewer = effective(user, who.iat)!;
+    try {
+      if (path === '/api/me/pins') {
+        const input = parsePinInput(await readJson(req));
+        if (input.pinned && !store.get(input.app)) throw new InputError(404, 'app', 'app: no app you can see has this id');
+        if (input.pinned && viewFor([store.get(input.app)!], viewer, store.healthOf).length === 0) throw new InputError(404, 'app', 'app: no app you can see has this id');
+        await state.updateUser(user.sub, (st) => setPin(st, input.app, input.pinned));
+        json(res, 200, userPayload(user, viewer));
+      } else if (path === '/api/me/notifications/read') {
+        const input = parseReadInput(await readJson(req));
+        await state.updateUser(user.sub, (st) => markRead(st, input, Date.now()));
+        json(res, 200, userPayload(user, viewer));
+      } else if (path === '/api/requests') {
+        const input = parseRequestInput(await readJson(req));
+        checkNewRequest(store.get(input.app), viewer, state.cache.allRequests());
+        const r = await state.createRequest({ app: input.app, sub: user.sub, name: user.name, email: user.email, reason: input.reason, createdAt: Date.now(), status: 'pending' });
+        log.info('access requested', { request: r.id, app: r.app, sub: r.sub });
+        json(res, 201, requestView(r, store.get(r.app), false));
+      } else if (path.startsWith('/api/admin/requests/')) {
+        const id = path.slice('/api/admin/requests/'.length);
+        const input = parseDecisionInput(await readJson(req));
+        if (!isAdmin(user, adminGroups)) throw new InputError(403, 'actor', 'only platform admins decide access requests');
+        if (!REQUEST_ID.test(id)) throw new InputError(400, 'id', 'id: must be 16 lower-case hex characters');
+        const stored = await state.readRequest(id);
+        const { group } = checkDecision(stored?.req, stored ? store.get(stored.req.app) : undefined, user, adminGroups, input);
+        const r = stored!.req;
+        if (input.decision === 'approve') {
+          if (!features?.keycloak) throw new InputError(503, 'keycloak', 'approvals need the Keycloak admin client (KEYCLOAK_ADMIN_CLIENT_ID/SECRET)');
+          await features.keycloak.addToGroup(r.sub, group!);
+        }
+        const next = decided(r, { sub: user.sub, name: user.name }, input.decision, group, Date.now());
+        try {
+          await state.writeDecision(next, stored!.rv);
+        } catch (e) {
+          if ((e as { code?: number }).code === 409) throw new InputError(409, 'status', 'status: the request was decided by someone else meanwhile');
+          throw e;
+        }
+        log.info('access request decided', { request: r.id, app: r.app, sub: r.sub, decision: next.status, group: group ?? null, by: user.sub, at: next.decidedAt });
+        json(res, 200, requestView(next, store.get(next.app), true));
+      } else {
+        json(res, 404, { error: 'not found' });
+      }
+    } catch (e) {
+      if (e instanceof InputError) json(res, e.status, { error: e.message, field: e.field });
+      else if (e instanceof KeycloakAdminError) {
+        log.warn('Keycloak admin call failed', { err: e.message, status: e.status });
+        json(res, e.status === 409 ? 409 : 502, { error: e.message });
+      } else throw e;
+    }
+    return name;
   };
 
   const route = async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<string> => {
@@ -411,6 +597,7 @@ export function createLandingServer(opts: LandingServerOptions): LandingServer {
       await handleLogout(req, res);
       return 'logout';
     }
+    if (method === 'POST' && path.startsWith('/api/')) return handleWrite(req, res, path);
     if (method !== 'GET' && method !== 'HEAD') {
       json(res, 405, { error: 'method not allowed' }, { Allow: 'GET, HEAD' });
       return 'other';
@@ -423,13 +610,21 @@ export function createLandingServer(opts: LandingServerOptions): LandingServer {
       await handleCallback(req, url, res);
       return 'callback';
     }
-    if (path === '/api/apps' || path === '/api/me' || path === '/api/events') {
+    if (path === '/api/apps' || path === '/api/me' || path === '/api/events' || path === '/api/me/state' || path === '/api/admin') {
       const who = await identify(req);
       if (!who.ok) {
         refuse(res, who.reason);
         return path.slice(5);
       }
       if (who.clearCookie) res.setHeader('Set-Cookie', setCookie(names.session, '', { secure, maxAge: 0 }));
+      if (path === '/api/me/state' || path === '/api/admin') {
+        if (!who.viewer) return (json(res, 401, { error: 'sign-in required' }), path.slice(5));
+        if (!state) return (json(res, 404, { error: 'user state is not configured' }), path.slice(5));
+        if (path === '/api/me/state') json(res, 200, userPayload(who.viewer, effective(who.viewer, who.iat)!));
+        else if (!isAdmin(who.viewer, adminGroups)) json(res, 403, { error: 'platform admins only' });
+        else json(res, 200, adminJson());
+        return path.slice(5);
+      }
       if (path === '/api/me') {
         json(res, 200, who.viewer ? { authenticated: true, signInAvailable: !!oidc, user: who.viewer } : { authenticated: false, signInAvailable: !!oidc });
         return 'me';
@@ -438,7 +633,7 @@ export function createLandingServer(opts: LandingServerOptions): LandingServer {
         handleEvents(req, res, who);
         return 'events';
       }
-      const v = view(who.viewer);
+      const v = view(effective(who.viewer, who.iat));
       const q = url.searchParams.get('q') ?? '';
       const category = url.searchParams.get('category') ?? '';
       if (q === '' && category === '') sendView(req, res, v);

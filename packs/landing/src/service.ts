@@ -3,6 +3,9 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from '../../../operator/src/runtime/logger.js';
 import { HealthProber, type ServiceResolver } from './health.js';
+import { KeycloakAdmin, type KeycloakAdminSettings } from './keycloak-admin.js';
+import { PackWatcher } from './packs.js';
+import { ClusterState } from './userstate.js';
 import { LandingMetrics } from './metrics.js';
 import { createLandingServer, type LandingServer, type OidcOptions } from './server.js';
 import { AppStore } from './store.js';
@@ -23,6 +26,17 @@ export interface LandingServiceOptions {
   healthIntervalMs?: (seconds: number) => number;
   coalesceMs?: number;
   heartbeatMs?: number;
+  /** Pins, access requests, notifications, admin view (needs kubeConfig); omitted: off. */
+  features?: {
+    /** Namespace of the state ConfigMaps (the landing page's own). */
+    stateNamespace: string;
+    adminGroups: readonly string[];
+    /** The landing admin client (client credentials) for approvals; omitted: approvals answer 503. */
+    keycloakAdmin?: KeycloakAdminSettings;
+    /** Where pack Applications live, and their Argo CD project. */
+    packsNamespace: string;
+    packsProject: string;
+  };
 }
 
 export interface LandingService {
@@ -32,6 +46,8 @@ export interface LandingService {
   metrics: LandingMetrics;
   watcher: NebariAppWatcher | null;
   prober: HealthProber;
+  state: ClusterState | null;
+  packs: PackWatcher | null;
   http: LandingServer;
   stop(): Promise<void>;
 }
@@ -59,18 +75,25 @@ export async function startLandingService(o: LandingServiceOptions): Promise<Lan
         onSynced: () => o.log.info('NebariApps listed', { apps: store.size() }),
       })
     : null;
+  const f = o.kubeConfig ? o.features : undefined;
+  const state = f ? new ClusterState(o.kubeConfig!, f.stateNamespace, (err) => o.log.warn('state ConfigMap watch failed; retrying', { err })) : null;
+  const packs = f ? new PackWatcher(o.kubeConfig!, f.packsNamespace, (err) => o.log.debug('Argo CD Application watch failed; retrying', { err })) : null;
   const http = createLandingServer({
+    features: f
+      ? { state, keycloak: f.keycloakAdmin ? new KeycloakAdmin(f.keycloakAdmin) : null, adminGroups: f.adminGroups, packs, packsProject: f.packsProject }
+      : undefined,
     store,
     staticDir: o.staticDir,
     log: o.log,
     metrics,
     oidc: o.oidc,
-    ready: () => watcher === null || watcher.synced,
+    ready: () => (watcher === null || watcher.synced) && (state === null || state.synced),
     coalesceMs: o.coalesceMs,
     heartbeatMs: o.heartbeatMs,
   });
   const port = await http.listen(o.port ?? 0, o.host ?? '127.0.0.1');
   if (watcher) await watcher.start();
+  await Promise.all([state?.start(), packs?.start()]);
   const host = o.host ?? '127.0.0.1';
   return {
     url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`,
@@ -79,10 +102,12 @@ export async function startLandingService(o: LandingServiceOptions): Promise<Lan
     metrics,
     watcher,
     prober,
+    state,
+    packs,
     http,
     stop: async () => {
       prober.stop();
-      await watcher?.stop();
+      await Promise.all([watcher?.stop(), state?.stop(), packs?.stop()]);
       await http.close();
     },
   };

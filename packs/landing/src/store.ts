@@ -1,6 +1,8 @@
 // In-memory state: the entries derived from NebariApps and the last health result of each. Listeners hear about
 // every change (the SSE hub coalesces them); the health prober follows the entries' health targets.
+import { healthTransition, MAX_HEALTH_EVENTS, type HealthEvent } from './features.js';
 import type { Entry, Health, HealthTarget } from './model.js';
+import type { PackAppView } from './view.js';
 
 export type ChangeListener = () => void;
 
@@ -10,6 +12,12 @@ export class AppStore {
   private readonly listeners = new Set<ChangeListener>();
   /** Bumped on every change; lets subscribers skip work when nothing moved. */
   version = 0;
+  /** Health transitions (healthy -> unhealthy, unhealthy -> healthy), oldest first, for notifications. */
+  readonly healthEvents: HealthEvent[] = [];
+  /** Conditions of every NebariApp (shown or not), for the admin packs view; changes do not bump `version`. */
+  private readonly conditions = new Map<string, PackAppView['conditions']>();
+  private readonly adminListeners = new Set<ChangeListener>();
+  adminVersion = 0;
 
   onChange(l: ChangeListener): () => void {
     this.listeners.add(l);
@@ -61,10 +69,35 @@ export class AppStore {
     this.changed();
   }
 
-  setHealth(id: string, h: Health): void {
+  setHealth(id: string, h: Health, now = Date.now()): void {
     if (!this.entries.has(id) || this.health.get(id) === h) return;
+    const t = healthTransition(this.health.get(id), h);
+    if (t) {
+      // Strictly increasing instants: a notification's id is app + instant.
+      const last = this.healthEvents.at(-1)?.at ?? 0;
+      this.healthEvents.push({ app: id, state: t, at: Math.max(now, last + 1) });
+      if (this.healthEvents.length > MAX_HEALTH_EVENTS) this.healthEvents.splice(0, this.healthEvents.length - MAX_HEALTH_EVENTS);
+    }
     this.health.set(id, h);
     this.changed();
+  }
+
+  onAdminChange(l: ChangeListener): () => void {
+    this.adminListeners.add(l);
+    return () => this.adminListeners.delete(l);
+  }
+
+  conditionsOf(id: string): PackAppView['conditions'] | undefined {
+    return this.conditions.get(id);
+  }
+
+  setConditions(id: string, c: PackAppView['conditions'] | undefined): void {
+    const prev = this.conditions.get(id);
+    if (c === undefined ? prev === undefined : JSON.stringify(prev) === JSON.stringify(c)) return;
+    if (c === undefined) this.conditions.delete(id);
+    else this.conditions.set(id, c);
+    this.adminVersion++;
+    for (const l of [...this.adminListeners]) l();
   }
 }
 

@@ -41,3 +41,65 @@ export function filterGroups(groups: readonly Group[], query: string, category: 
     .map((g) => ({ category: g.category, apps: g.apps.filter((c) => matchesQuery(c, query)) }))
     .filter((g) => g.apps.length > 0);
 }
+
+/** A private app the viewer may ask access to (opted in by its pack): no URL, no groups. */
+export interface RequestableCard {
+  id: string;
+  name: string;
+  description: string;
+  category: string;
+  icon: Icon;
+}
+
+export interface AccessRequestView {
+  id: string;
+  app: string;
+  appName: string;
+  user: { sub: string; name: string; email: string };
+  reason: string;
+  createdAt: number;
+  status: 'pending' | 'approved' | 'denied';
+  group?: string;
+  decidedBy?: { sub: string; name: string };
+  decidedAt?: number;
+  /** Admins only: the groups an approval may add the user to. */
+  groups?: string[];
+}
+
+export interface NotificationView {
+  id: string;
+  kind: 'app-unhealthy' | 'app-recovered' | 'request-approved' | 'request-denied';
+  app: string;
+  text: string;
+  at: number;
+  read: boolean;
+}
+
+/** What only this user sees (event `user` on /api/events, GET /api/me/state). */
+export interface UserPayload {
+  pins: string[];
+  requests: AccessRequestView[];
+  notifications: NotificationView[];
+  unread: number;
+  admin: boolean;
+}
+
+export interface PackAppView {
+  id: string;
+  conditions: Array<{ type: string; status: string; reason: string; message: string }>;
+}
+
+export interface PackView {
+  name: string;
+  namespace: string;
+  destination: string;
+  sync: string;
+  health: string;
+  nebariApps: PackAppView[];
+}
+
+/** Platform admins only (event `admin`, GET /api/admin). */
+export interface AdminPayload {
+  requests: AccessRequestView[];
+  packs: PackView[];
+}

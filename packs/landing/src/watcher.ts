@@ -15,6 +15,13 @@ export interface WatcherEvents {
 
 type App = NebariAppLike & KubernetesObject;
 
+/** The status conditions as the admin view shows them (strings only; anything else dropped). */
+export function conditionsOf(obj: NebariAppLike): Array<{ type: string; status: string; reason: string; message: string }> {
+  const list = Array.isArray(obj.status?.conditions) ? obj.status.conditions : [];
+  const str = (v: unknown): string => (typeof v === 'string' ? v : '');
+  return list.filter((c) => c && typeof c.type === 'string').map((c) => ({ type: str(c!.type), status: str(c!.status), reason: str(c!.reason), message: str(c!.message).slice(0, 500) }));
+}
+
 export class NebariAppWatcher {
   private informer: Informer<App> | undefined;
   private stopped = false;
@@ -33,6 +40,7 @@ export class NebariAppWatcher {
 
   private apply(obj: App): void {
     const id = `${obj.metadata?.namespace}/${obj.metadata?.name}`;
+    this.store.setConditions(id, conditionsOf(obj));
     const r = entryFromApp(obj);
     if (r.ok) this.store.upsert(r.entry);
     else {
@@ -59,7 +67,11 @@ export class NebariAppWatcher {
     const inf = makeInformer<App>(this.kc, path, list);
     inf.on('add', (o) => this.apply(o));
     inf.on('update', (o) => this.apply(o));
-    inf.on('delete', (o) => this.store.remove(`${o.metadata?.namespace}/${o.metadata?.name}`));
+    inf.on('delete', (o) => {
+      const id = `${o.metadata?.namespace}/${o.metadata?.name}`;
+      this.store.setConditions(id, undefined);
+      this.store.remove(id);
+    });
     inf.on('error', (err) => this.scheduleRestart(err));
     this.informer = inf;
     await inf.start().catch((e: unknown) => this.scheduleRestart(e));

@@ -28,11 +28,11 @@ describe('landing bundle as a process under its own RBAC', function () {
     dir = mkdtempSync(join(tmpdir(), 'landing-bundle-'));
     await buildWeb(join(dir, 'web'));
     await buildServer(join(dir, 'server.mjs'));
-    // Apply the pack's RBAC (ClusterRole + binding) as shipped.
+    // Apply the pack's RBAC (ClusterRole + binding, Role + binding in nkp-landing) as shipped.
+    await cp.kubeConfig().makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: 'nkp-landing' } } }).catch((e: { code?: number }) => (e.code === 409 ? undefined : Promise.reject(e)));
     const objs = parseAllDocuments(readFileSync(join('packs', 'landing', 'manifests', 'rbac.yaml'), 'utf8')).map((d) => d.toJS() as KubernetesObject);
     const api = KubernetesObjectApi.makeApiClient(cp.kubeConfig());
     for (const o of objs) await api.create(o).catch((e: { code?: number }) => (e.code === 409 ? undefined : Promise.reject(e)));
-    await cp.kubeConfig().makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: 'nkp-landing' } } }).catch((e: { code?: number }) => (e.code === 409 ? undefined : Promise.reject(e)));
     issuer = await startOidcStandin();
   });
 
@@ -42,11 +42,15 @@ describe('landing bundle as a process under its own RBAC', function () {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('the ServiceAccount may read NebariApps and nothing else', async () => {
+  it('the ServiceAccount may read NebariApps and Applications, keep ConfigMaps in its own namespace, and nothing else', async () => {
     const sa = await cp.userKubeConfig('system:serviceaccount:nkp-landing:landing', ['system:serviceaccounts', 'system:serviceaccounts:nkp-landing']);
     const core = sa.makeApiClient(CoreV1Api);
     await assert.rejects(core.listSecretForAllNamespaces(), (e: { code?: number }) => e.code === 403);
+    await assert.rejects(core.listNamespacedSecret({ namespace: 'nkp-landing' }), (e: { code?: number }) => e.code === 403);
     await assert.rejects(core.listNamespace(), (e: { code?: number }) => e.code === 403);
+    await assert.rejects(core.listNamespacedConfigMap({ namespace: 'default' }), (e: { code?: number }) => e.code === 403);
+    await core.listNamespacedConfigMap({ namespace: 'nkp-landing' });
+    await assert.rejects(core.deleteCollectionNamespacedConfigMap({ namespace: 'nkp-landing' }), (e: { code?: number }) => e.code === 403);
     const ns = await createNamespace(cp.kubeConfig(), 'landing-rbac');
     await assert.rejects(new Apps(sa).create(nebariApp(ns, 'nope', {})), (e: { code?: number }) => e.code === 403);
   });

@@ -73,14 +73,30 @@ describe('landing manifests', () => {
     assert.deepEqual(byKind('Service')[0]!.spec.selector, selector);
   });
 
-  it('RBAC: get/list/watch on nebariapps only, bound to the landing ServiceAccount', () => {
+  it('RBAC: read nebariapps and Argo CD applications cluster-wide; configmaps (no delete) in its own namespace; no secrets', () => {
     const [role] = byKind('ClusterRole');
-    assert.deepEqual(role!.rules, [{ apiGroups: ['reconcilers.nebari.dev'], resources: ['nebariapps'], verbs: ['get', 'list', 'watch'] }]);
+    assert.deepEqual(role!.rules, [
+      { apiGroups: ['reconcilers.nebari.dev'], resources: ['nebariapps'], verbs: ['get', 'list', 'watch'] },
+      { apiGroups: ['argoproj.io'], resources: ['applications'], verbs: ['get', 'list', 'watch'] },
+    ]);
     const [binding] = byKind('ClusterRoleBinding');
     assert.equal(binding!.roleRef.name, role!.metadata.name);
     assert.deepEqual(binding!.subjects, [{ kind: 'ServiceAccount', name: 'landing', namespace: 'nkp-landing' }]);
     assert.equal(byKind('ServiceAccount')[0]!.metadata.name, 'landing');
-    assert.equal(byKind('Role').length + byKind('RoleBinding').length, 0);
+    const roles = byKind('Role');
+    assert.equal(roles.length, 1);
+    assert.deepEqual(roles[0]!.rules, [{ apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list', 'watch', 'create', 'update'] }]);
+    const [rb] = byKind('RoleBinding');
+    assert.equal(rb!.roleRef.name, roles[0]!.metadata.name);
+    assert.deepEqual(rb!.subjects, [{ kind: 'ServiceAccount', name: 'landing', namespace: 'nkp-landing' }]);
+    for (const r of [...byKind('ClusterRole'), ...roles]) for (const rule of r.rules as Obj[]) assert.ok(!rule.resources.includes('secrets'), 'no access to Secrets');
+  });
+
+  it('the Deployment finds its state namespace and the optional Keycloak admin client', () => {
+    const env = Object.fromEntries((container.env as Obj[]).map((e) => [e.name, e]));
+    assert.equal(env.POD_NAMESPACE.valueFrom.fieldRef.fieldPath, 'metadata.namespace');
+    assert.deepEqual(env.KEYCLOAK_ADMIN_CLIENT_ID.valueFrom.secretKeyRef, { name: 'landing-keycloak-admin', key: 'client-id', optional: true });
+    assert.deepEqual(env.KEYCLOAK_ADMIN_CLIENT_SECRET.valueFrom.secretKeyRef, { name: 'landing-keycloak-admin', key: 'client-secret', optional: true });
   });
 
   it('the Dockerfile builds one bundled file plus static assets and runs as non-root', () => {
