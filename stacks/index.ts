@@ -3,8 +3,10 @@
  * platform. Exports only non-secret outputs, plus the kubeconfig as a secret.
  */
 import * as pulumi from '@pulumi/pulumi';
-import { CONFIG_NAMESPACE, validateConfig, type SecretKey } from './config.js';
+import { CONFIG_NAMESPACE, ConfigValidationError, validateConfig, type SecretKey } from './config.js';
 import { buildPlatform } from './platform.js';
+import { discoverDeployerAddress } from './deployer.js';
+import { deployerReachProblem } from '../components/cloud/aws-plan.js';
 
 const config = new pulumi.Config(CONFIG_NAMESPACE);
 // Throws ConfigValidationError listing every problem (each naming its key) before anything is registered.
@@ -16,6 +18,17 @@ const settings = validateConfig(
         .filter((k) => k.startsWith(prefix))
         .map((k) => k.slice(prefix.length)),
 );
+// AWS with the public endpoint: this machine must be inside awsPublicAccessCidrs, or every Kubernetes resource
+// would time out after the cluster is made. Checked before anything is registered (stacks/deployer.ts).
+if (settings.cloud.provider === 'aws' && settings.cloud.aws.endpointPublicAccess !== false) {
+    const deployer = await discoverDeployerAddress();
+    if (deployer.kind === 'address') {
+        const problem = deployerReachProblem(true, settings.cloud.aws.publicAccessCidrs ?? [], deployer.ip);
+        if (problem !== undefined) throw new ConfigValidationError([`${CONFIG_NAMESPACE}:awsPublicAccessCidrs: ${problem} (address from ${deployer.source}; NKP_DEPLOYER_IP=skip turns the check off)`]);
+    } else if (deployer.kind === 'unknown') {
+        pulumi.log.warn(`could not check that this machine can reach the EKS API through ${CONFIG_NAMESPACE}:awsPublicAccessCidrs: ${deployer.reason}; set NKP_DEPLOYER_IP=<your public IPv4> to check, or skip to silence this`);
+    }
+}
 const secrets = Object.fromEntries(settings.requiredSecrets.map((k) => [k, config.requireSecret(k)])) as Partial<Record<SecretKey, pulumi.Output<string>>>;
 const platform = buildPlatform({ settings, secrets });
 

@@ -3,7 +3,7 @@
  * placement, node-group specs and IAM policy documents. No Pulumi resources here; unit-tested directly.
  */
 import type { AwsCloudArgs, AwsNodeGroupArgs, NodeTaint } from './aws.js';
-import { formatCidr, nthSubnet, parseIpv4Cidr, type Ipv4Cidr } from './cidr.js';
+import { contains, formatCidr, nthSubnet, parseIpv4Cidr, type Ipv4Cidr } from './cidr.js';
 import type { ApiServerOidc, CostTags } from './types.js';
 import {
     CloudArgsError,
@@ -225,6 +225,32 @@ export function clusterAutoscalerPolicy(clusterName: string): string {
             },
         ],
     });
+}
+
+/**
+ * configurationValues of the vpc-cni EKS addon: the network policy agent on (it is off by default, and without it
+ * EKS ignores NetworkPolicies, so the baseline's default-deny and allows would not hold).
+ */
+export function vpcCniConfiguration(): Record<string, string> {
+    return { enableNetworkPolicy: 'true' };
+}
+
+/**
+ * The machine that runs `pulumi up` must reach the EKS API: with the public endpoint on, its public IPv4 must lie
+ * inside one of publicAccessCidrs. Returns the problem (naming the field and how to fix it) or undefined. With the
+ * public endpoint off the runner must be inside the VPC (or peered): nothing to compare, undefined.
+ */
+export function deployerReachProblem(endpointPublicAccess: boolean, publicAccessCidrs: readonly string[], deployerIp: string): string | undefined {
+    if (!endpointPublicAccess) return undefined;
+    const ip = parseIpv4Cidr(`${deployerIp.trim()}/32`);
+    if (!ip) return `the address of the machine running pulumi up, ${JSON.stringify(deployerIp)}, is not an IPv4 address`;
+    const inside = publicAccessCidrs.some((c) => {
+        const net = parseIpv4Cidr(c);
+        return net !== undefined && contains(net, ip);
+    });
+    if (inside) return undefined;
+    return `this machine runs pulumi up from ${deployerIp.trim()}, which is outside every allowed CIDR (${publicAccessCidrs.join(', ')}): it could not reach the EKS API ` +
+        `(the Kubernetes resources would time out). Add ${deployerIp.trim()}/32 (or its network) to publicAccessCidrs, or run pulumi up from a listed network`;
 }
 
 /** Parameters of the default EBS StorageClass: gp3, encrypted (the account's EBS KMS key), ext4. */

@@ -23,6 +23,7 @@ import {
     reclaimPolicy,
     subnetTags,
     validateAwsCloudArgs,
+    vpcCniConfiguration,
 } from './aws-plan.js';
 import type { ApiServerOidc, CloudOutputs, CostTags } from './types.js';
 import { costTagMap } from './validate.js';
@@ -107,6 +108,8 @@ export interface AwsCloudArgs {
     efs?: AwsEfsArgs;
     /** Pin of the aws-ebs-csi-driver EKS addon version (default: EKS's default for the cluster version). */
     ebsCsiAddonVersion?: pulumi.Input<string>;
+    /** Pin of the vpc-cni EKS addon version (default: EKS's default for the cluster version). */
+    vpcCniAddonVersion?: pulumi.Input<string>;
     /** Pin of the coredns EKS addon version (default: EKS's default for the cluster version). */
     corednsAddonVersion?: pulumi.Input<string>;
     /** Pin of the aws-efs-csi-driver EKS addon version (default: EKS's default for the cluster version). */
@@ -253,6 +256,13 @@ export class AwsCloud extends pulumi.ComponentResource implements CloudOutputs {
             }, parent);
         }
 
+        // --- VPC CNI as a managed addon with the network policy agent on (EKS ignores NetworkPolicies without it) ---
+        const vpcCni = new aws.eks.Addon(`${name}-vpc-cni`, {
+            clusterName, addonName: 'vpc-cni', addonVersion: args.vpcCniAddonVersion,
+            resolveConflictsOnCreate: 'OVERWRITE', resolveConflictsOnUpdate: 'OVERWRITE',
+            configurationValues: JSON.stringify(vpcCniConfiguration()), tags,
+        }, parent);
+
         // --- worker nodes: one IAM role, a launch template (encrypted gp3 root, IMDSv2) per group, private subnets only ---
         const nodeRole = new aws.iam.Role(`${name}-node`, { assumeRolePolicy: nodeTrustPolicy(), tags: named('node') }, parent);
         const nodeAttachments = [MANAGED_POLICY.workerNode, MANAGED_POLICY.cni, MANAGED_POLICY.ecrPull].map((arn, i) =>
@@ -284,7 +294,7 @@ export class AwsCloud extends pulumi.ComponentResource implements CloudOutputs {
                 launchTemplate: { id: lt.id, version: lt.latestVersion.apply(String) },
                 updateConfig: { maxUnavailable: 1 },
                 tags: { ...named(g.name), ...spec.autoscalerTags },
-            }, { parent: this, dependsOn: nodeAttachments, ignoreChanges: ['scalingConfig.desiredSize'] });
+            }, { parent: this, dependsOn: [...nodeAttachments, vpcCni], ignoreChanges: ['scalingConfig.desiredSize'] });
         });
 
         // --- CoreDNS as an EKS addon once nodes exist (eks.Cluster skips it without a default node group) ---

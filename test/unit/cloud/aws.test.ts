@@ -14,6 +14,7 @@ import {
     AMI_TYPE_GPU,
     AMI_TYPE_STANDARD,
     clusterAutoscalerPolicy,
+    deployerReachProblem,
     nodeGroupSpec,
     planNat,
     planSubnets,
@@ -106,6 +107,18 @@ describe('cloud/aws: pure planners', () => {
         assert.deepEqual(scale.Condition, { StringEquals: { 'aws:ResourceTag/k8s.io/cluster-autoscaler/c1': 'owned' } });
         const discover = doc.Statement.find((s: { Sid: string }) => s.Sid === 'Discover');
         assert.ok(discover.Action.every((a: string) => /:(Describe|Get)/.test(a)), 'unconditioned actions are read-only');
+    });
+
+    it('deployerReachProblem: an address inside a public-access CIDR passes, one outside names the field and the fix (property)', () => {
+        fc.assert(fc.property(fc.integer({ min: 0, max: 255 }), fc.integer({ min: 0, max: 255 }), (c, d) => {
+            const ip = `203.0.${c}.${d}`;
+            assert.equal(deployerReachProblem(true, ['203.0.0.0/16'], ip), undefined);
+            assert.equal(deployerReachProblem(true, ['198.51.100.0/24', `${ip}/32`], ip), undefined);
+            const p = deployerReachProblem(true, ['198.51.100.0/24'], ip);
+            assert.match(p ?? '', new RegExp(`runs pulumi up from ${ip.replaceAll('.', '\\.')}, which is outside every allowed CIDR \\(198\\.51\\.100\\.0/24\\).*Add ${ip.replaceAll('.', '\\.')}/32 .* to publicAccessCidrs`));
+        }));
+        assert.equal(deployerReachProblem(false, ['198.51.100.0/24'], '203.0.113.9'), undefined, 'private endpoint only: nothing to compare');
+        assert.match(deployerReachProblem(true, ['198.51.100.0/24'], 'not-an-ip') ?? '', /is not an IPv4 address/);
     });
 
     it('validateAwsCloudArgs: defaults', () => {
@@ -277,6 +290,20 @@ describe('cloud/aws: AwsCloud under Pulumi mocks', function () {
         const eks = mocks.one('eks:index:Cluster').plain;
         assert.equal(eks['endpointPublicAccess'], false);
         assert.deepEqual(eks['publicAccessCidrs'], []);
+    });
+
+    it('VPC CNI: a managed addon with the network policy agent on (configurationValues enableNetworkPolicy), before the nodes', async () => {
+        const rec = recordChildOptions();
+        await build({}, { transformations: [rec.transformation] });
+        const cni = mocks.ofType('aws:eks/addon:Addon').find((a) => a.plain['addonName'] === 'vpc-cni');
+        assert.ok(cni, 'vpc-cni addon');
+        assert.deepEqual(JSON.parse(cni.plain['configurationValues']), { enableNetworkPolicy: 'true' });
+        assert.equal(cni.plain['resolveConflictsOnCreate'], 'OVERWRITE', 'takes over the aws-node DaemonSet EKS installs');
+        for (const g of mocks.ofType('aws:eks/nodeGroup:NodeGroup')) {
+            const deps = rec.of('aws:eks/nodeGroup:NodeGroup', g.name).dependsOn as pulumi.Resource[];
+            const names = await Promise.all(deps.map((d) => outputValue(d.urn)));
+            assert.ok(names.some((u) => u.endsWith('::t-vpc-cni')), `${g.name} waits for the CNI addon`);
+        }
     });
 
     it('node groups live only in private subnets, with encrypted gp3 root volumes and the GPU AMI for GPU groups', async () => {

@@ -1,4 +1,6 @@
 import { strict as assert } from 'node:assert';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { outputIsSecret, outputValue, setupPulumiMocks, wholeStackOutputs, writeStandInKubeconfig, type RecordingMocks } from '../pulumi-mocks.js';
 import { readStackFile } from '../../../stacks/stack-files.js';
 
@@ -21,8 +23,8 @@ describe('stacks/index.ts: the program entry', function () {
     after(() => kubeconfig.cleanup());
     beforeEach(() => mocks.reset());
 
-    function setConfig(overrides: Record<string, string>, secrets: Record<string, string>) {
-        const { values } = readStackFile('local');
+    function setConfig(overrides: Record<string, string>, secrets: Record<string, string>, stack = 'local') {
+        const { values } = readStackFile(stack);
         const all: Record<string, string> = {};
         for (const [k, v] of Object.entries({ ...values, localKubeconfigPath: kubeconfig.path, ...overrides })) all[`nkp:${k}`] = v;
         for (const [k, v] of Object.entries(secrets)) all[`nkp:${k}`] = v;
@@ -61,5 +63,50 @@ describe('stacks/index.ts: the program entry', function () {
         assert.equal(await outputValue(exports.oidcIssuerUrl as never), 'https://keycloak.nkp.localtest.me/realms/nebari');
         const plain = JSON.stringify(await Promise.all(Object.entries(exports).filter(([k]) => k !== 'kubeconfig').map(([, v]) => outputValue(v as never))));
         assert.ok(!plain.includes('argocd-client-secret-value') && !plain.includes('admin-password-value'), 'no secret in a plain output');
+    });
+
+    describe('AWS: the machine running pulumi up must be inside awsPublicAccessCidrs', () => {
+        const secrets = { argocdOidcClientSecret: 's', keycloakAdminPassword: 'p', gitopsRepoSshKey: 'k', otelExporterToken: 't' };
+        let server: Server;
+        let answer = '198.51.100.77';
+        const saved = { ip: process.env['NKP_DEPLOYER_IP'], url: process.env['NKP_DEPLOYER_IP_URL'] };
+        before(async () => {
+            // A real HTTP server standing in for https://checkip.amazonaws.com (which answers the caller's IPv4 as text).
+            server = createServer((_req, res) => res.end(`${answer}\n`));
+            await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+        });
+        after(() => {
+            server.close();
+            for (const [k, v] of [['NKP_DEPLOYER_IP', saved.ip], ['NKP_DEPLOYER_IP_URL', saved.url]] as const) {
+                if (v === undefined) delete process.env[k];
+                else process.env[k] = v;
+            }
+        });
+
+        it('an address outside the CIDRs stops the program before any resource, naming the key and the fix', async () => {
+            delete process.env['NKP_DEPLOYER_IP_URL'];
+            process.env['NKP_DEPLOYER_IP'] = '203.0.113.9';
+            setConfig({}, secrets, 'aws-staging');
+            await assert.rejects(importEntry(), (e: Error) => {
+                assert.equal(e.name, 'ConfigValidationError');
+                assert.match(e.message, /nkp:awsPublicAccessCidrs: this machine runs pulumi up from 203\.0\.113\.9, which is outside every allowed CIDR \(198\.51\.100\.0\/24\).*Add 203\.0\.113\.9\/32/);
+                return true;
+            });
+            await mocks.settle();
+            assert.equal(mocks.resources.length, 0);
+        });
+
+        it('the address looked up over HTTP: outside is refused, inside builds the stack', async () => {
+            delete process.env['NKP_DEPLOYER_IP'];
+            process.env['NKP_DEPLOYER_IP_URL'] = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+            answer = '192.0.2.44';
+            setConfig({}, secrets, 'aws-staging');
+            await assert.rejects(importEntry(), /from 192\.0\.2\.44, which is outside every allowed CIDR/);
+            answer = '198.51.100.77';
+            const exports = await importEntry();
+            await mocks.settle();
+            assert.ok(mocks.ofType('eks:index:Cluster').length === 1, 'the cluster is registered');
+            assert.equal(await outputValue(exports.cloudProvider as never), 'aws');
+        });
     });
 });
