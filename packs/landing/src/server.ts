@@ -54,7 +54,7 @@ import type { LandingMetrics } from './metrics.js';
 import { packsView, type PackWatcher } from './packs.js';
 import type { AppStore } from './store.js';
 import type { ClusterState } from './userstate.js';
-import type { AdminPayload, UserPayload } from './view.js';
+import { MAX_PAGE, pageGroups, type AdminPayload, type UserPayload } from './view.js';
 
 export interface OidcOptions {
   settings: OidcSettings;
@@ -225,7 +225,38 @@ export function createLandingServer(opts: LandingServerOptions): LandingServer {
     etag: string;
     /** Compressed once on first demand. */
     gzip?: Buffer;
+    /** Pages (GET /api/apps?limit=&offset=) of this view, built on first demand. */
+    pages?: Map<string, View>;
   }
+  const encode = (value: unknown): Omit<View, 'groups'> => {
+    const json = JSON.stringify(value);
+    const body = Buffer.from(json);
+    return { json, body, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"` };
+  };
+  const page = (v: View, offset: number, limit: number): View => {
+    v.pages ??= new Map();
+    const k = `${offset}:${limit}`;
+    let p = v.pages.get(k);
+    if (!p) {
+      const { groups, total } = pageGroups(v.groups, offset, limit);
+      const next = offset + limit < total ? `/api/apps?limit=${limit}&offset=${offset + limit}` : undefined;
+      p = { groups, ...encode({ groups, total, offset, limit, ...(next ? { next } : {}) }) };
+      if (v.pages.size >= 64) v.pages.clear();
+      v.pages.set(k, p);
+    }
+    return p;
+  };
+  /** limit/offset query parameters; null when absent (the whole list). */
+  const pageParams = (url: URL): { offset: number; limit: number } | null => {
+    const l = url.searchParams.get('limit');
+    const o = url.searchParams.get('offset');
+    if (l === null && o === null) return null;
+    const limit = l === null ? 100 : Number(l);
+    const offset = o === null ? 0 : Number(o);
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE) throw new InputError(400, 'limit', `limit: "${l}" is not allowed; allowed: an integer 1..${MAX_PAGE}`);
+    if (!Number.isInteger(offset) || offset < 0) throw new InputError(400, 'offset', `offset: "${o}" is not allowed; allowed: an integer >= 0`);
+    return { offset, limit };
+  };
   const cache = new Map<string, View>();
   const view = (v: Viewer | null): View => {
     if (cacheVersion !== store.version) {
@@ -236,9 +267,7 @@ export function createLandingServer(opts: LandingServerOptions): LandingServer {
     let hit = cache.get(k);
     if (!hit) {
       const groups = viewFor(store.all(), v, store.healthOf);
-      const json = JSON.stringify(v && features?.state ? { groups, requestable: requestableFor(store.all(), v) } : { groups });
-      const body = Buffer.from(json);
-      hit = { groups, json, body, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"` };
+      hit = { groups, ...encode(v && features?.state ? { groups, requestable: requestableFor(store.all(), v) } : { groups }) };
       cache.set(k, hit);
     }
     return hit;
@@ -383,6 +412,26 @@ export function createLandingServer(opts: LandingServerOptions): LandingServer {
 
   type Who = { ok: true; viewer: SignedInUser | null; exp?: number; iat: number; clearCookie?: boolean } | { ok: false; reason: string };
 
+  // Verified bearer tokens, kept until they expire: a script polling with the same token costs one RSA/EC
+  // verification, not one per request. Only successfully verified tokens enter; exp/nbf are re-checked on each use.
+  const verified = new Map<string, { claims: Awaited<ReturnType<typeof verifyToken>>; exp: number; nbf: number }>();
+  const MAX_VERIFIED = 5000;
+  const verifiedClaims = async (token: string, keys: JWTVerifyGetKey): Promise<Awaited<ReturnType<typeof verifyToken>>> => {
+    const now = Date.now() / 1000;
+    const hit = verified.get(token);
+    if (hit) {
+      if (now <= hit.exp + CLOCK_TOLERANCE_SECONDS && now >= hit.nbf - CLOCK_TOLERANCE_SECONDS) return hit.claims;
+      verified.delete(token);
+    }
+    const claims = await verifyToken(token, keys, { issuer: oidc!.settings.issuer, audience: oidc!.settings.clientId });
+    if (verified.size >= MAX_VERIFIED) {
+      for (const [t, v] of verified) if (v.exp + CLOCK_TOLERANCE_SECONDS < now) verified.delete(t);
+      if (verified.size >= MAX_VERIFIED) verified.delete(verified.keys().next().value!);
+    }
+    verified.set(token, { claims, exp: claims.exp ?? 0, nbf: claims.nbf ?? 0 });
+    return claims;
+  };
+
   /** Bearer token (API clients) or session cookie (browser); a bad bearer token is an error, not anonymity. */
   const identify = async (req: IncomingMessage): Promise<Who> => {
     const authz = req.headers.authorization;
@@ -392,7 +441,7 @@ export function createLandingServer(opts: LandingServerOptions): LandingServer {
       if (!m) return { ok: false, reason: 'malformed' };
       try {
         const { keys } = await getProvider();
-        const claims = await verifyToken(m[1]!, keys, { issuer: oidc.settings.issuer, audience: oidc.settings.clientId });
+        const claims = await verifiedClaims(m[1]!, keys);
         metrics.auth.inc({ result: 'bearer_ok' });
         return { ok: true, viewer: userFromClaims(claims), exp: claims.exp, iat: claims.iat ?? 0 };
       } catch (e) {
@@ -636,7 +685,16 @@ export function createLandingServer(opts: LandingServerOptions): LandingServer {
       const v = view(effective(who.viewer, who.iat));
       const q = url.searchParams.get('q') ?? '';
       const category = url.searchParams.get('category') ?? '';
-      if (q === '' && category === '') sendView(req, res, v);
+      let paging: ReturnType<typeof pageParams>;
+      try {
+        paging = pageParams(url);
+      } catch (e) {
+        json(res, 400, { error: (e as InputError).message, field: (e as InputError).field });
+        return 'apps';
+      }
+      if (paging && (q !== '' || category !== '')) json(res, 400, { error: 'limit: paging applies to the unfiltered list; drop q/category or limit/offset', field: 'limit' });
+      else if (paging) sendView(req, res, page(v, paging.offset, paging.limit));
+      else if (q === '' && category === '') sendView(req, res, v);
       else json(res, 200, { groups: filterGroups(v.groups, q, category) });
       return 'apps';
     }

@@ -103,3 +103,21 @@ export interface AdminPayload {
   requests: AccessRequestView[];
   packs: PackView[];
 }
+
+/** Largest page of GET /api/apps?limit=. */
+export const MAX_PAGE = 1000;
+
+/**
+ * One page of a grouped view: the cards at positions offset..offset+limit-1 in display order, regrouped under their
+ * categories (a category cut by a page boundary appears on both pages).
+ */
+export function pageGroups(groups: readonly Group[], offset: number, limit: number): { groups: Group[]; total: number } {
+  const out: Group[] = [];
+  let i = 0;
+  for (const g of groups) {
+    const end = i + g.apps.length;
+    if (end > offset && i < offset + limit) out.push({ category: g.category, apps: g.apps.slice(Math.max(0, offset - i), Math.max(0, offset + limit - i)) });
+    i = end;
+  }
+  return { groups: out, total: i };
+}

@@ -191,6 +191,30 @@ describe('landing service on a real control plane (API + SSE)', function () {
     await eventually(appNames, (l) => mine(l).includes(`Other: After restart [${ns}]`), 60_000, 'app created after the restart is listed');
   });
 
+  it('GET /api/apps?limit=&offset=: pages of the same ordered list, with next; bad values name the field', async () => {
+    const token = await issuer.mint(alice);
+    const all = names((await getApps(token)).body.groups);
+    const got: string[] = [];
+    let next: string | undefined = '/api/apps?limit=2';
+    let pages = 0;
+    while (next) {
+      const { status, body } = await getApps(token, next.slice('/api/apps'.length));
+      assert.equal(status, 200);
+      assert.equal(body.total, all.length);
+      got.push(...names(body.groups));
+      next = body.next;
+      pages++;
+    }
+    assert.deepEqual(got, all);
+    assert.equal(pages, Math.ceil(all.length / 2));
+    const bad = await getApps(token, '?limit=0');
+    assert.equal(bad.status, 400);
+    assert.deepEqual(bad.body, { error: 'limit: "0" is not allowed; allowed: an integer 1..1000', field: 'limit' });
+    assert.equal((await getApps(token, '?offset=-1')).body.field, 'offset');
+    // The same bearer token again (answered from the verified-token cache) still sees exactly the same.
+    assert.deepEqual(names((await getApps(token)).body.groups), all);
+  });
+
   it('GET /api/apps: ETag revalidation (304) and gzip', async () => {
     const { request } = await import('node:http');
     const { gunzipSync } = await import('node:zlib');

@@ -114,3 +114,24 @@ describe('landing features: notifications', () => {
     assert.ok(notificationsFor(bob, (id) => apps.get(id), health, reqs, st).every((x) => x.read));
   });
 });
+
+describe('landing view: pages', () => {
+  it('pages cut the ordered cards into consecutive slices, regrouped under their categories', async () => {
+    const { pageGroups } = await import('../../../packs/landing/src/view.js');
+    const card = (id: string, category: string) => ({ id, name: id, description: '', url: 'https://x/', icon: { kind: 'builtin' as const, id: 'app' as const }, category, priority: 1, visibility: 'public' as const, health: null });
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 0, max: 5 }), { maxLength: 6 }), fc.integer({ min: 1, max: 7 }), (sizes, limit) => {
+        const groups = sizes.map((n, gi) => ({ category: `c${gi}`, apps: Array.from({ length: n }, (_, i) => card(`c${gi}-${i}`, `c${gi}`)) })).filter((g) => g.apps.length > 0);
+        const flat = groups.flatMap((g) => g.apps.map((a) => a.id));
+        const got: string[] = [];
+        for (let off = 0; off < flat.length; off += limit) {
+          const p = pageGroups(groups, off, limit);
+          assert.equal(p.total, flat.length);
+          assert.ok(p.groups.every((g) => g.apps.length > 0 && g.apps.every((a) => a.category === g.category)));
+          got.push(...p.groups.flatMap((g) => g.apps.map((a) => a.id)));
+        }
+        assert.deepEqual(got, flat);
+      }),
+    );
+  });
+});
