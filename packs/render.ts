@@ -166,15 +166,3 @@ export function renderHelm(chartDir: string, bin: string, inputs: HelmInputs = {
 export function readDirectory(dir: string): PackObject[] {
     return yamlFiles(dir).flatMap((f) => parseYaml(readFileSync(f, 'utf8'), shown(f)));
 }
-
-/** `--set a.b=c` turned into an object (for probing), without Helm's list/escape syntax. */
-export function setPath(path: string, value: unknown): Record<string, unknown> {
-    const keys = path.split('.');
-    const root: Record<string, unknown> = {};
-    let node = root;
-    keys.forEach((k, i) => {
-        if (i === keys.length - 1) node[k] = value;
-        else node = node[k] = {} as Record<string, unknown>;
-    });
-    return root;
-}
