@@ -154,13 +154,16 @@ async function showPlatform(cp: ControlPlane): Promise<void> {
 
 /**
  * The gateway configuration as Argo CD would sync it (STAND-IN for Argo CD's sync, which does not run here): the
- * `gateway-config` Application that `pulumi up` created, rendered with the real kustomize from this repository at
+ * `gateway-config` child of the foundation parent Application that `pulumi up` created, rendered with the real kustomize from this repository at
  * its path, applied server-side. Envoy Gateway and cert-manager then accept the GatewayClass, the Gateways and the
  * local CA ClusterIssuer (whose Secret `pulumi up` wrote from the program's CA).
  */
 async function syncGatewayConfig(cp: ControlPlane): Promise<number> {
   const co = cp.kubeConfig().makeApiClient(CustomObjectsApi);
-  const app = (await co.getNamespacedCustomObject({ group: 'argoproj.io', version: 'v1alpha1', namespace: 'argocd', plural: 'applications', name: 'gateway-config' })) as { spec: { source: Parameters<typeof renderSource>[0]; destination: { namespace: string } } };
+  type App = { metadata: { name: string }; spec: { source: Parameters<typeof renderSource>[0]; destination: { namespace: string } } };
+  const parent = (await co.getNamespacedCustomObject({ group: 'argoproj.io', version: 'v1alpha1', namespace: 'argocd', plural: 'applications', name: 'foundation' })) as { spec: { source: { helm: { valuesObject: { applications: App[] } } } } };
+  const app = parent.spec.source.helm.valuesObject.applications.find((a) => a.metadata.name === 'gateway-config');
+  if (app === undefined) throw new Error('the foundation parent Application carries no gateway-config child');
   const api = new KubeApi(cp.kubeConfig());
   const objects = await withDestinationNamespace(renderSource(app.spec.source), app.spec.destination.namespace, async (o) => (await api.resource(o.apiVersion, o.kind)).namespaced);
   const rejected = describeRejections(await api.applyAll(objects, { fieldManager: 'argocd-controller', dryRun: false }));

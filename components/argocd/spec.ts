@@ -20,6 +20,41 @@ export const PROJECT_PACK_CATALOG = 'pack-catalog';
 export const ROOT_APP_NAME = 'packs';
 export const APP_FINALIZER = 'resources-finalizer.argocd.argoproj.io';
 
+/**
+ * Health of an Application as its parent app-of-apps sees it (argocd-cm
+ * `resource.customizations.health.argoproj.io_Application`). Argo CD has no built-in health for Applications, so
+ * without it a parent's sync waves gate nothing. A child counts as Healthy only when it is Healthy and Synced: a
+ * child Healthy with its manifests not yet applied (or failing to render) holds the next wave back.
+ */
+export const APPLICATION_HEALTH_LUA = `local hs = { status = "Progressing", message = "waiting for the Application's first sync" }
+if obj.status == nil then return hs end
+local health = obj.status.health
+local sync = obj.status.sync
+if obj.status.conditions ~= nil then
+  for _, c in ipairs(obj.status.conditions) do
+    if c.type ~= nil and string.find(c.type, "Error$") ~= nil then
+      hs.status = "Degraded"
+      hs.message = c.type .. ": " .. (c.message or "")
+      return hs
+    end
+  end
+end
+if health ~= nil and health.status ~= nil and health.status ~= "Healthy" then
+  hs.status = health.status
+  hs.message = health.message or ("the Application is " .. health.status)
+  return hs
+end
+if sync == nil or sync.status ~= "Synced" then
+  hs.message = "the Application is " .. ((sync ~= nil and sync.status) or "not synced yet")
+  return hs
+end
+if health ~= nil and health.status == "Healthy" then
+  hs.status = "Healthy"
+  hs.message = ""
+end
+return hs
+`;
+
 /** Automated sync with prune and self-heal, server-side apply, and retries with back-off. */
 export function syncPolicy(createNamespace = false) {
     return {
@@ -85,6 +120,8 @@ export function argocdValues(i: ArgoCDValuesInput): Record<string, unknown> {
                 'users.anonymous.enabled': false,
                 'exec.enabled': false,
                 'application.resourceTrackingMethod': 'annotation',
+                // The foundation's parent Application waits for each wave of child Applications (FOUNDATION_PARENT).
+                'resource.customizations.health.argoproj.io_Application': APPLICATION_HEALTH_LUA,
             },
             params: {
                 // TLS ends at the gateway; the Service is ClusterIP only.

@@ -1,6 +1,7 @@
 /**
- * Foundation (`nkp:foundation:Foundation`): the ArgoCD Applications of the platform's foundation, with pinned
- * chart versions / revisions, sync waves, automated prune + self-heal and server-side apply, plus the few Secrets
+ * Foundation (`nkp:foundation:Foundation`): the parent ArgoCD Application of the platform's foundation, whose
+ * children (pinned chart versions / revisions, sync waves, automated prune + self-heal and server-side apply) Argo CD
+ * creates wave by wave, plus the few Secrets
  * they need from Pulumi secrets (Keycloak's admin, the telemetry token) and the OCI Helm repository declaration.
  * A thin shell over ./spec.ts.
  */
@@ -11,7 +12,8 @@ import { customResourceArgs } from '../argocd/index.js';
 import {
     ENVOY_OCI_REPO,
     FOUNDATION_APP_NAMES,
-    foundationApplications,
+    FOUNDATION_PARENT,
+    foundationParentApplication,
     KEYCLOAK_ADMIN_SECRET,
     KEYCLOAK_ADMIN_USER,
     LOCAL_CA,
@@ -41,8 +43,9 @@ export interface FoundationArgs {
 export class Foundation extends pulumi.ComponentResource {
     /** Application name -> sync wave. */
     readonly syncWaves: Record<FoundationAppName, number> = { ...SYNC_WAVES };
-    /** The Application resources in wave order. */
-    readonly applications: k8s.apiextensions.CustomResource[];
+    /** The parent Application; Argo CD owns the children it renders. */
+    readonly parent: k8s.apiextensions.CustomResource;
+    /** The child Applications' names in wave order. */
     readonly applicationNames: pulumi.Output<string[]>;
 
     constructor(name: string, args: FoundationArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -108,28 +111,13 @@ export class Foundation extends pulumi.ComponentResource {
             }
         }
 
-        const bodies = spec.apply(foundationApplications);
-        // Pulumi creates the Applications in wave order too, so a first sync follows the same order ArgoCD would.
+        // One parent Application (app-of-apps): Argo CD creates the children wave by wave (FOUNDATION_PARENT).
+        this.parent = new k8s.apiextensions.CustomResource(
+            `${name}-app-${FOUNDATION_PARENT.name}`,
+            customResourceArgs('argoproj.io/v1alpha1', 'Application', spec.apply(foundationParentApplication)),
+            { parent: this, dependsOn: secrets },
+        );
         const ordered = [...FOUNDATION_APP_NAMES].sort((a, b) => SYNC_WAVES[a] - SYNC_WAVES[b]);
-        this.applications = [];
-        let previousWave: k8s.apiextensions.CustomResource[] = [];
-        let currentWave: k8s.apiextensions.CustomResource[] = [];
-        let wave = -Infinity;
-        for (const app of ordered) {
-            if (SYNC_WAVES[app] !== wave) {
-                previousWave = currentWave.length > 0 ? currentWave : previousWave;
-                currentWave = [];
-                wave = SYNC_WAVES[app];
-            }
-            const body = bodies.apply((all) => {
-                const found = all.find((a) => a.metadata.name === app);
-                if (found === undefined) throw new Error(`foundation Application ${app} is missing from foundationApplications()`);
-                return found;
-            });
-            const cr = new k8s.apiextensions.CustomResource(`${name}-app-${app}`, customResourceArgs('argoproj.io/v1alpha1', 'Application', body), { parent: this, dependsOn: [...secrets, ...previousWave] });
-            currentWave.push(cr);
-            this.applications.push(cr);
-        }
         this.applicationNames = pulumi.output(ordered);
         this.registerOutputs({ applicationNames: this.applicationNames, syncWaves: this.syncWaves });
     }

@@ -48,10 +48,30 @@ export const pinnedRevisionDefaults = {
     allowBranchTracking: [] as string[],
 };
 
+/**
+ * The Applications a resource declares: the Application itself and, for an app-of-apps that carries its children
+ * in its Helm values (`spec.source.helm.valuesObject.applications`, as the foundation's parent does), each child, so
+ * the children are checked as strictly as if Pulumi created them. `label` names each for messages.
+ */
+export function declaredApplications(args: { type: string; name: string; props: Props }): { name: string; label: string; spec: Props }[] {
+    if (args.type !== G.application) return [];
+    const spec = readOr(() => args.props["spec"], undefined) as Props | undefined;
+    if (!spec) return [];
+    const own = { name: k8sName(args.props) ?? args.name, label: describe(args), spec };
+    const children = knownArray(() => spec["source"]?.["helm"]?.["valuesObject"]?.["applications"]) as Props[];
+    const nested = children
+        .filter((c) => typeof c === "object" && c !== null && readOr(() => c["kind"], undefined) === "Application")
+        .map((c) => {
+            const name = String(readOr(() => c["metadata"]?.["name"], "?"));
+            return { name, label: `Application ${name} (a child in ${own.label}'s values)`, spec: (readOr(() => c["spec"], {}) ?? {}) as Props };
+        });
+    return [own, ...nested];
+}
+
 export const applicationPinnedRevision: ResourceValidationPolicy = {
     name: "argocd-app-pinned-revision",
     description:
-        "ArgoCD Applications pin what they deploy: charts to an exact version, git sources to a version tag or a 40-hex commit SHA (no HEAD, branches, ranges or *).",
+        "ArgoCD Applications (and the child Applications an app-of-apps carries in its values) pin what they deploy: charts to an exact version, git sources to a version tag or a 40-hex commit SHA (no HEAD, branches, ranges or *).",
     enforcementLevel: "mandatory",
     configSchema: schemaWithDefaults(pinnedRevisionDefaults, {
         allowBranchTracking: {
@@ -63,42 +83,44 @@ export const applicationPinnedRevision: ResourceValidationPolicy = {
     validateResource: (args, reportViolation) => {
         if (args.type !== G.application) return;
         const cfg = configWithDefaults(args, pinnedRevisionDefaults);
-        const name = k8sName(args.props) ?? args.name;
-        const spec = readOr(() => args.props["spec"], undefined) as Props | undefined;
-        if (!spec) return;
-        const single = readOr(() => spec["source"], undefined) as Props | undefined;
-        const sources = single ? [single] : (knownArray(() => spec["sources"]) as Props[]);
-        sources.forEach((src, i) => {
-            const rev = read(() => src["targetRevision"]);
-            if (!rev.known) return;
-            const isChart = typeof readOr(() => src["chart"], undefined) === "string";
-            const why = revisionUnpinnedReason(rev.value, isChart);
-            if (!why) return;
-            if (!isChart && cfg.allowBranchTracking.includes(name)) return;
-            const where = single ? "source" : `sources[${i}]`;
-            const what = isChart ? `chart "${String(readOr(() => src["chart"], ""))}"` : `repo ${String(readOr(() => src["repoURL"], "?"))}`;
-            reportViolation(
-                `${describe(args)} ${where} (${what}) ${why}: pin ${isChart ? "an exact chart version" : "a release tag or a full commit SHA"} in targetRevision.`,
-            );
-        });
+        for (const app of declaredApplications(args)) {
+            const spec = app.spec;
+            const single = readOr(() => spec["source"], undefined) as Props | undefined;
+            const sources = single ? [single] : (knownArray(() => spec["sources"]) as Props[]);
+            sources.forEach((src, i) => {
+                const rev = read(() => src["targetRevision"]);
+                if (!rev.known) return;
+                const isChart = typeof readOr(() => src["chart"], undefined) === "string";
+                const why = revisionUnpinnedReason(rev.value, isChart);
+                if (!why) return;
+                if (!isChart && cfg.allowBranchTracking.includes(app.name)) return;
+                const where = single ? "source" : `sources[${i}]`;
+                const what = isChart ? `chart "${String(readOr(() => src["chart"], ""))}"` : `repo ${String(readOr(() => src["repoURL"], "?"))}`;
+                reportViolation(
+                    `${app.label} ${where} (${what}) ${why}: pin ${isChart ? "an exact chart version" : "a release tag or a full commit SHA"} in targetRevision.`,
+                );
+            });
+        }
     },
 };
 
 export const applicationSelfHeal: ResourceValidationPolicy = {
     name: "argocd-app-self-heal",
-    description: "ArgoCD Applications sync automatically with selfHeal, so manual changes in the cluster are reverted.",
+    description: "ArgoCD Applications (and the child Applications an app-of-apps carries in its values) sync automatically with selfHeal, so manual changes in the cluster are reverted.",
     enforcementLevel: "mandatory",
     validateResource: (args, reportViolation) => {
         if (args.type !== G.application) return;
-        const automated = read(() => args.props["spec"]?.["syncPolicy"]?.["automated"]);
-        if (!automated.known) return;
-        const a = automated.value as Props | undefined | null;
-        if (!a || readOr(() => a["enabled"], true) === false) {
-            reportViolation(`${describe(args)} has no automated sync: set spec.syncPolicy.automated with selfHeal: true.`);
-            return;
-        }
-        if (readOr(() => a["selfHeal"], true) !== true) {
-            reportViolation(`${describe(args)} syncs automatically without selfHeal: set spec.syncPolicy.automated.selfHeal: true.`);
+        for (const app of declaredApplications(args)) {
+            const automated = read(() => app.spec["syncPolicy"]?.["automated"]);
+            if (!automated.known) continue;
+            const a = automated.value as Props | undefined | null;
+            if (!a || readOr(() => a["enabled"], true) === false) {
+                reportViolation(`${app.label} has no automated sync: set spec.syncPolicy.automated with selfHeal: true.`);
+                continue;
+            }
+            if (readOr(() => a["selfHeal"], true) !== true) {
+                reportViolation(`${app.label} syncs automatically without selfHeal: set spec.syncPolicy.automated.selfHeal: true.`);
+            }
         }
     },
 };

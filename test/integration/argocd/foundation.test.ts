@@ -1,48 +1,54 @@
 // Real Argo CD (repo-server, application controller, API server: test/harness/argocd.ts) syncing the foundation
-// the platform program created with a real `pulumi up` of the embedded stack. The stack points the foundation
-// Applications at a git daemon on loopback serving this repository at its HEAD commit (nkp:platformRepoUrl /
-// nkp:platformRevision); Argo CD reads argocd-cm, argocd-rbac-cm, argocd-cmd-params-cm, the AppProjects and the
-// Applications exactly as the program created them.
-// Real: control plane, Pulumi engine + program, Argo CD's three components (v3.1.8), Redis, git, kustomize.
-// Stood in for (named): the kubelet (kwok), the chart repositories (no internet: the chart-sourced Applications
-// show their error; serving the charts that ship inside Go modules from git is not done yet), and CloudNativePG's
-// CRDs, which the unreachable cloudnative-pg chart would install: the test installs them from CloudNativePG's Go
-// module at the chart's appVersion before `pulumi up`.
+// the platform program created with a real `pulumi up` of the embedded stack. Pulumi creates one parent Application
+// (`foundation`): Argo CD renders the child Applications from this repository's chart (components/foundation/chart)
+// at the pinned commit, served by a git daemon on loopback (nkp:platformRepoUrl / nkp:platformRevision), and syncs
+// them wave by wave with the health check of Applications the program puts into argocd-cm. Argo CD reads argocd-cm,
+// argocd-rbac-cm, argocd-cmd-params-cm, the AppProjects and the parent exactly as the program created them.
+// Real: control plane, Pulumi engine + program, Argo CD's three components (v3.1.8), Redis, git, kustomize, Helm.
+// Stood in for (named): the kubelet (kwok); the chart repositories (no internet): nkp:helmChartMirror points at a
+// Helm repository on loopback serving a STAND-IN chart (one ConfigMap) under each pinned chart name and version
+// (test/harness/helm-repo.ts); CloudNativePG's CRDs, which the cloudnative-pg chart would install, come from its Go
+// module. cert-manager's and Envoy Gateway's controllers are not started here, so the gateway configuration (wave
+// 30) stays Progressing, which is what shows the waves holding the later Applications back.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AppsV1Api, CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { startControlPlane, type ControlPlane } from '../../harness/control-plane.js';
 import { createPulumiWorkspace, type PulumiResult, type PulumiWorkspace } from '../../harness/pulumi.js';
 import { EMBEDDED_STACK, generatedSecrets, initEmbeddedStack, prepareEmbeddedProject, pulumiFailure, type EmbeddedProject } from '../../harness/embedded.js';
 import { servePlatformRepo, startArgoCD, startGitDaemon, type ArgoCDProcesses, type GitDaemon } from '../../harness/argocd.js';
+import { standInChart, startHelmRepository, type HelmRepository } from '../../harness/helm-repo.js';
 import { sleep } from '../../harness/util.js';
 import { KubeApi } from '../platform/kube-api.js';
 import { cloudnativePgCrds } from '../platform/pulumi-objects.js';
 import { NS } from '../../../components/cluster/namespaces.js';
-import { CHARTS, OPERATOR_DEPLOYMENT } from '../../../components/foundation/spec.js';
+import { CHARTS, FOUNDATION_PARENT, SYNC_WAVES, type FoundationAppName } from '../../../components/foundation/spec.js';
 
-/** The foundation Applications whose source is this repository (kustomize), and the chart-sourced ones. */
-const REPO_APPS = ['gateway-config', 'keycloak-database', 'nkp-operator', 'nkp-landing'] as const;
-const CHART_APPS = { 'cert-manager': CHARTS.certManager, 'envoy-gateway': CHARTS.envoyGateway, 'cloudnative-pg': CHARTS.cloudnativePg, keycloak: CHARTS.keycloak, 'otel-collector': CHARTS.otelCollector } as const;
+/** The gateway configuration: the first wave whose health needs a controller this test does not run. */
+const HOLDING = 'gateway-config' satisfies FoundationAppName;
+const byWave = (names: readonly FoundationAppName[]) => [...names].sort((a, b) => SYNC_WAVES[a] - SYNC_WAVES[b]);
+const UP_TO_HOLDING = byWave((Object.keys(SYNC_WAVES) as FoundationAppName[]).filter((n) => SYNC_WAVES[n] <= SYNC_WAVES[HOLDING]));
+const AFTER_HOLDING = byWave((Object.keys(SYNC_WAVES) as FoundationAppName[]).filter((n) => SYNC_WAVES[n] > SYNC_WAVES[HOLDING]));
 
 interface Application {
-  metadata: { name: string; annotations?: Record<string, string> };
-  spec: { source: { repoURL: string; targetRevision: string } };
+  metadata: { name: string; creationTimestamp?: string; annotations?: Record<string, string>; ownerReferences?: unknown[] };
+  spec: { source: { repoURL: string; targetRevision: string; chart?: string; path?: string } };
   status?: {
     sync?: { status?: string; revision?: string };
-    health?: { status?: string };
+    health?: { status?: string; message?: string };
     conditions?: { type: string; message: string }[];
-    operationState?: { phase?: string; message?: string };
-    resources?: { kind: string; name: string; namespace?: string; status?: string }[];
+    operationState?: { phase?: string; message?: string; startedAt?: string; finishedAt?: string };
+    resources?: { kind: string; name: string; namespace?: string; status?: string; health?: { status?: string; message?: string } }[];
   };
 }
 
-describe('Argo CD v3.1.8 as processes syncs the foundation the platform program created', function () {
+describe('Argo CD v3.1.8 as processes syncs the foundation the platform program created, wave by wave', function () {
   this.timeout(900_000);
   let cp: ControlPlane;
   let git: GitDaemon;
+  let charts: HelmRepository;
   let ws: PulumiWorkspace;
   let project: EmbeddedProject;
   let argo: ArgoCDProcesses;
@@ -55,8 +61,10 @@ describe('Argo CD v3.1.8 as processes syncs the foundation the platform program 
   const pulumi = (args: string[], timeoutMs = 600_000): Promise<PulumiResult> => ws.run([...args, '--stack', EMBEDDED_STACK, '--non-interactive'], { cwd: project.dir, timeoutMs });
   const co = () => cp.kubeConfig().makeApiClient(CustomObjectsApi);
   const app = async (name: string): Promise<Application> => (await co().getNamespacedCustomObject({ group: 'argoproj.io', version: 'v1alpha1', namespace: NS.argocd, plural: 'applications', name })) as Application;
+  const apps = async (): Promise<Map<string, Application>> =>
+    new Map(((await co().listNamespacedCustomObject({ group: 'argoproj.io', version: 'v1alpha1', namespace: NS.argocd, plural: 'applications' })) as { items: Application[] }).items.map((a) => [a.metadata.name, a]));
   const describeApp = (a: Application): string =>
-    `${a.metadata.name}: sync=${a.status?.sync?.status} rev=${a.status?.sync?.revision} health=${a.status?.health?.status} op=${a.status?.operationState?.phase} ${a.status?.operationState?.message ?? ''} conditions=${JSON.stringify(a.status?.conditions ?? [])}`;
+    `${a.metadata.name}: created=${a.metadata.creationTimestamp} sync=${a.status?.sync?.status} health=${a.status?.health?.status} ${a.status?.health?.message ?? ''} op=${a.status?.operationState?.phase} ${a.status?.operationState?.message ?? ''} finished=${a.status?.operationState?.finishedAt} conditions=${JSON.stringify(a.status?.conditions ?? [])}`;
   const until = async <T>(what: string, fn: () => Promise<T | undefined>, timeoutMs: number, explain: () => Promise<string>): Promise<T> => {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
@@ -66,7 +74,8 @@ describe('Argo CD v3.1.8 as processes syncs the foundation the platform program 
       await sleep(250);
     }
   };
-  const explainApps = async (): Promise<string> => (await Promise.all([...REPO_APPS, ...Object.keys(CHART_APPS)].map(async (n) => describeApp(await app(n).catch(() => ({ metadata: { name: n }, spec: {} }) as unknown as Application))))).join('\n');
+  const explainApps = async (): Promise<string> => [...(await apps()).values()].map(describeApp).join('\n') + `\nchart repository requests: ${charts.requests().slice(-12).join(', ')}`;
+  const settled = (a: Application | undefined): boolean => a?.status?.sync?.status === 'Synced' && a.status.operationState?.phase === 'Succeeded';
 
   before(async function () {
     this.timeout(900_000);
@@ -74,10 +83,14 @@ describe('Argo CD v3.1.8 as processes syncs the foundation the platform program 
     await new KubeApi(cp.kubeConfig()).installCrds(cloudnativePgCrds() as never);
     git = await startGitDaemon();
     platform = servePlatformRepo(git);
+    charts = await startHelmRepository();
+    for (const pin of Object.values(CHARTS)) charts.publish(standInChart(pin.chart, pin.version));
     ws = await createPulumiWorkspace();
     work = mkdtempSync(join(tmpdir(), 'nkp-argocd-foundation-'));
     project = prepareEmbeddedProject(join(work, 'project'), cp.kubeconfigPath, { platformRepo: platform });
     await initEmbeddedStack(ws, project, generatedSecrets());
+    const set = await pulumi(['config', 'set', 'nkp:helmChartMirror', charts.url]);
+    if (set.code !== 0) throw pulumiFailure('pulumi config set nkp:helmChartMirror', set);
     upStarted = Date.now();
     const up = await pulumi(['up', '--yes']);
     if (up.code !== 0) throw pulumiFailure('pulumi up', up);
@@ -89,94 +102,98 @@ describe('Argo CD v3.1.8 as processes syncs the foundation the platform program 
   after(async () => {
     if (Object.keys(figures).length) process.stderr.write(`[argocd figures] ${JSON.stringify(figures)}\n`);
     await argo?.stop();
+    await charts?.stop();
     await git?.stop();
     ws?.dispose();
     await cp?.stop();
     if (work) rmSync(work, { recursive: true, force: true });
   });
 
-  it('the repository-sourced foundation Applications (gateway config, Keycloak database, operator, landing page) become Synced at the pinned commit', async () => {
-    for (const n of REPO_APPS) {
-      const a = await app(n);
-      assert.equal(a.spec.source.repoURL, platform.url, `${n} reads the loopback git daemon the stack points at`);
-      assert.equal(a.spec.source.targetRevision, platform.revision);
-    }
-    await until(
-      'every repository-sourced Application Synced',
+  it('Pulumi creates only the parent; Argo CD renders the children from the chart at the pinned commit and syncs them wave by wave up to the gateway configuration', async () => {
+    const before = await apps();
+    assert.deepEqual([...before.keys()].filter((n) => n !== 'packs'), [FOUNDATION_PARENT.name], 'pulumi up created the parent only');
+    const parent = before.get(FOUNDATION_PARENT.name)!;
+    assert.deepEqual([parent.spec.source.repoURL, parent.spec.source.targetRevision, parent.spec.source.path], [platform.url, platform.revision, 'components/foundation/chart']);
+    const reached = await until(
+      `every Application up to ${HOLDING} Synced, ${HOLDING} applied`,
       async () => {
-        const apps = await Promise.all(REPO_APPS.map(app));
-        return apps.every((a) => a.status?.sync?.status === 'Synced' && a.status.sync.revision === platform.revision && a.status.operationState?.phase === 'Succeeded') ? apps : undefined;
+        const all = await apps();
+        return UP_TO_HOLDING.every((n) => settled(all.get(n))) ? all : undefined;
       },
       240_000,
       explainApps,
     );
-    figures['pulumi up start -> all repository-sourced Applications Synced'] = `${((Date.now() - upStarted) / 1000).toFixed(1)} s`;
-    figures['Argo CD start -> all repository-sourced Applications Synced'] = `${((Date.now() - argoStarted) / 1000).toFixed(1)} s`;
-    // What Argo CD applied is on the real API server, with Argo CD's tracking annotation.
-    const kc = cp.kubeConfig();
-    const dep = await kc.makeApiClient(AppsV1Api).readNamespacedDeployment({ namespace: NS.operator, name: OPERATOR_DEPLOYMENT.name });
-    assert.match(dep.metadata!.annotations?.['argocd.argoproj.io/tracking-id'] ?? '', /^nkp-operator:apps\/Deployment:nkp-operator\/nebari-operator$/);
+    figures[`Argo CD start -> waves up to ${HOLDING} synced`] = `${((Date.now() - argoStarted) / 1000).toFixed(1)} s`;
+    for (const n of UP_TO_HOLDING) {
+      const a = reached.get(n)!;
+      assert.equal(a.metadata.annotations?.['argocd.argoproj.io/tracking-id'], `${FOUNDATION_PARENT.name}:argoproj.io/Application:${NS.argocd}/${n}`, `${n} is tracked as the parent's`);
+      if (a.spec.source.chart !== undefined) {
+        assert.equal(a.spec.source.repoURL, charts.url, `${n} reads the chart mirror`);
+        assert.ok(charts.requests().some((r) => r.startsWith(`200 /charts/${a.spec.source.chart}-${a.spec.source.targetRevision}.tgz`)), `${n}'s chart was fetched from the mirror: ${charts.requests().join(', ')}`);
+      } else assert.deepEqual([a.spec.source.repoURL, a.spec.source.targetRevision], [platform.url, platform.revision]);
+    }
+    // What the stand-in charts and the gateway configuration put on the cluster is on the real API server.
+    const standIn = await cp.kubeConfig().makeApiClient(CoreV1Api).readNamespacedConfigMap({ namespace: NS.certManager, name: `${CHARTS.certManager.chart}-stand-in` });
+    assert.match(standIn.metadata!.annotations?.['argocd.argoproj.io/tracking-id'] ?? '', /^cert-manager:/);
     const gw = (await co().getNamespacedCustomObject({ group: 'gateway.networking.k8s.io', version: 'v1', namespace: NS.gateway, plural: 'gateways', name: 'public' })) as { metadata: { annotations: Record<string, string> } };
     assert.equal(gw.metadata.annotations['cert-manager.io/cluster-issuer'], 'selfsigned-ca', "gateway-config's per-stack patch applied");
   });
 
-  // The repo-server runs the Helm Argo CD bundles (scripts/build-helm.mjs); this machine reaches no chart repository,
-  // so each chart-sourced Application fails on its own repository, and its status says so.
-  it('the chart-sourced Applications fail visibly: each ComparisonError names its unreachable chart repository, none is Synced', async () => {
-    const shown = await until(
-      'a ComparisonError on every chart-sourced Application',
+  it('the waves hold: each wave was created only after every earlier wave was Synced and Healthy, and nothing after the still-Progressing gateway configuration exists', async () => {
+    const held = await until(
+      `the parent waiting for ${HOLDING}'s health`,
       async () => {
-        const apps = await Promise.all(Object.keys(CHART_APPS).map(app));
-        return apps.every((a) => (a.status?.conditions ?? []).some((c) => c.type === 'ComparisonError')) ? apps : undefined;
+        const p = await app(FOUNDATION_PARENT.name);
+        return p.status?.operationState?.phase === 'Running' && /waiting for healthy state of argoproj\.io\/Application\/gateway-config/.test(p.status.operationState.message ?? '') ? p : undefined;
       },
-      120_000,
+      60_000,
       explainApps,
     );
-    for (const a of shown) {
-      const pin = CHART_APPS[a.metadata.name as keyof typeof CHART_APPS];
-      const err = a.status!.conditions!.find((c) => c.type === 'ComparisonError')!.message;
-      assert.notEqual(a.status?.sync?.status, 'Synced', describeApp(a));
-      assert.match(err, /^Failed to load target state: failed to generate manifest for source 1 of 1: /, `${a.metadata.name}: ${err}`);
-      assert.ok(err.includes(pin.repoURL.replace(/^https:\/\//, '')), `${a.metadata.name}'s error names its chart repository ${pin.repoURL}: ${err}`);
-      assert.doesNotMatch(err, /executable file not found/, 'the repo-server has helm');
+    const all = await apps();
+    const gateway = all.get(HOLDING)!;
+    // Without cert-manager's and Envoy Gateway's controllers the ClusterIssuers and Gateways never report Ready:
+    // Argo CD's own health checks of those kinds keep gateway-config Progressing, and the gate shut.
+    assert.equal(gateway.status?.health?.status, 'Progressing', describeApp(gateway));
+    assert.ok((gateway.status?.resources ?? []).some((r) => r.kind === 'ClusterIssuer' && r.health?.status === 'Progressing'), describeApp(gateway));
+    await sleep(3000);
+    const later = await apps();
+    for (const n of AFTER_HOLDING) assert.ok(!later.has(n), `${n} (wave ${SYNC_WAVES[n]}) must wait for ${HOLDING} (wave ${SYNC_WAVES[HOLDING]}): ${held.status?.operationState?.message}`);
+    // Ordering: a child of wave W was created no earlier than every earlier wave's sync finished (whole seconds).
+    for (const n of UP_TO_HOLDING) {
+      const created = Date.parse(all.get(n)!.metadata.creationTimestamp!);
+      for (const earlier of UP_TO_HOLDING.filter((e) => SYNC_WAVES[e] < SYNC_WAVES[n])) {
+        const finished = Date.parse(all.get(earlier)!.status!.operationState!.finishedAt!);
+        assert.ok(created >= finished, `${n} (wave ${SYNC_WAVES[n]}) created at ${all.get(n)!.metadata.creationTimestamp}, before ${earlier} (wave ${SYNC_WAVES[earlier]}) finished its sync at ${all.get(earlier)!.status!.operationState!.finishedAt}`);
+      }
     }
   });
 
-  it('self-heal: a manual edit and a deletion of synced objects are reverted by Argo CD', async () => {
-    const kc = cp.kubeConfig();
-    const apps = kc.makeApiClient(AppsV1Api);
-    const core = kc.makeApiClient(CoreV1Api);
-    const before = await apps.readNamespacedDeployment({ namespace: NS.operator, name: OPERATOR_DEPLOYMENT.name });
-    const image = before.spec!.template.spec!.containers[0]!.image!;
+  it('self-heal: Argo CD reverts a manual edit of a synced object and of a child Application, and recreates a deleted object', async () => {
+    const gwArgs = { group: 'gateway.networking.k8s.io', version: 'v1', namespace: NS.gateway, plural: 'gateways', name: 'public' };
     const edited = Date.now();
-    await apps.patchNamespacedDeployment({ namespace: NS.operator, name: OPERATOR_DEPLOYMENT.name, body: [{ op: 'replace', path: '/spec/template/spec/containers/0/image', value: 'example.com/tampered:1' }] });
+    await co().patchNamespacedCustomObject({ ...gwArgs, body: [{ op: 'replace', path: '/metadata/annotations/cert-manager.io~1cluster-issuer', value: 'tampered' }] });
     await until(
-      'the edited image reverted',
-      async () => ((await apps.readNamespacedDeployment({ namespace: NS.operator, name: OPERATOR_DEPLOYMENT.name })).spec!.template.spec!.containers[0]!.image === image ? true : undefined),
+      'the edited Gateway annotation reverted',
+      async () => (((await co().getNamespacedCustomObject(gwArgs)) as { metadata: { annotations: Record<string, string> } }).metadata.annotations['cert-manager.io/cluster-issuer'] === 'selfsigned-ca' ? true : undefined),
       60_000,
-      async () => describeApp(await app('nkp-operator')),
+      async () => describeApp(await app(HOLDING)),
     );
     figures['self-heal of a manual edit'] = `${((Date.now() - edited) / 1000).toFixed(1)} s`;
 
-    const svc = (await core.listNamespacedService({ namespace: NS.operator })).items.find((s) => s.metadata!.annotations?.['argocd.argoproj.io/tracking-id']?.startsWith('nkp-operator:'));
-    assert.ok(svc, 'a Service synced by nkp-operator');
-    const uid = svc.metadata!.uid;
+    const routeArgs = { group: 'gateway.networking.k8s.io', version: 'v1', namespace: NS.argocd, plural: 'httproutes', name: 'argocd' };
+    const uid = ((await co().getNamespacedCustomObject(routeArgs)) as { metadata: { uid: string } }).metadata.uid;
     const deleted = Date.now();
-    await core.deleteNamespacedService({ namespace: NS.operator, name: svc.metadata!.name! });
-    await until(
-      'the deleted Service recreated',
-      async () => {
-        const s = await core.readNamespacedService({ namespace: NS.operator, name: svc.metadata!.name! });
-        return s.metadata!.uid !== uid ? true : undefined;
-      },
-      60_000,
-      async () => describeApp(await app('nkp-operator')),
-    );
+    await co().deleteNamespacedCustomObject(routeArgs);
+    await until('the deleted HTTPRoute recreated', async () => (((await co().getNamespacedCustomObject(routeArgs)) as { metadata: { uid: string } }).metadata.uid !== uid ? true : undefined), 60_000, async () => describeApp(await app(HOLDING)));
     figures['self-heal of a deletion'] = `${((Date.now() - deleted) / 1000).toFixed(1)} s`;
-    await until('nkp-operator Synced again', async () => ((await app('nkp-operator')).status?.sync?.status === 'Synced' ? true : undefined), 60_000, async () => describeApp(await app('nkp-operator')));
+
+    // The parent owns the children: a child's pinned chart version edited by hand is put back.
+    const childArgs = { group: 'argoproj.io', version: 'v1alpha1', namespace: NS.argocd, plural: 'applications', name: 'envoy-gateway' };
+    await co().patchNamespacedCustomObject({ ...childArgs, body: [{ op: 'replace', path: '/spec/source/targetRevision', value: 'v0.0.1' }] });
+    await until('the child Application reverted', async () => ((await app('envoy-gateway')).spec.source.targetRevision === CHARTS.envoyGateway.version ? true : undefined), 90_000, explainApps);
   });
 
-  it('ownership is clean: pulumi preview --refresh --expect-no-changes passes while Argo CD owns what it applied', async () => {
+  it('ownership is clean: pulumi preview --refresh --expect-no-changes passes while Argo CD owns the children and what they applied', async () => {
     const r = await pulumi(['preview', '--refresh', '--expect-no-changes', '--diff']);
     assert.equal(r.code, 0, `Pulumi and Argo CD fight over an object:\n${r.stdout.slice(-6000)}\n${r.stderr.slice(-2000)}`);
   });

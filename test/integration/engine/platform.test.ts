@@ -17,7 +17,7 @@ import { EMBEDDED_STACK, generatedSecrets, initEmbeddedStack, prepareEmbeddedPro
 import { repoRoot } from '../../harness/upstream.js';
 import { sleep } from '../../harness/util.js';
 import { NS, PLATFORM_NAMESPACE_NAMES } from '../../../components/cluster/namespaces.js';
-import { FOUNDATION_APP_NAMES } from '../../../components/foundation/index.js';
+import { FOUNDATION_APP_NAMES, FOUNDATION_PARENT } from '../../../components/foundation/index.js';
 
 const POLICY = join(repoRoot, 'policy');
 const UP_TIMEOUT = 600_000;
@@ -69,7 +69,9 @@ describe('engine: pulumi up of the platform (embedded stack) with the real Pulum
         const co = kc.makeApiClient(CustomObjectsApi);
         const list = async (plural: string) => ((await co.listNamespacedCustomObject({ group: 'argoproj.io', version: 'v1alpha1', namespace: NS.argocd, plural })) as { items: Array<{ metadata: { name: string } }> }).items.map((i) => i.metadata.name).sort();
         assert.deepEqual(await list('appprojects'), ['foundation', 'pack-catalog', 'packs']);
-        assert.deepEqual(await list('applications'), [...FOUNDATION_APP_NAMES, 'packs'].sort());
+        assert.deepEqual(await list('applications'), [FOUNDATION_PARENT.name, 'packs'].sort(), 'Pulumi creates the foundation parent and the root app-of-apps; Argo CD creates the children');
+        const parent = (await co.getNamespacedCustomObject({ group: 'argoproj.io', version: 'v1alpha1', namespace: NS.argocd, plural: 'applications', name: FOUNDATION_PARENT.name })) as { spec: { source: { helm: { valuesObject: { applications: { metadata: { name: string } }[] } } } } };
+        assert.deepEqual(parent.spec.source.helm.valuesObject.applications.map((a) => a.metadata.name).sort(), [...FOUNDATION_APP_NAMES].sort());
         const caSecret = await core.readNamespacedSecret({ namespace: NS.certManager, name: 'nkp-ca' });
         const stackCa = JSON.parse((await ok(['stack', 'output', 'localCaCertificate', '--json'])).stdout) as string;
         assert.equal(Buffer.from(caSecret.data!['tls.crt']!, 'base64').toString(), stackCa, 'cert-manager signs with the CA the stack exports');

@@ -8,6 +8,8 @@ import {
     assertPinnedRevision,
     CHARTS,
     foundationApplications,
+    foundationParentApplication,
+    foundationSourceRepos,
     gatewayPatches,
     REPO_PATHS,
     SYNC_WAVES,
@@ -41,6 +43,24 @@ describe('foundation: Application specs (pure)', () => {
             assert.ok(!/^(HEAD|main|master|latest|\*)$/i.test(app.spec.source.targetRevision), app.metadata.name);
         }
         for (const bad of ['HEAD', 'main', '*', '1.x', '^1.2.0', '~1.2', '>=1.0.0', '']) assert.throws(() => assertPinnedRevision('x', bad), /not pinned/, bad);
+    });
+
+    it('a chart mirror replaces every chart repository (same chart and pinned version) and is the only chart source the foundation project allows', () => {
+        const mirror = 'https://harbor.example.com/chartrepo/nkp';
+        const charts = foundationApplications(input({ chartMirror: mirror })).filter((a) => a.spec.source.chart !== undefined);
+        assert.equal(charts.length, Object.keys(CHARTS).length);
+        for (const a of charts) {
+            const pin = Object.values(CHARTS).find((c) => c.chart === a.spec.source.chart)!;
+            assert.deepEqual([a.spec.source.repoURL, a.spec.source.targetRevision], [mirror, pin.version], a.metadata.name);
+        }
+        assert.deepEqual(foundationSourceRepos('https://github.com/nebari-dev/nkp-pulumi.git', mirror), [mirror, 'https://github.com/nebari-dev/nkp-pulumi.git'].sort());
+        assert.ok(foundationSourceRepos('https://github.com/nebari-dev/nkp-pulumi.git').includes(CHARTS.certManager.repoURL), 'without a mirror each chart repository');
+    });
+
+    it('the parent Application carries every child in wave order and refuses an unpinned platform revision', () => {
+        const parent = foundationParentApplication(input());
+        assert.deepEqual(parent.spec.source.helm.valuesObject.applications, foundationApplications(input()));
+        assert.throws(() => foundationParentApplication(input({ platformRepo: { repoURL: 'https://github.com/nebari-dev/nkp-pulumi.git', revision: 'main' } })), /Application foundation: targetRevision "main" is not pinned/);
     });
 
     it('sync waves order cert-manager < envoy-gateway < gateway config < keycloak < operator < landing', () => {
@@ -195,12 +215,17 @@ describe('Foundation component (Pulumi mocks)', () => {
     });
     beforeEach(() => mocks.reset());
 
-    it('registers each foundation Application with its wave, and the admin Secret as a Pulumi secret', async () => {
+    it('registers the parent Application whose values carry each foundation Application with its wave, and the admin Secret as a Pulumi secret', async () => {
         new mod.Foundation('f', { spec: input({ telemetry: { exporter: 'debug', endpoint: '', auth: 'none' } }), keycloakAdminPassword: pulumi.secret('admin-pw') });
         await mocks.settle();
         const apps = mocks.ofType('kubernetes:argoproj.io/v1alpha1:Application');
-        assert.equal(apps.length, Object.keys(SYNC_WAVES).length);
-        for (const a of apps) assert.equal(a.plain.metadata.annotations['argocd.argoproj.io/sync-wave'], String(SYNC_WAVES[a.plain.metadata.name as keyof typeof SYNC_WAVES]));
+        assert.deepEqual(apps.map((a) => a.plain.metadata.name), ['foundation'], 'Pulumi owns the parent only; Argo CD creates the children');
+        const parent = apps[0]!.plain;
+        assert.deepEqual([parent.spec.source.path, parent.spec.source.repoURL, parent.spec.source.targetRevision, parent.spec.destination.namespace], [REPO_PATHS.parent, input().platformRepo.repoURL, input().platformRepo.revision, 'argocd']);
+        assert.deepEqual(parent.metadata.finalizers, ['resources-finalizer.argocd.argoproj.io'], 'deleting the parent deletes the children');
+        const children = parent.spec.source.helm.valuesObject.applications as { metadata: { name: string; annotations: Record<string, string> } }[];
+        assert.deepEqual(children.map((c) => c.metadata.name), [...Object.keys(SYNC_WAVES)].sort((a, b) => SYNC_WAVES[a as keyof typeof SYNC_WAVES] - SYNC_WAVES[b as keyof typeof SYNC_WAVES]), 'in wave order');
+        for (const a of children) assert.equal(a.metadata.annotations['argocd.argoproj.io/sync-wave'], String(SYNC_WAVES[a.metadata.name as keyof typeof SYNC_WAVES]));
         const admin = mocks.ofType('kubernetes:core/v1:Secret').find((s) => s.plain.metadata.name === 'keycloak-admin')!;
         assert.equal(admin.plain.metadata.namespace, 'keycloak');
         assert.ok(isSecretMarker((admin.inputs.stringData as any)) || isSecretMarker((admin.inputs.stringData as any).password));

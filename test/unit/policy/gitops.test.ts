@@ -53,6 +53,23 @@ describe('policy: GitOps, NebariApp, cost', () => {
                 'Application argocd/bad sources[2] (repo https://github.com/acme/nkp.git) tracks "main", a branch or moving ref: pin a release tag or a full commit SHA in targetRevision.',
             ]);
         });
+        it('checks the child Applications an app-of-apps carries in its Helm values (the foundation parent) as strictly', async () => {
+            const child = (name: string, source: Record<string, unknown>, syncPolicy: Record<string, unknown> = automated) => ({ apiVersion: 'argoproj.io/v1alpha1', kind: 'Application', metadata: { name, namespace: 'argocd' }, spec: { project: 'foundation', source, syncPolicy } });
+            const parent = (children: unknown[]) => app('foundation', {
+                project: 'foundation', source: { repoURL: 'https://github.com/acme/nkp.git', path: 'components/foundation/chart', targetRevision: 'v0.1.0', helm: { valuesObject: { applications: children } } }, syncPolicy: automated,
+            });
+            const good = child('cert-manager', { repoURL: 'https://charts.jetstack.io', chart: 'cert-manager', targetRevision: 'v1.21.2' });
+            assert.deepEqual(await messages(runResourcePolicy(applicationPinnedRevision, parent([good]))), []);
+            assert.deepEqual(await messages(runResourcePolicy(applicationSelfHeal, parent([good]))), []);
+            const floating = child('keycloak', { repoURL: 'https://codecentric.github.io/helm-charts', chart: 'keycloakx', targetRevision: '7.*' });
+            assert.deepEqual(await messages(runResourcePolicy(applicationPinnedRevision, parent([good, floating]))), [
+                'Application keycloak (a child in Application argocd/foundation\'s values) source (chart "keycloakx") uses the chart version range "7.*": pin an exact chart version in targetRevision.',
+            ]);
+            const manual = child('nkp-operator', { repoURL: 'https://github.com/acme/nkp.git', path: 'operator/manifests', targetRevision: 'v0.1.0' }, { automated: { prune: true, selfHeal: false } });
+            assert.deepEqual(await messages(runResourcePolicy(applicationSelfHeal, parent([manual]))), [
+                "Application nkp-operator (a child in Application argocd/foundation's values) syncs automatically without selfHeal: set spec.syncPolicy.automated.selfHeal: true.",
+            ]);
+        });
         it('config: named Applications (the gitops app-of-apps) may track a branch; charts never', async () => {
             const root = app('packs', { project: 'packs', source: { repoURL: 'https://github.com/acme/gitops.git', path: 'apps', targetRevision: 'main' }, syncPolicy: automated });
             assert.equal((await messages(runResourcePolicy(applicationPinnedRevision, root))).length, 1);
