@@ -2,15 +2,16 @@
 // program created with a real `pulumi up`: the stack's gitops repository (nkp:gitopsRepoUrl/gitopsRevision/
 // gitopsPath) is a git daemon on loopback holding one pack (packs/template as a pack developer would copy it) and,
 // under clusters/embedded/packs, the Applications that deploy it: project `packs`, namespace nkp-pack-apps, the
-// same pack twice (staging and production values), plus two the `packs` AppProject must refuse.
+// same pack twice (staging and production values), plus two the `packs` AppProject must refuse, and the Helm pack
+// packs/chat through the repository's example Application (examples/gitops).
 // Real: control plane, Pulumi engine + program, Argo CD's three components, Redis, git, kustomize.
 // Stood in for (named): the kubelet (kwok). Not covered here: the operator reconciling the pack's NebariApp and
 // the landing page showing it (the NebariApp is applied; no operator runs in this file).
 import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { stringify } from 'yaml';
+import { join, relative } from 'node:path';
+import { parse, stringify } from 'yaml';
 import { AppsV1Api, CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { startControlPlane, type ControlPlane } from '../../harness/control-plane.js';
 import { createPulumiWorkspace, type PulumiResult, type PulumiWorkspace } from '../../harness/pulumi.js';
@@ -24,6 +25,8 @@ import { APP_FINALIZER, PROJECT_PACKS, ROOT_APP_NAME } from '../../../components
 const GITOPS_PATH = 'clusters/embedded/packs';
 const ENVS = { staging: 'my-pack.staging.example.com', production: 'my-pack.example.com' } as const;
 const nsOf = (env: string) => `pack-my-pack-${env}`;
+/** Destination of the example Application examples/gitops/clusters/example/packs/chat-staging.yaml. */
+const CHAT_NS = 'pack-chat-staging';
 
 interface App {
   metadata: { name: string; namespace: string };
@@ -78,6 +81,11 @@ describe('Argo CD: packs through the root app-of-apps into opted-in namespaces; 
     // Commit 1: the pack (packs/template copied as packs/my-pack), and a pack that carries a cluster-scoped object.
     const tpl = join(repoRoot, 'packs', 'template', 'manifests');
     for (const f of readdirSync(tpl)) files[`packs/my-pack/manifests/${f}`] = readFileSync(join(tpl, f), 'utf8');
+    // A Helm pack too (packs/chat as shipped), deployed by the repository's example Application (examples/gitops).
+    const chat = join(repoRoot, 'packs', 'chat');
+    for (const f of readdirSync(chat, { recursive: true, withFileTypes: true })) {
+      if (f.isFile()) files[`packs/chat/${relative(chat, join(f.parentPath, f.name))}`] = readFileSync(join(f.parentPath, f.name), 'utf8');
+    }
     files['packs/cluster-wide/kustomization.yaml'] = stringify({ apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', resources: ['clusterrole.yaml'] });
     files['packs/cluster-wide/clusterrole.yaml'] = stringify({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: 'cluster-wide-pack' }, rules: [] });
     const c1 = writeRepo(git, 'gitops', files, 'the pack');
@@ -89,13 +97,17 @@ describe('Argo CD: packs through the root app-of-apps into opted-in namespaces; 
         { target: { group: 'reconcilers.nebari.dev', kind: 'NebariApp', name: 'my-pack' }, patch: JSON.stringify([{ op: 'replace', path: '/spec/hostname', value: host }]) },
       ]);
     }
+    const chatApp = parse(readFileSync(join(repoRoot, 'examples', 'gitops', 'clusters', 'example', 'packs', 'chat-staging.yaml'), 'utf8')) as { spec: { source: { repoURL: string; targetRevision: string }; destination: { namespace: string } } };
+    chatApp.spec.source.repoURL = gitopsUrl;
+    chatApp.spec.source.targetRevision = packRevision;
+    files[`${GITOPS_PATH}/chat-staging.yaml`] = stringify(chatApp);
     files[`${GITOPS_PATH}/into-platform.yaml`] = packApp('into-platform', gitopsUrl, packRevision, 'packs/my-pack/manifests', NS.operator);
     files[`${GITOPS_PATH}/cluster-wide.yaml`] = packApp('cluster-wide', gitopsUrl, packRevision, 'packs/cluster-wide', 'pack-cluster-wide');
     const c2 = writeRepo(git, 'gitops', files, 'deploy my-pack to staging and production');
 
     // The opted-in pack namespaces (created by whoever owns them, labelled for the platform).
     const core = cp.kubeConfig().makeApiClient(CoreV1Api);
-    for (const ns of [nsOf('staging'), nsOf('production'), 'pack-cluster-wide']) await core.createNamespace({ body: { metadata: { name: ns, labels: { 'nebari.dev/managed': 'true' } } } });
+    for (const ns of [nsOf('staging'), nsOf('production'), 'pack-cluster-wide', CHAT_NS]) await core.createNamespace({ body: { metadata: { name: ns, labels: { 'nebari.dev/managed': 'true' } } } });
 
     ws = await createPulumiWorkspace();
     work = mkdtempSync(join(tmpdir(), 'nkp-argocd-packs-'));
@@ -131,6 +143,21 @@ describe('Argo CD: packs through the root app-of-apps into opted-in namespaces; 
       const na = (await co().getNamespacedCustomObject({ group: 'reconcilers.nebari.dev', version: 'v1', namespace: nsOf(env), plural: 'nebariapps', name: 'my-pack' })) as { spec: { hostname: string } };
       assert.equal(na.spec.hostname, host, `${env} values`);
     }
+  });
+
+  it('a Helm pack arrives through its example Application: packs/chat rendered by the repo-server\'s Helm with the staging values', async () => {
+    await until(
+      'chat-staging Synced',
+      async () => ((await app(NS.packApps, 'chat-staging')).status?.sync?.status === 'Synced' ? true : undefined),
+      180_000,
+      async () => `chat-staging: ${show(await app(NS.packApps, 'chat-staging').catch(() => undefined))}`,
+    );
+    const na = (await co().getNamespacedCustomObject({ group: 'reconcilers.nebari.dev', version: 'v1', namespace: CHAT_NS, plural: 'nebariapps', name: 'chat' })) as { spec: { hostname: string; auth: { groups: string[] }; landingPage: { displayName: string } } };
+    assert.equal(na.spec.hostname, 'chat.staging.example.com');
+    assert.deepEqual(na.spec.auth.groups, ['chat-users', 'chat-testers']);
+    assert.equal(na.spec.landingPage.displayName, 'Chat assistant (staging)');
+    const apps = cp.kubeConfig().makeApiClient(AppsV1Api);
+    await apps.readNamespacedDeployment({ namespace: CHAT_NS, name: 'chat' });
   });
 
   it('the packs AppProject refuses a pack that targets a platform namespace, and one that carries a cluster-scoped kind', async () => {
