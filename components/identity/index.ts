@@ -1,6 +1,8 @@
 /**
  * Identity (`nkp:identity:Identity`): the platform's Keycloak realm, its groups, the `argocd` client with a groups
- * mapper, required MFA, and an optional upstream identity provider (OIDC, or LDAP / Active Directory).
+ * mapper, the service-account clients of the operator (`nkp-operator`) and the landing page (`nkp-landing-admin`)
+ * with their credentials Secrets, required MFA, and an optional upstream identity provider (OIDC, or LDAP / Active
+ * Directory).
  *
  * Keycloak is installed by ArgoCD (foundation), so it exists only after ArgoCD has synced it. The stack builds
  * this component only when `nkp:identityEnabled` is true (default false), see the README's "identity
@@ -15,6 +17,9 @@ import { NS } from '../cluster/namespaces.js';
 import {
     argocdClient,
     groupsMapper,
+    landingAdminClient,
+    LANDING_ADMIN_CREDENTIALS_SECRET,
+    LANDING_ADMIN_REALM_MANAGEMENT_ROLES,
     ldapFederation,
     ldapGroupMapper,
     mfaRequiredAction,
@@ -29,6 +34,8 @@ import {
 } from './spec.js';
 
 export * from './spec.js';
+
+type CredentialsSecret = { readonly name: string; readonly clientIdKey: string; readonly clientSecretKey: string };
 
 export interface IdentityArgs {
     /** URL the provider talks to (public https://keycloak.<domain>, or a port-forward). */
@@ -55,8 +62,8 @@ export interface IdentityArgs {
 }
 
 /**
- * Identity's Kubernetes objects (the operator's credentials Secret) go through the cluster's provider: pass it as
- * `providers: [k8sProvider]` in the component options (children inherit it).
+ * Identity's Kubernetes objects (the credentials Secrets of the operator and the landing page) go through the
+ * cluster's provider: pass it as `providers: [k8sProvider]` in the component options (children inherit it).
  */
 export class Identity extends pulumi.ComponentResource {
     readonly realmId: pulumi.Output<string>;
@@ -66,6 +73,10 @@ export class Identity extends pulumi.ComponentResource {
     readonly operatorClientId: pulumi.Output<string>;
     /** namespace/name of the Secret holding the operator's client credentials. */
     readonly operatorCredentialsSecret: pulumi.Output<string>;
+    /** Client id of the landing page's service-account client (`nkp-landing-admin`, access request approvals). */
+    readonly landingAdminClientId: pulumi.Output<string>;
+    /** namespace/name of the Secret holding the landing page's client credentials. */
+    readonly landingAdminCredentialsSecret: pulumi.Output<string>;
 
     constructor(name: string, args: IdentityArgs, opts?: pulumi.ComponentResourceOptions) {
         super('nkp:identity:Identity', name, {}, opts);
@@ -121,32 +132,42 @@ export class Identity extends pulumi.ComponentResource {
         this.argocdClientId = client.clientId;
         new keycloak.openid.GroupMembershipProtocolMapper(`${name}-argocd-groups`, { realmId: realm.id, clientId: client.id, ...groupsMapper() }, child);
 
-        // The operator's service-account client, its realm-management roles, and its credentials for the operator.
-        const operatorSecret = new random.RandomPassword(`${name}-operator-client-secret`, { length: 48, special: false }, { parent: this });
-        const op = operatorClient();
-        const opClient = new keycloak.openid.Client(`${name}-operator-client`, { realmId: realm.id, ...op, clientSecret: pulumi.secret(operatorSecret.result) }, child);
+        // The service-account clients of the operator and the landing page: each with exactly its realm-management
+        // roles, and its credentials in the Secret its Deployment reads.
         const realmManagement = keycloak.openid.getClientOutput({ realmId: realm.id, clientId: REALM_MANAGEMENT_CLIENT_ID }, { parent: this, provider });
-        for (const role of OPERATOR_REALM_MANAGEMENT_ROLES) {
-            new keycloak.openid.ClientServiceAccountRole(
-                `${name}-operator-${role}`,
-                { realmId: realm.id, serviceAccountUserId: opClient.serviceAccountUserId, clientId: realmManagement.id, role },
-                child,
-            );
-        }
-        const credentials = new k8s.core.v1.Secret(
-            `${name}-operator-credentials`,
-            {
-                metadata: { name: OPERATOR_CREDENTIALS_SECRET.name, namespace: NS.operator, labels: { 'app.kubernetes.io/part-of': 'nkp', 'app.kubernetes.io/managed-by': 'pulumi' } },
-                type: 'Opaque',
-                stringData: {
-                    [OPERATOR_CREDENTIALS_SECRET.clientIdKey]: opClient.clientId,
-                    [OPERATOR_CREDENTIALS_SECRET.clientSecretKey]: pulumi.secret(operatorSecret.result),
+        const serviceAccount = (prefix: string, spec: ReturnType<typeof operatorClient>, roles: readonly string[], secretRef: CredentialsSecret, namespace: string, dependsOn: pulumi.Resource[] = []) => {
+            const secret = new random.RandomPassword(`${name}-${prefix}-client-secret`, { length: 48, special: false }, { parent: this });
+            const client = new keycloak.openid.Client(`${name}-${prefix}-client`, { realmId: realm.id, ...spec, clientSecret: pulumi.secret(secret.result) }, child);
+            for (const role of roles) {
+                new keycloak.openid.ClientServiceAccountRole(
+                    `${name}-${prefix}-${role}`,
+                    { realmId: realm.id, serviceAccountUserId: client.serviceAccountUserId, clientId: realmManagement.id, role },
+                    child,
+                );
+            }
+            const credentials = new k8s.core.v1.Secret(
+                `${name}-${prefix}-credentials`,
+                {
+                    metadata: { name: secretRef.name, namespace, labels: { 'app.kubernetes.io/part-of': 'nkp', 'app.kubernetes.io/managed-by': 'pulumi' } },
+                    type: 'Opaque',
+                    stringData: {
+                        [secretRef.clientIdKey]: client.clientId,
+                        [secretRef.clientSecretKey]: pulumi.secret(secret.result),
+                    },
                 },
-            },
-            { parent: this },
-        );
-        this.operatorClientId = opClient.clientId;
-        this.operatorCredentialsSecret = pulumi.interpolate`${credentials.metadata.namespace}/${credentials.metadata.name}`;
+                { parent: this, dependsOn },
+            );
+            return { credentials, clientId: client.clientId, secret: pulumi.interpolate`${credentials.metadata.namespace}/${credentials.metadata.name}` };
+        };
+        const landing = serviceAccount('landing-admin', landingAdminClient(), LANDING_ADMIN_REALM_MANAGEMENT_ROLES, LANDING_ADMIN_CREDENTIALS_SECRET, NS.landing);
+        this.landingAdminClientId = landing.clientId;
+        this.landingAdminCredentialsSecret = landing.secret;
+        // The landing page reads its admin credentials from env at start, and it starts only once the operator has
+        // provisioned its OIDC client Secret (required env), which needs the operator's credentials: writing those
+        // after the landing Secret means a landing pod never starts without its admin credentials.
+        const op = serviceAccount('operator', operatorClient(), OPERATOR_REALM_MANAGEMENT_ROLES, OPERATOR_CREDENTIALS_SECRET, NS.operator, [landing.credentials]);
+        this.operatorClientId = op.clientId;
+        this.operatorCredentialsSecret = op.secret;
 
         const up = args.upstream;
         if (up.type === 'oidc') {
@@ -162,6 +183,8 @@ export class Identity extends pulumi.ComponentResource {
             argocdClientId: this.argocdClientId,
             operatorClientId: this.operatorClientId,
             operatorCredentialsSecret: this.operatorCredentialsSecret,
+            landingAdminClientId: this.landingAdminClientId,
+            landingAdminCredentialsSecret: this.landingAdminCredentialsSecret,
         });
     }
 }

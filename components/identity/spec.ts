@@ -1,6 +1,7 @@
 /**
- * Pure helpers of the Identity component: the realm's settings, its groups, the argocd client, the upstream
- * identity provider and the MFA requirement, as plain argument objects for @pulumi/keycloak resources.
+ * Pure helpers of the Identity component: the realm's settings, its groups, the argocd client, the service-account
+ * clients of the operator and the landing page, the upstream identity provider and the MFA requirement, as plain
+ * argument objects for @pulumi/keycloak resources.
  */
 export const ARGOCD_CLIENT_ID = 'argocd';
 export const GROUPS_CLAIM = 'groups';
@@ -164,12 +165,15 @@ export const REALM_MANAGEMENT_CLIENT_ID = 'realm-management';
  */
 export const OPERATOR_CREDENTIALS_SECRET = { name: 'keycloak-admin', clientIdKey: 'client-id', clientSecretKey: 'client-secret' } as const;
 
-/** The operator's client: client-credentials grant only, no browser flows, no redirect URIs, no origins. */
-export function operatorClient() {
+/**
+ * A confidential client that is only a service account: client-credentials grant, no browser flow, no password
+ * grant, no implicit flow, no redirect URI, no web origin.
+ */
+function serviceAccountOnlyClient(clientId: string, name: string, description: string) {
     return {
-        clientId: OPERATOR_CLIENT_ID,
-        name: 'NKP operator (NebariApp clients, scopes and groups)',
-        description: 'Service account of the NebariApp operator; managed by Pulumi',
+        clientId,
+        name,
+        description,
         accessType: 'CONFIDENTIAL',
         standardFlowEnabled: false,
         implicitFlowEnabled: false,
@@ -181,4 +185,35 @@ export function operatorClient() {
         validRedirectUris: [] as string[],
         webOrigins: [] as string[],
     };
+}
+
+/** The operator's client: client-credentials grant only, no browser flows, no redirect URIs, no origins. */
+export function operatorClient() {
+    return serviceAccountOnlyClient(OPERATOR_CLIENT_ID, 'NKP operator (NebariApp clients, scopes and groups)', 'Service account of the NebariApp operator; managed by Pulumi');
+}
+
+/**
+ * The landing page's own Keycloak client: when an admin approves an access request, packs/landing/src/keycloak-admin.ts
+ * adds the requesting user to a group through the Admin API of the platform realm (the realm of the landing page's
+ * OIDC issuer), authenticated with this client's client-credentials grant.
+ */
+export const LANDING_ADMIN_CLIENT_ID = 'nkp-landing-admin';
+
+/**
+ * realm-management roles of the landing client's service account: `manage-users` only, the least built-in role under
+ * which Keycloak lets a caller look up a group by path and add a user to it (view-users / query-groups cannot change
+ * membership). Not manage-clients, view-realm or anything realm-wide.
+ */
+export const LANDING_ADMIN_REALM_MANAGEMENT_ROLES = ['manage-users'] as const;
+
+/**
+ * Where the landing page reads its Keycloak admin credentials: the Secret packs/landing/manifests/deployment.yaml
+ * references (secretKeyRef, optional: without it approvals answer 503) in the landing namespace, keys client-id +
+ * client-secret, as the env KEYCLOAK_ADMIN_CLIENT_ID / KEYCLOAK_ADMIN_CLIENT_SECRET of packs/landing/src/config.ts.
+ */
+export const LANDING_ADMIN_CREDENTIALS_SECRET = { name: 'landing-keycloak-admin', clientIdKey: 'client-id', clientSecretKey: 'client-secret' } as const;
+
+/** The landing page's client: client-credentials grant only, no browser flows, no redirect URIs, no origins. */
+export function landingAdminClient() {
+    return serviceAccountOnlyClient(LANDING_ADMIN_CLIENT_ID, 'NKP landing page (access request approvals)', 'Service account of the landing page: adds approved users to groups; managed by Pulumi');
 }

@@ -6,7 +6,7 @@ import type { OidcSettings } from './auth.js';
 import type { KeycloakAdminSettings } from './keycloak-admin.js';
 import { adminBaseFromIssuer } from './keycloak-admin.js';
 import { NS } from '../../../components/cluster/namespaces.js';
-import { BASE_GROUPS } from '../../../components/identity/spec.js';
+import { BASE_GROUPS, LANDING_ADMIN_CREDENTIALS_SECRET } from '../../../components/identity/spec.js';
 import { PROJECT_PACKS } from '../../../components/argocd/spec.js';
 
 export interface LandingConfig {
@@ -79,7 +79,7 @@ export function configFromEnv(env: Record<string, string | undefined>, defaults:
   }
   const adminVars = ['KEYCLOAK_ADMIN_CLIENT_ID', 'KEYCLOAK_ADMIN_CLIENT_SECRET'] as const;
   const adminSet = adminVars.filter((k) => env[k]);
-  if (adminSet.length === 1) throw new Error(`${adminVars.find((k) => !env[k])}: required when ${adminSet[0]} is set (approvals need both)`);
+  if (adminSet.length === 1) throw new Error(`${adminVars.find((k) => !env[k])}: required when ${adminSet[0]} is set (approvals need both; the Deployment takes them from the Secret ${LANDING_ADMIN_CREDENTIALS_SECRET.name})`);
   if (adminSet.length === 2 && !oidc) throw new Error('KEYCLOAK_ADMIN_CLIENT_ID: needs sign-in configured (OIDC_ISSUER_URL and the other OIDC_* variables)');
   if (adminSet.length === 2) adminBaseFromIssuer(oidc!.issuer);
   const adminGroups = (env.ADMIN_GROUPS ?? BASE_GROUPS[0]).split(/[\s,]+/).filter(Boolean);

@@ -2,7 +2,13 @@
 // request. It authenticates as its own confidential client (client credentials grant) whose service account holds
 // only realm-management's `manage-users` role: the least built-in role under which Keycloak lets a caller look up
 // a group and add a member (view-users/query-groups cannot change membership). Tokens are cached until shortly
-// before they expire and never logged.
+// before they expire and never logged. The client, its role and the Secret the Deployment reads its credentials
+// from are created by the Identity component from the constants of components/identity/spec.ts imported here.
+import { LANDING_ADMIN_CLIENT_ID, LANDING_ADMIN_CREDENTIALS_SECRET, LANDING_ADMIN_REALM_MANAGEMENT_ROLES } from '../../../components/identity/spec.js';
+
+/** What to check when Keycloak refuses: where the credentials come from, and the role the client needs. */
+const CREDENTIALS_HINT = `the credentials come from the Secret ${LANDING_ADMIN_CREDENTIALS_SECRET.name} (keys ${LANDING_ADMIN_CREDENTIALS_SECRET.clientIdKey}, ${LANDING_ADMIN_CREDENTIALS_SECRET.clientSecretKey}) of client ${LANDING_ADMIN_CLIENT_ID}, written by the Identity component`;
+const ROLE_HINT = `the client's service account needs realm-management ${LANDING_ADMIN_REALM_MANAGEMENT_ROLES.join(', ')}`;
 
 /** `https://host/realms/<realm>` -> `https://host/admin/realms/<realm>` (the Admin API of the issuer's realm). */
 export function adminBaseFromIssuer(issuer: string): string {
@@ -48,7 +54,7 @@ export class KeycloakAdmin {
       body: new URLSearchParams({ grant_type: 'client_credentials' }),
       signal: AbortSignal.timeout(10_000),
     });
-    if (!res.ok) throw new KeycloakAdminError(res.status, `Keycloak refused the landing admin client's credentials (HTTP ${res.status})`);
+    if (!res.ok) throw new KeycloakAdminError(res.status, `Keycloak refused the landing admin client's credentials (HTTP ${res.status}); ${CREDENTIALS_HINT}`);
     const body = (await res.json()) as { access_token?: string; expires_in?: number };
     if (!body.access_token) throw new KeycloakAdminError(502, 'Keycloak token response has no access_token');
     this.token = { value: body.access_token, until: Date.now() + Math.max(5, (body.expires_in ?? 60) - 15) * 1000 };
@@ -67,7 +73,7 @@ export class KeycloakAdmin {
     const p = path.split('/').filter(Boolean).map(encodeURIComponent).join('/');
     const res = await this.call('GET', `/group-by-path/${p}`);
     if (res.status === 404) return null;
-    if (!res.ok) throw new KeycloakAdminError(res.status, `Keycloak group lookup for "${path}" failed (HTTP ${res.status})`);
+    if (!res.ok) throw new KeycloakAdminError(res.status, `Keycloak group lookup for "${path}" failed (HTTP ${res.status})${res.status === 403 ? `; ${ROLE_HINT}` : ''}`);
     return ((await res.json()) as { id: string }).id;
   }
 
@@ -78,6 +84,6 @@ export class KeycloakAdmin {
     const res = await this.call('PUT', `/users/${encodeURIComponent(userId)}/groups/${encodeURIComponent(gid)}`);
     await res.body?.cancel();
     if (res.status === 404) throw new KeycloakAdminError(409, 'the requesting user no longer exists in the realm');
-    if (!res.ok) throw new KeycloakAdminError(res.status, `Keycloak refused adding the user to "${groupPath}" (HTTP ${res.status})`);
+    if (!res.ok) throw new KeycloakAdminError(res.status, `Keycloak refused adding the user to "${groupPath}" (HTTP ${res.status})${res.status === 403 ? `; ${ROLE_HINT}` : ''}`);
   }
 }

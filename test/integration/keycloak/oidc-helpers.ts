@@ -167,3 +167,54 @@ export function app(namespace: string, name: string, auth: NonNullable<NebariApp
     spec: { hostname: `${name}.${namespace}.example.test`, service: { name, port: 8080 }, ...extra, auth: { enabled: true, ...auth } },
   };
 }
+
+/** The fields of a pure client spec of components/identity/spec.ts (operatorClient, landingAdminClient). */
+export interface ServiceAccountClientSpec {
+  clientId: string;
+  name: string;
+  description: string;
+  accessType: string;
+  standardFlowEnabled: boolean;
+  implicitFlowEnabled: boolean;
+  directAccessGrantsEnabled: boolean;
+  serviceAccountsEnabled: boolean;
+  fullScopeAllowed: boolean;
+  validRedirectUris: string[];
+  webOrigins: string[];
+}
+
+/**
+ * Stand-in for the Pulumi Keycloak provider (its plugin cannot run here), not for Keycloak: creates in the real
+ * Keycloak the client that the Identity component declares from `spec` (the @pulumi/keycloak openid.Client
+ * arguments, mapped to the Admin API representation that provider sends), with the realm-management `roles` on its
+ * service account (openid.ClientServiceAccountRole). Returns the client's secret.
+ */
+export async function createServiceAccountClient(admin: KcAdminClient, realm: string, spec: ServiceAccountClientSpec, roles: readonly string[], realmManagementClientId: string): Promise<string> {
+  const secret = randomBytes(24).toString('hex');
+  const { id } = await admin.clients.create({
+    realm,
+    clientId: spec.clientId,
+    name: spec.name,
+    description: spec.description,
+    // @pulumi/keycloak accessType CONFIDENTIAL = a non-public, non-bearer-only client with a secret.
+    publicClient: spec.accessType !== 'CONFIDENTIAL',
+    bearerOnly: false,
+    secret,
+    standardFlowEnabled: spec.standardFlowEnabled,
+    implicitFlowEnabled: spec.implicitFlowEnabled,
+    directAccessGrantsEnabled: spec.directAccessGrantsEnabled,
+    serviceAccountsEnabled: spec.serviceAccountsEnabled,
+    fullScopeAllowed: spec.fullScopeAllowed,
+    redirectUris: spec.validRedirectUris,
+    webOrigins: spec.webOrigins,
+  });
+  if (roles.length > 0) {
+    const sa = await admin.clients.getServiceAccountUser({ realm, id });
+    const [rm] = await admin.clients.find({ realm, clientId: realmManagementClientId });
+    if (!rm) throw new Error(`realm ${realm} has no ${realmManagementClientId} client`);
+    const wanted = (await admin.clients.listRoles({ realm, id: rm.id! })).filter((r) => roles.includes(r.name!));
+    if (wanted.length !== roles.length) throw new Error(`${realmManagementClientId} lacks some of the roles ${roles.join(', ')}`);
+    await admin.users.addClientRoleMappings({ realm, id: sa.id!, clientUniqueId: rm.id!, roles: wanted.map((r) => ({ id: r.id!, name: r.name! })) });
+  }
+  return secret;
+}

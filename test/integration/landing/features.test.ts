@@ -15,7 +15,8 @@ import type { BrowserContext, Page } from 'playwright-core';
 import { sharedControlPlane, freePort, type ControlPlane } from '../../harness/control-plane.js';
 import { sharedKeycloak, type KeycloakInstance } from '../../harness/keycloak.js';
 import { launchChromium, type LaunchedBrowser } from '../../harness/browser.js';
-import { createRealm, masterAdmin } from '../keycloak/oidc-helpers.js';
+import { createRealm, createServiceAccountClient, masterAdmin } from '../keycloak/oidc-helpers.js';
+import { landingAdminClient, LANDING_ADMIN_REALM_MANAGEMENT_ROLES, REALM_MANAGEMENT_CLIENT_ID } from '../../../components/identity/spec.js';
 import { silentLogger } from '../../../operator/src/runtime/logger.js';
 import { startLandingService, type LandingService } from '../../../packs/landing/src/service.js';
 import { ACCESS_REQUEST_ANNOTATION, STATE_LABEL, userStateName } from '../../../packs/landing/src/features.js';
@@ -91,13 +92,10 @@ describe('landing page: pins, access requests, notifications, packs view (real K
       protocolMappers: (shipped.spec.auth.keycloakConfig.protocolMappers as Obj[]).map((m) => ({ name: m.name, protocol: 'openid-connect', protocolMapper: m.protocolMapper, config: m.config })),
     });
     clientSecret = (await admin.clients.getClientSecret({ realm, id })).value!;
-    // The landing admin client: a service account with realm-management's manage-users and nothing else.
-    const { id: aid } = await admin.clients.create({ realm, clientId: 'nkp-landing-admin', publicClient: false, serviceAccountsEnabled: true, standardFlowEnabled: false, directAccessGrantsEnabled: false });
-    adminClient = { clientId: 'nkp-landing-admin', clientSecret: (await admin.clients.getClientSecret({ realm, id: aid })).value! };
-    const saUser = await admin.clients.getServiceAccountUser({ realm, id: aid });
-    const [rm] = await admin.clients.find({ realm, clientId: 'realm-management' });
-    const role = await admin.clients.findRole({ realm, id: rm!.id!, roleName: 'manage-users' });
-    await admin.users.addClientRoleMappings({ realm, id: saUser.id!, clientUniqueId: rm!.id!, roles: [{ id: role!.id!, name: role!.name! }] });
+    // The landing admin client as the Identity component declares it: a service account with realm-management's
+    // manage-users and nothing else.
+    const spec = landingAdminClient();
+    adminClient = { clientId: spec.clientId, clientSecret: await createServiceAccountClient(admin, realm, spec, LANDING_ADMIN_REALM_MANAGEMENT_ROLES, REALM_MANAGEMENT_CLIENT_ID) };
 
     // The shipped RBAC, and the service running as the landing ServiceAccount.
     const kube = cp.kubeConfig();

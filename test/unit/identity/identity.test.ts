@@ -3,9 +3,13 @@ import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { isSecretMarker, outputIsSecret, outputValue, setupPulumiMocks, wholeStackOutputs, type RecordingMocks } from '../pulumi-mocks.js';
+import { isSecretMarker, outputIsSecret, outputValue, recordChildOptions, setupPulumiMocks, wholeStackOutputs, type RecordingMocks } from '../pulumi-mocks.js';
 import {
     argocdClient,
+    landingAdminClient,
+    LANDING_ADMIN_CLIENT_ID,
+    LANDING_ADMIN_CREDENTIALS_SECRET,
+    LANDING_ADMIN_REALM_MANAGEMENT_ROLES,
     ldapFederation,
     ldapGroupMapper,
     mfaRequiredAction,
@@ -17,6 +21,7 @@ import {
 } from '../../../components/identity/spec.js';
 import { parseAdminCredentials } from '../../../operator/src/keycloak/credentials.js';
 import { KEYCLOAK_ADMIN_CREDENTIALS_DIR } from '../../../operator/src/config.js';
+import { configFromEnv } from '../../../packs/landing/src/config.js';
 
 const LDAP: Extract<UpstreamSpec, { type: 'ldap' }> = { type: 'ldap', url: 'ldaps://ad.corp.example.com:636', vendor: 'ad', bindDn: 'CN=svc,DC=corp', usersDn: 'OU=Users,DC=corp', groupsDn: 'OU=Groups,DC=corp' };
 const OIDC: Extract<UpstreamSpec, { type: 'oidc' }> = { type: 'oidc', issuer: 'https://idp.example.com', authorizationUrl: 'https://idp.example.com/auth', tokenUrl: 'https://idp.example.com/token', jwksUrl: 'https://idp.example.com/jwks', clientId: 'kc' };
@@ -74,6 +79,38 @@ describe('identity: pure helpers', () => {
         assert.deepEqual(creds, { grant: 'client_credentials', clientId: 'nkp-operator', clientSecret: 's3cret' });
     });
 
+    it('the landing admin client is confidential with a service account only: no standard flow, password grant, implicit flow, redirect or origin', () => {
+        const c = landingAdminClient();
+        assert.equal(c.clientId, 'nkp-landing-admin');
+        assert.equal(c.clientId, LANDING_ADMIN_CLIENT_ID);
+        assert.equal(c.accessType, 'CONFIDENTIAL');
+        assert.equal(c.serviceAccountsEnabled, true);
+        assert.equal(c.standardFlowEnabled, false);
+        assert.equal(c.implicitFlowEnabled, false);
+        assert.equal(c.directAccessGrantsEnabled, false);
+        assert.deepEqual(c.validRedirectUris, []);
+        assert.deepEqual(c.webOrigins, []);
+    });
+
+    it('the landing admin client gets manage-users of realm-management and nothing else', () => {
+        assert.deepEqual([...LANDING_ADMIN_REALM_MANAGEMENT_ROLES], ['manage-users']);
+    });
+
+    it('the landing credentials Secret is the one the landing Deployment reads, and the landing config takes the client from it', () => {
+        assert.deepEqual(LANDING_ADMIN_CREDENTIALS_SECRET, { name: 'landing-keycloak-admin', clientIdKey: 'client-id', clientSecretKey: 'client-secret' });
+        const deployment = parseAllDocuments(readFileSync(join(import.meta.dirname, '..', '..', '..', 'packs', 'landing', 'manifests', 'deployment.yaml'), 'utf8'))
+            .map((d) => d.toJS())
+            .find((d: any) => d?.kind === 'Deployment') as any;
+        const env = Object.fromEntries(deployment.spec.template.spec.containers.flatMap((c: any) => c.env ?? []).map((e: any) => [e.name, e.valueFrom?.secretKeyRef]));
+        assert.deepEqual(env.KEYCLOAK_ADMIN_CLIENT_ID, { name: LANDING_ADMIN_CREDENTIALS_SECRET.name, key: LANDING_ADMIN_CREDENTIALS_SECRET.clientIdKey, optional: true });
+        assert.deepEqual(env.KEYCLOAK_ADMIN_CLIENT_SECRET, { name: LANDING_ADMIN_CREDENTIALS_SECRET.name, key: LANDING_ADMIN_CREDENTIALS_SECRET.clientSecretKey, optional: true });
+        // What the Secret's keys become in the landing service (the env the kubelet fills from it).
+        const oidc = { OIDC_CLIENT_ID: 'landing', OIDC_CLIENT_SECRET: 'x', OIDC_ISSUER_URL: 'https://keycloak.example.com/realms/nebari', PUBLIC_URL: 'https://nkp.example.com' };
+        const cfg = configFromEnv({ ...oidc, KEYCLOAK_ADMIN_CLIENT_ID: LANDING_ADMIN_CLIENT_ID, KEYCLOAK_ADMIN_CLIENT_SECRET: 's3cret' }, { staticDir: '/tmp' });
+        assert.deepEqual(cfg.features.keycloakAdmin, { issuer: oidc.OIDC_ISSUER_URL, clientId: 'nkp-landing-admin', clientSecret: 's3cret' });
+        assert.throws(() => configFromEnv({ ...oidc, KEYCLOAK_ADMIN_CLIENT_ID: LANDING_ADMIN_CLIENT_ID }, { staticDir: '/tmp' }), /KEYCLOAK_ADMIN_CLIENT_SECRET: required .*Secret landing-keycloak-admin/);
+    });
+
     it('LDAP federation is read-only with the attribute names of the vendor', () => {
         const ad = ldapFederation(LDAP);
         assert.equal(ad.vendor, 'AD');
@@ -93,13 +130,16 @@ describe('Identity component (Pulumi mocks)', () => {
     let pulumi: typeof import('@pulumi/pulumi');
     before(async () => {
         // Stand-in for the Keycloak provider's client lookup: the realm-management client's internal id.
-        mocks = await setupPulumiMocks({ outputs: wholeStackOutputs, call: (c) => (c.token === 'keycloak:openid/getClient:getClient' ? { ...c.inputs, id: `uuid-of-${c.inputs.clientId}` } : undefined) });
+        // Stand-ins for what Keycloak and random compute: each client's service-account user, a distinct secret per password.
+        const outputs = (r: { type: string; name: string; inputs: Record<string, any> }) =>
+            r.type === 'keycloak:openid/client:Client' ? { serviceAccountUserId: `sa-of-${r.inputs.clientId}` } : r.type === 'random:index/randomPassword:RandomPassword' ? { result: `stand-in-${r.name}` } : wholeStackOutputs(r);
+        mocks = await setupPulumiMocks({ outputs, call: (c) => (c.token === 'keycloak:openid/getClient:getClient' ? { ...c.inputs, id: `uuid-of-${c.inputs.clientId}` } : undefined) });
         mod = await import('../../../components/identity/index.js');
         pulumi = await import('@pulumi/pulumi');
     });
     beforeEach(() => mocks.reset());
 
-    function build(upstream: UpstreamSpec, upstreamSecret?: string, mfaRequired = true) {
+    function build(upstream: UpstreamSpec, upstreamSecret?: string, mfaRequired = true, opts?: import('@pulumi/pulumi').ComponentResourceOptions) {
         return new mod.Identity('id', {
             keycloakUrl: 'https://keycloak.example.com',
             adminUsername: 'admin',
@@ -110,7 +150,7 @@ describe('Identity component (Pulumi mocks)', () => {
             argocd: { url: 'https://argocd.example.com', clientSecret: pulumi.secret('argocd-client-secret') },
             upstream,
             ...(upstreamSecret !== undefined ? { upstreamSecret: pulumi.secret(upstreamSecret) } : {}),
-        });
+        }, opts);
     }
 
     it('creates the realm, the groups, required MFA and the argocd client with a groups mapper through its own provider', async () => {
@@ -144,23 +184,66 @@ describe('Identity component (Pulumi mocks)', () => {
         assert.ok(isSecretMarker(client.inputs.clientSecret), 'the client secret is a Pulumi secret');
         const lookup = mocks.calls.find((c) => c.token === 'keycloak:openid/getClient:getClient')!;
         assert.equal(lookup.inputs.clientId, 'realm-management');
-        const roles = mocks.ofType('keycloak:openid/clientServiceAccountRole:ClientServiceAccountRole');
+        const roles = mocks.ofType('keycloak:openid/clientServiceAccountRole:ClientServiceAccountRole').filter((r) => r.plain.serviceAccountUserId === 'sa-of-nkp-operator');
         assert.deepEqual(roles.map((r) => r.plain.role).sort(), ['manage-clients', 'manage-users']);
         for (const r of roles) {
             assert.equal(r.plain.clientId, 'uuid-of-realm-management', 'roles of the realm-management client');
-            assert.equal(r.plain.serviceAccountUserId, client.plain.serviceAccountUserId, 'granted to the operator client\'s service account');
             assert.ok(r.provider?.includes('pulumi:providers:keycloak'));
         }
-        const secret = mocks.one('kubernetes:core/v1:Secret');
+        const secret = mocks.one('kubernetes:core/v1:Secret', 'id-operator-credentials');
         assert.deepEqual(secret.plain.metadata, { name: 'keycloak-admin', namespace: 'nkp-operator', labels: { 'app.kubernetes.io/part-of': 'nkp', 'app.kubernetes.io/managed-by': 'pulumi' } });
         assert.deepEqual(Object.keys(secret.plain.stringData).sort(), ['client-id', 'client-secret']);
         assert.equal(secret.plain.stringData['client-id'], 'nkp-operator');
         assert.equal(secret.plain.stringData['client-secret'], client.plain.clientSecret, 'the operator gets the secret the Keycloak client has');
         assert.ok(isSecretMarker(secret.inputs.stringData) || isSecretMarker((secret.inputs.stringData as any)['client-secret']), 'the client secret reaches the Secret only as a Pulumi secret');
-        const pw = mocks.one('random:index/randomPassword:RandomPassword');
+        const pw = mocks.one('random:index/randomPassword:RandomPassword', 'id-operator-client-secret');
         assert.ok(pw.plain.length >= 32);
         assert.equal(await outputValue(id.operatorCredentialsSecret), 'nkp-operator/keycloak-admin');
         assert.equal(await outputIsSecret(id.operatorClientId), false, 'the client id is not secret');
+    });
+
+    it('creates the landing admin client with manage-users only and writes its credentials as a secret where the landing page reads them', async () => {
+        const id = build({ type: 'none' });
+        await mocks.settle();
+        const clients = mocks.ofType('keycloak:openid/client:Client');
+        assert.deepEqual(clients.map((c) => c.plain.clientId).sort(), ['argocd', 'nkp-landing-admin', 'nkp-operator']);
+        const client = clients.find((c) => c.plain.clientId === LANDING_ADMIN_CLIENT_ID)!;
+        assert.equal(client.plain.realmId, mocks.one('keycloak:index/realm:Realm').name + '-id', 'in the platform realm (the realm of the landing page\'s issuer)');
+        assert.equal(client.plain.accessType, 'CONFIDENTIAL');
+        assert.equal(client.plain.serviceAccountsEnabled, true);
+        assert.equal(client.plain.standardFlowEnabled, false);
+        assert.equal(client.plain.directAccessGrantsEnabled, false);
+        assert.equal(client.plain.implicitFlowEnabled, false);
+        assert.deepEqual(client.plain.validRedirectUris, []);
+        assert.deepEqual(client.plain.webOrigins, []);
+        assert.ok(isSecretMarker(client.inputs.clientSecret), 'the client secret is a Pulumi secret');
+        assert.ok(client.provider?.includes('pulumi:providers:keycloak'));
+        // Exactly one role on its service account: realm-management's manage-users.
+        const roles = mocks.ofType('keycloak:openid/clientServiceAccountRole:ClientServiceAccountRole').filter((r) => r.plain.serviceAccountUserId === `sa-of-${LANDING_ADMIN_CLIENT_ID}`);
+        assert.deepEqual(roles.map((r) => [r.plain.role, r.plain.clientId]), [['manage-users', 'uuid-of-realm-management']]);
+        assert.equal(mocks.ofType('keycloak:openid/clientServiceAccountRole:ClientServiceAccountRole').length, 3, 'operator: 2, landing: 1, nothing else');
+        const secret = mocks.ofType('kubernetes:core/v1:Secret').find((s) => s.plain.metadata.name === LANDING_ADMIN_CREDENTIALS_SECRET.name)!;
+        assert.ok(secret, `a Secret named ${LANDING_ADMIN_CREDENTIALS_SECRET.name}`);
+        assert.deepEqual(secret.plain.metadata, { name: 'landing-keycloak-admin', namespace: 'nkp-landing', labels: { 'app.kubernetes.io/part-of': 'nkp', 'app.kubernetes.io/managed-by': 'pulumi' } });
+        assert.equal(secret.plain.type, 'Opaque');
+        assert.deepEqual(secret.plain.stringData, { 'client-id': 'nkp-landing-admin', 'client-secret': 'stand-in-id-landing-admin-client-secret' });
+        assert.equal(client.plain.clientSecret, 'stand-in-id-landing-admin-client-secret', 'the Secret carries the secret the Keycloak client has (its own, not the operator\'s)');
+        assert.ok(isSecretMarker(secret.inputs.stringData) || isSecretMarker((secret.inputs.stringData as any)['client-secret']), 'the client secret reaches the Secret only as a Pulumi secret');
+        assert.ok(mocks.one('random:index/randomPassword:RandomPassword', 'id-landing-admin-client-secret').plain.length >= 32);
+        assert.equal(await outputValue(id.landingAdminCredentialsSecret), 'nkp-landing/landing-keycloak-admin');
+        assert.equal(await outputValue(id.landingAdminClientId), 'nkp-landing-admin');
+        assert.equal(await outputIsSecret(id.landingAdminClientId), false, 'the client id is not secret');
+        assert.equal(await outputIsSecret(id.landingAdminCredentialsSecret), false, 'the Secret\'s name is not secret');
+        assert.ok(!JSON.stringify(await Promise.all([id.landingAdminClientId, id.landingAdminCredentialsSecret, id.operatorClientId].map((o) => outputValue(o)))).includes('stand-in-'), 'no secret value in the plain outputs');
+    });
+
+    it('the landing Secret is written before the operator\'s credentials (a landing pod, which waits for the OIDC Secret the operator provisions, never starts without it)', async () => {
+        const rec = recordChildOptions();
+        build({ type: 'none' }, undefined, true, { transformations: [rec.transformation] });
+        await mocks.settle();
+        const dependsOn = rec.of('kubernetes:core/v1:Secret', 'id-operator-credentials').dependsOn as { __name?: string }[];
+        assert.deepEqual(dependsOn.map((r) => r.__name), ['id-landing-admin-credentials']);
+        assert.deepEqual(rec.of('kubernetes:core/v1:Secret', 'id-landing-admin-credentials').dependsOn, []);
     });
 
     it('an OIDC upstream adds an identity provider with a secret client secret', async () => {

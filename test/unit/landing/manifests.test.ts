@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { validate, formatErrors } from '../../../operator/src/api/validate.js';
 import { clientId, clientSecretName, SECRET_KEYS, API_VERSION, KIND } from '../../../operator/src/api/types.js';
+import { LANDING_ADMIN_CREDENTIALS_SECRET as ADMIN_SECRET } from '../../../components/identity/spec.js';
 
 const DIR = join(process.cwd(), 'packs', 'landing', 'manifests');
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -95,8 +96,9 @@ describe('landing manifests', () => {
   it('the Deployment finds its state namespace and the optional Keycloak admin client', () => {
     const env = Object.fromEntries((container.env as Obj[]).map((e) => [e.name, e]));
     assert.equal(env.POD_NAMESPACE.valueFrom.fieldRef.fieldPath, 'metadata.namespace');
-    assert.deepEqual(env.KEYCLOAK_ADMIN_CLIENT_ID.valueFrom.secretKeyRef, { name: 'landing-keycloak-admin', key: 'client-id', optional: true });
-    assert.deepEqual(env.KEYCLOAK_ADMIN_CLIENT_SECRET.valueFrom.secretKeyRef, { name: 'landing-keycloak-admin', key: 'client-secret', optional: true });
+    // The Secret the Identity component writes (components/identity/spec.ts), optional: without it approvals answer 503.
+    assert.deepEqual(env.KEYCLOAK_ADMIN_CLIENT_ID.valueFrom.secretKeyRef, { name: ADMIN_SECRET.name, key: ADMIN_SECRET.clientIdKey, optional: true });
+    assert.deepEqual(env.KEYCLOAK_ADMIN_CLIENT_SECRET.valueFrom.secretKeyRef, { name: ADMIN_SECRET.name, key: ADMIN_SECRET.clientSecretKey, optional: true });
   });
 
   it('the Dockerfile builds one bundled file plus static assets and runs as non-root', () => {

@@ -85,7 +85,12 @@ describe('buildPlatform: every committed stack under Pulumi mocks', function () 
         assert.match(creds.provider ?? '', /pulumi:providers:kubernetes::cluster::/);
         const sd = creds.inputs.stringData as Record<string, unknown>;
         assert.ok(isSecretMarker(sd) || isSecretMarker(sd['client-secret']));
-        assert.deepEqual(mocks.ofType('keycloak:openid/clientServiceAccountRole:ClientServiceAccountRole').map((r) => r.plain.role).sort(), ['manage-clients', 'manage-users']);
+        const roles = (client: string) => mocks.ofType('keycloak:openid/clientServiceAccountRole:ClientServiceAccountRole').filter((r) => r.name.startsWith(`identity-${client}-`)).map((r) => r.plain.role).sort();
+        assert.deepEqual(roles('operator'), ['manage-clients', 'manage-users']);
+        // The landing page's approval client: manage-users only, its Secret in the landing namespace through the cluster's provider.
+        assert.deepEqual(roles('landing-admin'), ['manage-users']);
+        const landingCreds = mocks.ofType('kubernetes:core/v1:Secret').find((s) => s.plain.metadata?.name === 'landing-keycloak-admin' && s.plain.metadata?.namespace === 'nkp-landing')!;
+        assert.match(landingCreds.provider ?? '', /pulumi:providers:kubernetes::cluster::/);
         // The operator Application points the operator at the same realm for its clients and its own credentials.
         const op = foundationChild('nkp-operator');
         const patch = op.plain.spec.source.kustomize.patches[0].patch as string;
