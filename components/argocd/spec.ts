@@ -26,19 +26,21 @@ export const APP_FINALIZER = 'resources-finalizer.argocd.argoproj.io';
  * without it a parent's sync waves gate nothing. A child counts as Healthy only when it is Healthy and Synced: a
  * child Healthy with its manifests not yet applied (or failing to render) holds the next wave back.
  */
-export const APPLICATION_HEALTH_LUA = `local hs = { status = "Progressing", message = "waiting for the Application's first sync" }
+export const APPLICATION_HEALTH_LUA = `-- Argo CD's Lua sandbox has no string library: error conditions are listed by name.
+local errors = { ComparisonError = true, InvalidSpecError = true, SyncError = true, UnknownError = true }
+local hs = { status = "Progressing", message = "waiting for the Application's first sync" }
 if obj.status == nil then return hs end
-local health = obj.status.health
-local sync = obj.status.sync
 if obj.status.conditions ~= nil then
   for _, c in ipairs(obj.status.conditions) do
-    if c.type ~= nil and string.find(c.type, "Error$") ~= nil then
+    if c.type ~= nil and errors[c.type] then
       hs.status = "Degraded"
       hs.message = c.type .. ": " .. (c.message or "")
       return hs
     end
   end
 end
+local health = obj.status.health
+local sync = obj.status.sync
 if health ~= nil and health.status ~= nil and health.status ~= "Healthy" then
   hs.status = health.status
   hs.message = health.message or ("the Application is " .. health.status)
