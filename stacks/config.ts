@@ -12,6 +12,7 @@ import { Ajv, type ErrorObject } from 'ajv';
 import type { AwsCloudArgs, HetznerCloudArgs, LocalClusterArgs, AwsNodeGroupArgs, HetznerWorkerPoolArgs } from '../components/cloud/index.js';
 import { PLATFORM_NAMESPACE_NAMES, RESERVED_NAMESPACES, packNamespaceClash } from '../components/cluster/namespaces.js';
 import { NODE_GROUP_NAME_MAX, NODE_GROUP_SIZE_MAX, PRINCIPAL_ARN_PATTERN, PROTECT_DEFAULT, validateAwsCloudArgs } from '../components/cloud/aws-plan.js';
+import { AWS_ADDON_CHARTS, CLUSTER_AUTOSCALER_KUBERNETES_MINOR } from '../components/cloud/aws-addons-plan.js';
 import { WORKER_POOL_COUNT_MAX, WORKER_POOL_NAME_MAX, validateHetznerCloudArgs } from '../components/cloud/hetzner-plan.js';
 import { CloudArgsError } from '../components/cloud/validate.js';
 
@@ -27,8 +28,6 @@ const HTTPS_URL = '^https://[^\\s]+$';
 /** A git daemon on this machine's loopback (git://127.0.0.1:<port>/<path>): local clusters whose Argo CD runs on this machine only. */
 export const LOOPBACK_GIT_URL = '^git://(127\\.0\\.0\\.1|localhost)(:[0-9]{1,5})?/[^\\s@]+$';
 const PLATFORM_REPO_URL = `(${HTTPS_URL})|(${LOOPBACK_GIT_URL})`;
-/** A Helm repository on this machine's loopback (http://127.0.0.1:<port>/...): local clusters whose Argo CD runs on this machine only. */
-export const LOOPBACK_HTTP_URL = '^http://(127\\.0\\.0\\.1|localhost)(:[0-9]{1,5})?(/[^\\s@]*)?$';
 const HTTP_URL = '^https?://[^\\s]+$';
 /** registry/path:tag (tag not `latest`) or registry/path@sha256:digest. */
 const PINNED_IMAGE = '^[a-z0-9]([-a-z0-9.]*[a-z0-9])?(:[0-9]+)?/[a-z0-9._/-]+(:(?!latest$)[A-Za-z0-9_][A-Za-z0-9._-]{0,127}|@sha256:[a-f0-9]{64})$';
@@ -110,6 +109,8 @@ export const CONFIG_KEYS = {
     awsPublicAccessCidrs: { schema: strArray('AWS: IPv4 CIDRs allowed to reach the public EKS endpoint; non-empty when the endpoint is public; 0.0.0.0/0 is refused.', { pattern: IPV4_CIDR }), default: [] },
     awsAdminPrincipalArns: { schema: strArray('AWS: IAM role or user ARNs (arn:aws:iam::<account>:role/<name> or :user/<name>) that get cluster-admin through EKS access entries; leave out the principal that runs pulumi up (it is admin already).', { pattern: PRINCIPAL_ARN_PATTERN }), default: [] },
     awsNodeGroups: { schema: Type.Array(NodeGroupSchema, { description: `AWS: managed node groups, at least one: [{name (at most ${NODE_GROUP_NAME_MAX} characters), instanceTypes, minSize, maxSize, desiredSize (0..${NODE_GROUP_SIZE_MAX}), labels?, taints?, gpu?, capacityType?, diskSizeGiB?}] with minSize <= desiredSize <= maxSize.` }), default: [] },
+    awsClusterAutoscaler: { schema: Type.Boolean({ description: `AWS: run the cluster autoscaler (pinned chart ${AWS_ADDON_CHARTS.clusterAutoscaler.version}, ${AWS_ADDON_CHARTS.clusterAutoscaler.appVersion}, for Kubernetes ${CLUSTER_AUTOSCALER_KUBERNETES_MINOR}) as an Argo CD Application with its IAM role through Pod Identity; node groups then scale between minSize and maxSize, from 0 too.` }), default: true },
+    awsNvidiaDevicePlugin: { schema: Type.Boolean({ description: `AWS: run the NVIDIA device plugin (pinned chart ${AWS_ADDON_CHARTS.nvidiaDevicePlugin.version}) on GPU node groups, so pods can request nvidia.com/gpu; required when a node group has gpu: true.` }), default: true },
     awsEfsEnabled: { schema: Type.Boolean({ description: 'AWS: create an encrypted EFS file system and its efs StorageClass for ReadWriteMany volumes.' }), default: false },
 
     // ---- Hetzner (only read when cloudProvider is hetzner)
@@ -153,13 +154,6 @@ export const CONFIG_KEYS = {
             'This platform repository (public https URL), from which ArgoCD reads the gateway configuration, the operator and the landing page manifests. With cloudProvider local, also git://127.0.0.1:<port>/<path>: a git daemon on this machine\'s loopback (an Argo CD that runs on this machine, as in the tests).',
             { pattern: PLATFORM_REPO_URL },
         ),
-    },
-    helmChartMirror: {
-        schema: str(
-            'A Helm repository (https URL of its index.yaml directory) that mirrors every foundation chart at its pinned version, for clusters that cannot reach the charts\' own repositories (Harbor, Artifactory, Nexus...); read anonymously. Empty: each chart\'s own repository. With cloudProvider local, also http://127.0.0.1:<port>/<path> (a Helm repository on this machine\'s loopback, as in the tests).',
-            { pattern: `^$|(${HTTPS_URL})|(${LOOPBACK_HTTP_URL})` },
-        ),
-        default: '',
     },
     platformRevision: { schema: str('Pinned revision of the platform repository: a semver release tag like v0.1.0 or a full 40-hex commit SHA (never HEAD or a branch).', { pattern: PINNED_GIT_REVISION }) },
 
@@ -352,9 +346,6 @@ export function crossKeyProblems(c: Partial<FlatConfig>): string[] {
     if (c.platformRepoUrl !== undefined && c.platformRepoUrl.startsWith('git://') && c.cloudProvider !== undefined && c.cloudProvider !== 'local') {
         p.push(`${fq('platformRepoUrl')} = "${c.platformRepoUrl}" is a loopback git daemon, only allowed with ${fq('cloudProvider')} local (an Argo CD on this machine); use the repository's https:// URL for ${c.cloudProvider}`);
     }
-    if (c.helmChartMirror !== undefined && c.helmChartMirror.startsWith('http://') && c.cloudProvider !== undefined && c.cloudProvider !== 'local') {
-        p.push(`${fq('helmChartMirror')} = "${c.helmChartMirror}" is a Helm repository on loopback, only allowed with ${fq('cloudProvider')} local (an Argo CD on this machine); use an https:// URL for ${c.cloudProvider}`);
-    }
     for (const glob of c.packNamespaces ?? []) {
         const clash = packNamespaceClash(glob);
         if (clash !== undefined) p.push(`${fq('packNamespaces')} entry "${glob}" covers ${clash}; allowed: namespaces (or prefix globs) outside ${[...PLATFORM_NAMESPACE_NAMES, ...RESERVED_NAMESPACES].join(', ')}`);
@@ -375,6 +366,12 @@ export function crossKeyProblems(c: Partial<FlatConfig>): string[] {
         if (c.awsEndpointPublicAccess === true && c.awsPublicAccessCidrs !== undefined) {
             if (c.awsPublicAccessCidrs.length === 0) p.push(`${fq('awsPublicAccessCidrs')} must list at least one CIDR while ${fq('awsEndpointPublicAccess')} is true`);
             for (const cidr of c.awsPublicAccessCidrs.filter(cidrIsWorld)) p.push(`${fq('awsPublicAccessCidrs')} entry ${cidr} opens the API to the world; allowed: specific CIDRs`);
+        }
+        if (c.awsClusterAutoscaler === true && c.awsKubernetesVersion !== undefined && c.awsKubernetesVersion !== CLUSTER_AUTOSCALER_KUBERNETES_MINOR) {
+            p.push(`${fq('awsClusterAutoscaler')} is true but the pinned cluster-autoscaler ${AWS_ADDON_CHARTS.clusterAutoscaler.appVersion} is built for Kubernetes ${CLUSTER_AUTOSCALER_KUBERNETES_MINOR} and ${fq('awsKubernetesVersion')} is ${c.awsKubernetesVersion}; allowed: ${fq('awsKubernetesVersion')} ${CLUSTER_AUTOSCALER_KUBERNETES_MINOR}, or ${fq('awsClusterAutoscaler')} false`);
+        }
+        if (c.awsNvidiaDevicePlugin === false && (c.awsNodeGroups ?? []).some((g) => g.gpu === true)) {
+            p.push(`${fq('awsNvidiaDevicePlugin')} is false but ${fq('awsNodeGroups')} has a GPU group (gpu: true), whose GPUs pods could not request without the device plugin; allowed: true, or no GPU group`);
         }
         if (c.awsNodeGroups !== undefined) {
             if (c.awsNodeGroups.length === 0) p.push(`${fq('awsNodeGroups')} needs at least one node group with ${fq('cloudProvider')} aws`);
@@ -470,7 +467,7 @@ export interface PlatformSettings {
     domain: string;
     hostnames: { argocd: string; keycloak: string; landing: string };
     cloud:
-        | { provider: 'aws'; aws: AwsCloudArgs }
+        | { provider: 'aws'; aws: AwsCloudArgs; addons: { clusterAutoscaler: boolean; nvidiaDevicePlugin: boolean } }
         | { provider: 'hetzner'; hetzner: Omit<HetznerCloudArgs, 'sshPrivateKey' | 'hcloudToken'> }
         | { provider: 'local'; local: LocalClusterArgs };
     tls: { issuer: 'letsencrypt' | 'letsencrypt-staging' | 'selfsigned-ca'; acmeEmail: string };
@@ -478,8 +475,6 @@ export interface PlatformSettings {
     packs: { namespaces: string[]; sourceRepos: string[] };
     gitops: { repoURL: string; revision: string; path: string; auth: 'none' | 'https' | 'ssh'; username: string };
     platformRepo: { repoURL: string; revision: string };
-    /** The foundation charts' mirror (nkp:helmChartMirror); absent: each chart's own repository. */
-    chartMirror?: string;
     argocd: { ha: boolean; install: { source: 'chart' } | { source: 'manifests'; manifestsPath: string } };
     keycloak: { replicas: number; databaseInstances: number; databaseStorage: string; adminUrl: string; issuerURL: string };
     identity: {
@@ -521,6 +516,7 @@ export function toSettings(c: FlatConfig): PlatformSettings {
                     efs: { enabled: c.awsEfsEnabled },
                     protect: c.protectStatefulResources,
                 },
+                addons: { clusterAutoscaler: c.awsClusterAutoscaler, nvidiaDevicePlugin: c.awsNvidiaDevicePlugin },
             };
             break;
         case 'hetzner':
@@ -585,7 +581,6 @@ export function toSettings(c: FlatConfig): PlatformSettings {
         packs: { namespaces: [...c.packNamespaces], sourceRepos: [...c.packSourceRepos] },
         gitops: { repoURL: c.gitopsRepoUrl, revision: c.gitopsRevision, path: c.gitopsPath, auth: c.gitopsAuth as 'none' | 'https' | 'ssh', username: c.gitopsUsername },
         platformRepo: { repoURL: c.platformRepoUrl, revision: c.platformRevision },
-        ...(c.helmChartMirror !== '' ? { chartMirror: c.helmChartMirror.replace(/\/+$/, '') } : {}),
         argocd: {
             ha: c.argocdHa,
             install: c.argocdInstallSource === 'manifests' ? { source: 'manifests', manifestsPath: c.argocdManifestsPath } : { source: 'chart' },

@@ -7,6 +7,7 @@ import * as pulumi from '@pulumi/pulumi';
 import * as k8s from '@pulumi/kubernetes';
 import type { CloudOutputs } from '../components/cloud/index.js';
 import { AwsCloud } from '../components/cloud/aws.js';
+import { AwsClusterAddons } from '../components/cloud/aws-addons.js';
 import { HetznerCloud } from '../components/cloud/hetzner.js';
 import { LocalCluster } from '../components/cloud/local.js';
 import { ClusterBaseline, COREDNS_CUSTOM_FLAVOURS, type ClusterNetworkFacts } from '../components/cluster/index.js';
@@ -30,6 +31,8 @@ export interface Platform {
     argocd: ArgoCD;
     foundation: Foundation;
     identity?: Identity;
+    /** AWS only: the in-cluster add-ons (Load Balancer Controller, autoscaler, device plugin) as Argo CD Applications. */
+    cloudAddons?: AwsClusterAddons;
     /** The local CA (tlsIssuer selfsigned-ca only). */
     localCA?: LocalCA;
     /** Non-secret stack outputs. */
@@ -67,7 +70,6 @@ export function foundationInput(s: PlatformSettings, storageClass: string | unde
         telemetry: s.telemetry,
         images: s.images,
         oidc: { issuerURL: s.keycloak.issuerURL, realm: s.identity.realm },
-        ...(s.chartMirror !== undefined ? { chartMirror: s.chartMirror } : {}),
     };
 }
 
@@ -99,6 +101,20 @@ export function networkFacts(s: PlatformSettings, cloud: CloudOutputs): ClusterN
 /** Local K3s/k3d clusters resolve the platform's hostnames in-cluster to the gateway (their CoreDNS imports coredns-custom). */
 export function inClusterHostnames(s: PlatformSettings): { domain: string } | undefined {
     return s.cloud.provider === 'local' && COREDNS_CUSTOM_FLAVOURS.includes(s.cloud.local.flavour ?? 'other') ? { domain: s.domain } : undefined;
+}
+
+/**
+ * Resource transformation: every custom resource under the component it is given to also depends on `resources`.
+ * (A component's dependsOn orders creation only; `pulumi destroy` follows each resource's own recorded dependencies.
+ * An SDK-side transformation, so the dependencies are part of each registration.)
+ */
+export function dependOn(resources: pulumi.Resource[]): pulumi.ResourceTransformation {
+    return (args) => {
+        if (!(args.resource instanceof pulumi.CustomResource)) return undefined;
+        const existing = args.opts.dependsOn;
+        const list = (existing === undefined ? [] : Array.isArray(existing) ? existing : [existing]) as pulumi.Input<pulumi.Resource>[];
+        return { props: args.props, opts: { ...args.opts, dependsOn: [...list, ...resources] } };
+    };
 }
 
 export function buildPlatform(cfg: PlatformConfig): Platform {
@@ -143,12 +159,35 @@ export function buildPlatform(cfg: PlatformConfig): Platform {
             },
             gitops: { repoURL: s.gitops.repoURL, revision: s.gitops.revision, path: s.gitops.path, credentials: gitopsCredentials(s, secret) },
             packs: { namespaces: s.packs.namespaces, sourceRepos: s.packs.sourceRepos },
-            foundationSourceRepos: foundationSourceRepos(s.platformRepo.repoURL, s.chartMirror),
+            foundationSourceRepos: foundationSourceRepos(s.platformRepo.repoURL),
             ha: s.argocd.ha,
             install: s.argocd.install,
         },
         { ...onCluster, dependsOn: [baseline] },
     );
+
+    // AWS: the Load Balancer Controller, autoscaler and device plugin. The foundation depends on them, so destroy
+    // removes the gateway (and its NLB, through the controller) before the controller (components/cloud/aws-addons.ts).
+    let cloudAddons: AwsClusterAddons | undefined;
+    if (s.cloud.provider === 'aws' && cloud instanceof AwsCloud) {
+        cloudAddons = new AwsClusterAddons(
+            'aws-addons',
+            {
+                clusterName: cloud.clusterName,
+                vpcId: cloud.vpcId,
+                region: cloud.region,
+                kubernetesVersion: String(s.cloud.aws.kubernetesVersion),
+                clusterAutoscaler: { enabled: s.cloud.addons.clusterAutoscaler, namespace: 'kube-system', serviceAccount: 'cluster-autoscaler' },
+                nvidiaDevicePlugin: {
+                    enabled: s.cloud.addons.nvidiaDevicePlugin && s.cloud.aws.nodeGroups.some((g) => g.gpu === true),
+                    gpuTaints: s.cloud.aws.nodeGroups.filter((g) => g.gpu === true).flatMap((g) => g.taints ?? []),
+                },
+                kubeconfig: cloud.kubeconfig,
+            },
+            // Recorded per resource, so destroy keeps Argo CD until its finalizers have removed the add-ons.
+            { ...onCluster, dependsOn: [baseline, ...argocd.ready], transformations: [dependOn([baseline, ...argocd.ready])] },
+        );
+    }
 
     const foundation = new Foundation(
         'foundation',
@@ -158,7 +197,13 @@ export function buildPlatform(cfg: PlatformConfig): Platform {
             ...(s.telemetry.auth === 'bearer' ? { otelExporterToken: secret('otelExporterToken') } : {}),
             ...(localCA ? { localCA: { certPem: localCA.certPem, privateKeyPem: localCA.privateKeyPem } } : {}),
         },
-        { ...onCluster, dependsOn: [baseline, ...argocd.ready] },
+        // Every foundation resource also depends on the AWS add-ons (dependOn): destroy removes the gateway, then
+        // waits for its NLB (the guard), then removes the Load Balancer Controller.
+        {
+            ...onCluster,
+            dependsOn: [baseline, ...argocd.ready, ...(cloudAddons?.ready ?? [])],
+            ...(cloudAddons ? { transformations: [dependOn(cloudAddons.ready)] } : {}),
+        },
     );
 
     let identity: Identity | undefined;
@@ -201,5 +246,5 @@ export function buildPlatform(cfg: PlatformConfig): Platform {
         // Local clusters: the CA to import into the browser / OS trust store (a certificate, not a secret).
         ...(localCA ? { localCaCertificate: localCA.certPem } : {}),
     };
-    return { cloud, k8sProvider, baseline, argocd, foundation, ...(identity ? { identity } : {}), ...(localCA ? { localCA } : {}), outputs };
+    return { cloud, k8sProvider, baseline, argocd, foundation, ...(identity ? { identity } : {}), ...(cloudAddons ? { cloudAddons } : {}), ...(localCA ? { localCA } : {}), outputs };
 }

@@ -151,6 +151,14 @@ export function subnetTags(tags: CostTags, clusterName: string, kind: 'public' |
     };
 }
 
+/** The region of availability zones (validated to share one): `eu-central-1a` -> `eu-central-1`. */
+export function regionOf(azs: readonly string[]): string {
+    return azs[0]!.slice(0, -1);
+}
+
+/** Label on every node of a GPU node group (the NVIDIA device plugin's node selector). */
+export const GPU_NODE_LABEL = 'nvidia.com/gpu.present';
+
 /** EKS API taint effect of a Kubernetes taint effect. */
 export function eksTaintEffect(effect: NodeTaint['effect']): 'NO_SCHEDULE' | 'PREFER_NO_SCHEDULE' | 'NO_EXECUTE' {
     return ({ NoSchedule: 'NO_SCHEDULE', PreferNoSchedule: 'PREFER_NO_SCHEDULE', NoExecute: 'NO_EXECUTE' } as const)[effect];
@@ -165,7 +173,7 @@ export function nodeGroupSpec(group: NodeGroupPlan, clusterName: string) {
         capacityType: group.capacityType,
         instanceTypes: [...group.instanceTypes],
         scalingConfig: { minSize: group.minSize, maxSize: group.maxSize, desiredSize: group.desiredSize },
-        labels: { ...group.labels, 'nkp.dev/node-group': group.name } as Record<string, string>,
+        labels: { ...group.labels, ...(group.gpu ? { [GPU_NODE_LABEL]: 'true' } : {}), 'nkp.dev/node-group': group.name } as Record<string, string>,
         taints: group.taints.map((t) => ({ key: t.key, value: t.value ?? '', effect: eksTaintEffect(t.effect) })),
         diskSizeGiB: group.diskSizeGiB,
         autoscalerTags: {

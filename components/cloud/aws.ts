@@ -21,12 +21,14 @@ import {
     nodeTrustPolicy,
     podIdentityTrustPolicy,
     reclaimPolicy,
+    regionOf,
     subnetTags,
     validateAwsCloudArgs,
     vpcCniConfiguration,
 } from './aws-plan.js';
 import type { ApiServerOidc, CloudOutputs, CostTags } from './types.js';
 import { costTagMap } from './validate.js';
+import { LB_CONTROLLER_SERVICE_ACCOUNT, loadBalancerControllerPolicy } from './aws-addons-plan.js';
 
 /** A Kubernetes node taint. */
 export interface NodeTaint {
@@ -156,6 +158,10 @@ export class AwsCloud extends pulumi.ComponentResource implements CloudOutputs {
     readonly kmsKeyArn: pulumi.Output<string>;
     /** ARN of the IAM role the cluster autoscaler assumes through Pod Identity. */
     readonly clusterAutoscalerRoleArn: pulumi.Output<string>;
+    /** ARN of the IAM role the AWS Load Balancer Controller assumes through Pod Identity (kube-system). */
+    readonly loadBalancerControllerRoleArn: pulumi.Output<string>;
+    /** AWS region of the cluster (from its availability zones). */
+    readonly region: string;
     /** EFS file system id, or undefined when EFS is off. */
     readonly efsFileSystemId: pulumi.Output<string | undefined>;
     /** Name of the EFS StorageClass, or undefined when EFS is off. */
@@ -365,6 +371,8 @@ export class AwsCloud extends pulumi.ComponentResource implements CloudOutputs {
 
         // --- cluster autoscaler: IAM role + least-privilege policy via Pod Identity ---
         const autoscaler = podIdentityRole('cluster-autoscaler', plan.clusterAutoscalerNamespace, plan.clusterAutoscalerServiceAccount, [{ json: clusterAutoscalerPolicy(cn) }]);
+        // --- AWS Load Balancer Controller (NLBs for the gateway): role + NLB-only policy scoped to this cluster's tags ---
+        const lbController = podIdentityRole('lb-controller', 'kube-system', LB_CONTROLLER_SERVICE_ACCOUNT, [{ json: loadBalancerControllerPolicy(cn) }]);
 
         this.kubeconfig = pulumi.secret(cluster.kubeconfigJson);
         this.clusterName = clusterName;
@@ -375,6 +383,8 @@ export class AwsCloud extends pulumi.ComponentResource implements CloudOutputs {
         this.defaultStorageClass = defaultSc.metadata.name;
         this.kmsKeyArn = key.arn;
         this.clusterAutoscalerRoleArn = autoscaler.role.arn;
+        this.loadBalancerControllerRoleArn = lbController.role.arn;
+        this.region = regionOf(plan.availabilityZones);
         this.efsFileSystemId = efsFileSystemId;
         this.efsStorageClass = efsStorageClass;
         this.registerOutputs({
@@ -387,6 +397,7 @@ export class AwsCloud extends pulumi.ComponentResource implements CloudOutputs {
             defaultStorageClass: this.defaultStorageClass,
             kmsKeyArn: this.kmsKeyArn,
             clusterAutoscalerRoleArn: this.clusterAutoscalerRoleArn,
+            loadBalancerControllerRoleArn: this.loadBalancerControllerRoleArn,
             efsFileSystemId: this.efsFileSystemId,
             efsStorageClass: this.efsStorageClass,
         });

@@ -56,7 +56,14 @@ describe('foundation: kustomize patches applied to the committed manifests, per 
             for (const i of issuers.filter((x) => x.spec.acme)) assert.equal(i.spec.acme.email, s.tls.acmeEmail);
             const proxy = gateway.find((d) => d.kind === 'EnvoyProxy' && d.metadata.name === 'nkp-public').spec.provider.kubernetes.envoyService;
             assert.equal(proxy.type, s.cloud.provider === 'hetzner' ? 'NodePort' : 'LoadBalancer');
-            if (s.cloud.provider === 'aws') assert.equal(proxy.annotations['service.beta.kubernetes.io/aws-load-balancer-type'], 'nlb');
+            // The AWS Load Balancer Controller's NLB (type external, IP targets, internet-facing), not the in-tree controller's.
+            if (s.cloud.provider === 'aws') {
+                assert.deepEqual(proxy.annotations, {
+                    'service.beta.kubernetes.io/aws-load-balancer-type': 'external',
+                    'service.beta.kubernetes.io/aws-load-balancer-nlb-target-type': 'ip',
+                    'service.beta.kubernetes.io/aws-load-balancer-scheme': 'internet-facing',
+                });
+            }
 
             const [db] = applyPatches(kustomizeDocs(REPO_PATHS.keycloakDatabase), app('keycloak-database'));
             assert.equal(db.spec.instances, s.keycloak.databaseInstances);
