@@ -28,6 +28,8 @@ const HTTPS_URL = '^https://[^\\s]+$';
 /** A git daemon on this machine's loopback (git://127.0.0.1:<port>/<path>): local clusters whose Argo CD runs on this machine only. */
 export const LOOPBACK_GIT_URL = '^git://(127\\.0\\.0\\.1|localhost)(:[0-9]{1,5})?/[^\\s@]+$';
 const PLATFORM_REPO_URL = `(${HTTPS_URL})|(${LOOPBACK_GIT_URL})`;
+/** A Helm repository on this machine's loopback (http://127.0.0.1:<port>/...): local clusters whose Argo CD runs on this machine only. */
+export const LOOPBACK_HTTP_URL = '^http://(127\\.0\\.0\\.1|localhost)(:[0-9]{1,5})?(/[^\\s@]*)?$';
 const HTTP_URL = '^https?://[^\\s]+$';
 /** registry/path:tag (tag not `latest`) or registry/path@sha256:digest. */
 const PINNED_IMAGE = '^[a-z0-9]([-a-z0-9.]*[a-z0-9])?(:[0-9]+)?/[a-z0-9._/-]+(:(?!latest$)[A-Za-z0-9_][A-Za-z0-9._-]{0,127}|@sha256:[a-f0-9]{64})$';
@@ -154,6 +156,13 @@ export const CONFIG_KEYS = {
             'This platform repository (public https URL), from which ArgoCD reads the gateway configuration, the operator and the landing page manifests. With cloudProvider local, also git://127.0.0.1:<port>/<path>: a git daemon on this machine\'s loopback (an Argo CD that runs on this machine, as in the tests).',
             { pattern: PLATFORM_REPO_URL },
         ),
+    },
+    helmChartMirror: {
+        schema: str(
+            'A Helm repository (https URL of its index.yaml directory) that mirrors every foundation chart at its pinned version, for clusters that cannot reach the charts\' own repositories (Harbor, Artifactory, Nexus...); read anonymously. Empty: each chart\'s own repository. With cloudProvider local, also http://127.0.0.1:<port>/<path> (a Helm repository on this machine\'s loopback, as in the tests).',
+            { pattern: `^$|(${HTTPS_URL})|(${LOOPBACK_HTTP_URL})` },
+        ),
+        default: '',
     },
     platformRevision: { schema: str('Pinned revision of the platform repository: a semver release tag like v0.1.0 or a full 40-hex commit SHA (never HEAD or a branch).', { pattern: PINNED_GIT_REVISION }) },
 
@@ -346,6 +355,9 @@ export function crossKeyProblems(c: Partial<FlatConfig>): string[] {
     if (c.platformRepoUrl !== undefined && c.platformRepoUrl.startsWith('git://') && c.cloudProvider !== undefined && c.cloudProvider !== 'local') {
         p.push(`${fq('platformRepoUrl')} = "${c.platformRepoUrl}" is a loopback git daemon, only allowed with ${fq('cloudProvider')} local (an Argo CD on this machine); use the repository's https:// URL for ${c.cloudProvider}`);
     }
+    if (c.helmChartMirror !== undefined && c.helmChartMirror.startsWith('http://') && c.cloudProvider !== undefined && c.cloudProvider !== 'local') {
+        p.push(`${fq('helmChartMirror')} = "${c.helmChartMirror}" is a Helm repository on loopback, only allowed with ${fq('cloudProvider')} local (an Argo CD on this machine); use an https:// URL for ${c.cloudProvider}`);
+    }
     for (const glob of c.packNamespaces ?? []) {
         const clash = packNamespaceClash(glob);
         if (clash !== undefined) p.push(`${fq('packNamespaces')} entry "${glob}" covers ${clash}; allowed: namespaces (or prefix globs) outside ${[...PLATFORM_NAMESPACE_NAMES, ...RESERVED_NAMESPACES].join(', ')}`);
@@ -475,6 +487,8 @@ export interface PlatformSettings {
     packs: { namespaces: string[]; sourceRepos: string[] };
     gitops: { repoURL: string; revision: string; path: string; auth: 'none' | 'https' | 'ssh'; username: string };
     platformRepo: { repoURL: string; revision: string };
+    /** The foundation charts' mirror (nkp:helmChartMirror); absent: each chart's own repository. */
+    chartMirror?: string;
     argocd: { ha: boolean; install: { source: 'chart' } | { source: 'manifests'; manifestsPath: string } };
     keycloak: { replicas: number; databaseInstances: number; databaseStorage: string; adminUrl: string; issuerURL: string };
     identity: {
@@ -581,6 +595,7 @@ export function toSettings(c: FlatConfig): PlatformSettings {
         packs: { namespaces: [...c.packNamespaces], sourceRepos: [...c.packSourceRepos] },
         gitops: { repoURL: c.gitopsRepoUrl, revision: c.gitopsRevision, path: c.gitopsPath, auth: c.gitopsAuth as 'none' | 'https' | 'ssh', username: c.gitopsUsername },
         platformRepo: { repoURL: c.platformRepoUrl, revision: c.platformRevision },
+        ...(c.helmChartMirror !== '' ? { chartMirror: c.helmChartMirror.replace(/\/+$/, '') } : {}),
         argocd: {
             ha: c.argocdHa,
             install: c.argocdInstallSource === 'manifests' ? { source: 'manifests', manifestsPath: c.argocdManifestsPath } : { source: 'chart' },

@@ -70,6 +70,7 @@ export function foundationInput(s: PlatformSettings, storageClass: string | unde
         telemetry: s.telemetry,
         images: s.images,
         oidc: { issuerURL: s.keycloak.issuerURL, realm: s.identity.realm },
+        ...(s.chartMirror !== undefined ? { chartMirror: s.chartMirror } : {}),
     };
 }
 
@@ -159,7 +160,7 @@ export function buildPlatform(cfg: PlatformConfig): Platform {
             },
             gitops: { repoURL: s.gitops.repoURL, revision: s.gitops.revision, path: s.gitops.path, credentials: gitopsCredentials(s, secret) },
             packs: { namespaces: s.packs.namespaces, sourceRepos: s.packs.sourceRepos },
-            foundationSourceRepos: foundationSourceRepos(s.platformRepo.repoURL),
+            foundationSourceRepos: foundationSourceRepos(s.platformRepo.repoURL, s.chartMirror),
             ha: s.argocd.ha,
             install: s.argocd.install,
         },

@@ -52,6 +52,8 @@ export const ENVOY_OCI_REPO = { name: 'envoyproxy', url: CHARTS.envoyGateway.rep
 
 /** Paths in this repository that ArgoCD reads. */
 export const REPO_PATHS = {
+    /** The chart of the parent Application `foundation`: it renders the child Applications it is given. */
+    parent: 'components/foundation/chart',
     gateway: 'components/foundation/manifests/gateway',
     keycloakDatabase: 'components/foundation/manifests/keycloak-database',
     operator: 'operator/manifests',
@@ -75,6 +77,14 @@ export const SYNC_WAVES = {
 } as const;
 
 export type FoundationAppName = keyof typeof SYNC_WAVES;
+
+/**
+ * The parent Application (app-of-apps) that Pulumi creates: Argo CD renders the child Applications from the chart
+ * at {@link REPO_PATHS}.parent and syncs them wave by wave, a wave only once the earlier waves' Applications are
+ * Synced and Healthy (argocd-cm's health check of Applications, components/argocd/spec.ts). Pulumi owns the parent,
+ * Argo CD the children, so the waves order the foundation for real.
+ */
+export const FOUNDATION_PARENT = { name: 'foundation', releaseName: 'nkp-foundation' } as const;
 export const FOUNDATION_APP_NAMES = Object.keys(SYNC_WAVES) as FoundationAppName[];
 
 /**
@@ -144,6 +154,11 @@ export interface FoundationInput {
     images: { operator: string; landing: string };
     /** The realm's public issuer (the one URL browsers and the gateway accept) and the realm name. */
     oidc: { issuerURL: string; realm: string };
+    /**
+     * A Helm repository that mirrors every foundation chart at its pinned version (air-gapped clusters: Harbor,
+     * Artifactory, Nexus...): the chart-sourced Applications read it instead of each chart's own repository.
+     */
+    chartMirror?: string;
 }
 
 export interface ApplicationSource {
@@ -200,8 +215,8 @@ function application(name: FoundationAppName, namespace: string, source: Applica
     };
 }
 
-const helmSource = (pin: ChartPin, valuesObject: Record<string, unknown>, releaseName: string): ApplicationSource => ({
-    repoURL: pin.repoURL,
+const helmSource = (pin: ChartPin, valuesObject: Record<string, unknown>, releaseName: string, mirror: string | undefined): ApplicationSource => ({
+    repoURL: mirror ?? pin.repoURL,
     chart: pin.chart,
     targetRevision: pin.version,
     helm: { releaseName, valuesObject },
@@ -458,20 +473,51 @@ export function landingPatches(i: FoundationInput): NonNullable<ApplicationSourc
 export function foundationApplications(i: FoundationInput): ApplicationBody[] {
     const repo = (path: string, kustomize: ApplicationSource['kustomize']): ApplicationSource => ({ repoURL: i.platformRepo.repoURL, targetRevision: i.platformRepo.revision, path, kustomize });
     const apps: ApplicationBody[] = [
-        application('cert-manager', NS.certManager, helmSource(CHARTS.certManager, certManagerValues(), 'cert-manager')),
-        application('envoy-gateway', NS.gateway, helmSource(CHARTS.envoyGateway, envoyGatewayValues(), 'envoy-gateway')),
-        application('cloudnative-pg', NS.cnpg, helmSource(CHARTS.cloudnativePg, cloudnativePgValues(), 'cloudnative-pg')),
+        application('cert-manager', NS.certManager, helmSource(CHARTS.certManager, certManagerValues(), 'cert-manager', i.chartMirror)),
+        application('envoy-gateway', NS.gateway, helmSource(CHARTS.envoyGateway, envoyGatewayValues(), 'envoy-gateway', i.chartMirror)),
+        application('cloudnative-pg', NS.cnpg, helmSource(CHARTS.cloudnativePg, cloudnativePgValues(), 'cloudnative-pg', i.chartMirror)),
         application('gateway-config', NS.gateway, repo(REPO_PATHS.gateway, { patches: gatewayPatches(i) })),
         application('keycloak-database', NS.keycloak, repo(REPO_PATHS.keycloakDatabase, { patches: keycloakDatabasePatches(i) })),
-        application('keycloak', NS.keycloak, helmSource(CHARTS.keycloak, keycloakValues(i), 'keycloak')),
-        application('otel-collector', NS.monitoring, helmSource(CHARTS.otelCollector, otelCollectorValues(i), 'otel-collector')),
+        application('keycloak', NS.keycloak, helmSource(CHARTS.keycloak, keycloakValues(i), 'keycloak', i.chartMirror)),
+        application('otel-collector', NS.monitoring, helmSource(CHARTS.otelCollector, otelCollectorValues(i), 'otel-collector', i.chartMirror)),
         application('nkp-operator', NS.operator, repo(REPO_PATHS.operator, { images: [`${IMAGE_PLACEHOLDERS.operator}=${i.images.operator}`], patches: operatorPatches(i) })),
         application('nkp-landing', NS.landing, repo(REPO_PATHS.landing, { images: [`${IMAGE_PLACEHOLDERS.landing}=${i.images.landing}`], patches: landingPatches(i) })),
     ];
     return apps.sort((a, b) => Number(a.metadata.annotations['argocd.argoproj.io/sync-wave']) - Number(b.metadata.annotations['argocd.argoproj.io/sync-wave']));
 }
 
-/** Repositories the foundation project must allow. */
-export function foundationSourceRepos(platformRepoURL: string): string[] {
-    return [...new Set([...Object.values(CHARTS).map((c) => c.repoURL), platformRepoURL])].sort();
+/**
+ * The parent Application Pulumi creates: the chart at {@link REPO_PATHS}.parent of this repository at the pinned
+ * revision, given every child Application (in wave order) as its values.
+ */
+export function foundationParentApplication(i: FoundationInput) {
+    assertPinnedRevision(FOUNDATION_PARENT.name, i.platformRepo.revision);
+    return {
+        apiVersion: 'argoproj.io/v1alpha1' as const,
+        kind: 'Application' as const,
+        metadata: {
+            name: FOUNDATION_PARENT.name,
+            namespace: NS.argocd,
+            labels: { 'app.kubernetes.io/part-of': 'nkp', 'nkp.nebari.dev/layer': 'foundation' },
+            // Deleting the parent deletes the children, and each child's own finalizer what it deployed.
+            finalizers: [APP_FINALIZER],
+        },
+        spec: {
+            project: PROJECT_FOUNDATION,
+            source: {
+                repoURL: i.platformRepo.repoURL,
+                targetRevision: i.platformRepo.revision,
+                path: REPO_PATHS.parent,
+                helm: { releaseName: FOUNDATION_PARENT.releaseName, valuesObject: { applications: foundationApplications(i) } },
+            },
+            destination: { server: IN_CLUSTER, namespace: NS.argocd },
+            syncPolicy: syncPolicy(false),
+        },
+    };
+}
+
+/** Repositories the foundation project must allow: each chart's own repository, or the mirror that replaces them all. */
+export function foundationSourceRepos(platformRepoURL: string, chartMirror?: string): string[] {
+    const charts = chartMirror !== undefined ? [chartMirror] : Object.values(CHARTS).map((c) => c.repoURL);
+    return [...new Set([...charts, platformRepoURL])].sort();
 }

@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { parse } from 'yaml';
-import { isSecretMarker, outputIsSecret, outputValue, setupPulumiMocks, wholeStackOutputs, writeStandInKubeconfig, type RecordingMocks } from '../pulumi-mocks.js';
+import { isSecretMarker, outputIsSecret, outputValue, setupPulumiMocks, wholeStackOutputs, writeStandInKubeconfig, type RecordedResource, type RecordingMocks } from '../pulumi-mocks.js';
 import { STACKS } from '../../../stacks/stack-files.js';
 import { allNetworkPolicies } from '../../../components/cluster/baseline.js';
 import { clusterNetwork } from '../../../components/cluster/network.js';
@@ -11,6 +11,9 @@ import { standInCa, withLocalCaOutputs } from '../foundation/local-ca-stand-in.j
 describe('buildPlatform: every committed stack under Pulumi mocks', function () {
     this.timeout(60_000);
     let mocks: RecordingMocks;
+    /** The foundation's child Applications: the values of the parent Application `foundation` (Argo CD creates them). */
+    const foundationChildren = (): RecordedResource['plain'][] => mocks.ofType('kubernetes:argoproj.io/v1alpha1:Application').find((a) => a.plain.metadata.name === 'foundation')!.plain.spec.source.helm.valuesObject.applications;
+    const foundationChild = (name: string) => ({ plain: foundationChildren().find((c) => c.metadata.name === name)! });
     let stackFiles: typeof import('../../../stacks/stack-files.js');
     let platform: typeof import('../../../stacks/platform.js');
     // The local stack points at ~/.kube/config; under test it reads a stand-in kubeconfig file with the same context.
@@ -50,8 +53,10 @@ describe('buildPlatform: every committed stack under Pulumi mocks', function () 
             assert.equal(mocks.one('kubernetes:helm.sh/v4:Chart', 'argocd-chart').plain.chart, 'argo-cd');
             // AWS also has its add-ons' Applications (project aws-addons; test/unit/stacks/aws-addons-order.test.ts).
             const apps = mocks.ofType('kubernetes:argoproj.io/v1alpha1:Application').filter((a) => a.plain.spec.project !== 'aws-addons');
-            assert.equal(apps.length, Object.keys(SYNC_WAVES).length + 1, 'foundation Applications + the root app-of-apps');
-            for (const a of apps) assert.ok(!/^(HEAD|main|master|\*)$/.test(a.plain.spec.source.targetRevision), a.plain.metadata.name);
+            assert.deepEqual(apps.map((a) => a.plain.metadata.name).sort(), ['foundation', 'packs'], 'the foundation parent + the root app-of-apps');
+            const children = foundationChildren();
+            assert.deepEqual(children.map((c) => c.metadata.name).sort(), Object.keys(SYNC_WAVES).sort(), 'every foundation Application is a child of the parent');
+            for (const a of [...apps.map((x) => x.plain), ...children]) assert.ok(!/^(HEAD|main|master|\*)$/.test(a.spec.source.targetRevision), a.metadata.name);
             assert.equal(mocks.ofType('kubernetes:argoproj.io/v1alpha1:AppProject').length, provider === 'aws' ? 4 : 3);
             // Every Kubernetes object of the platform layers goes through the cluster's provider, never an ambient kubeconfig.
             const platformK8s = mocks.resources.filter((r) => r.type.startsWith('kubernetes:') && !r.name.startsWith('cloud'));
@@ -81,9 +86,14 @@ describe('buildPlatform: every committed stack under Pulumi mocks', function () 
         assert.match(creds.provider ?? '', /pulumi:providers:kubernetes::cluster::/);
         const sd = creds.inputs.stringData as Record<string, unknown>;
         assert.ok(isSecretMarker(sd) || isSecretMarker(sd['client-secret']));
-        assert.deepEqual(mocks.ofType('keycloak:openid/clientServiceAccountRole:ClientServiceAccountRole').map((r) => r.plain.role).sort(), ['manage-clients', 'manage-users']);
+        const roles = (client: string) => mocks.ofType('keycloak:openid/clientServiceAccountRole:ClientServiceAccountRole').filter((r) => r.name.startsWith(`identity-${client}-`)).map((r) => r.plain.role).sort();
+        assert.deepEqual(roles('operator'), ['manage-clients', 'manage-users']);
+        // The landing page's approval client: manage-users only, its Secret in the landing namespace through the cluster's provider.
+        assert.deepEqual(roles('landing-admin'), ['manage-users']);
+        const landingCreds = mocks.ofType('kubernetes:core/v1:Secret').find((s) => s.plain.metadata?.name === 'landing-keycloak-admin' && s.plain.metadata?.namespace === 'nkp-landing')!;
+        assert.match(landingCreds.provider ?? '', /pulumi:providers:kubernetes::cluster::/);
         // The operator Application points the operator at the same realm for its clients and its own credentials.
-        const op = mocks.ofType('kubernetes:argoproj.io/v1alpha1:Application').find((a) => a.plain.metadata.name === 'nkp-operator')!;
+        const op = foundationChild('nkp-operator');
         const patch = op.plain.spec.source.kustomize.patches[0].patch as string;
         for (const v of ['KEYCLOAK_URL', 'KEYCLOAK_REALM', 'KEYCLOAK_ADMIN_REALM']) assert.match(patch, new RegExp(`name: ${v}`));
         await run('aws-staging', { identityEnabled: true });
@@ -126,7 +136,7 @@ describe('buildPlatform: every committed stack under Pulumi mocks', function () 
         assert.match(dns.provider ?? '', /pulumi:providers:kubernetes::cluster::/);
         assert.equal(await outputValue(p.outputs.localCaCertificate as never), certPem, 'the CA to import into the browser is a stack output');
         assert.equal(await outputIsSecret(p.outputs.localCaCertificate as never), false);
-        const gateway = mocks.ofType('kubernetes:argoproj.io/v1alpha1:Application').find((a) => a.plain.metadata.name === 'gateway-config')!;
+        const gateway = foundationChild('gateway-config');
         assert.ok(!gateway.plain.spec.source.kustomize.patches.some((x: { target: { name: string } }) => x.target.name === 'selfsigned-ca'), 'the CA issuer stays');
     });
 
@@ -150,7 +160,7 @@ describe('buildPlatform: every committed stack under Pulumi mocks', function () 
     it('uses the stack\'s storage class for Keycloak\'s database and its gitops source for the root app', async () => {
         const p = await run('hetzner');
         assert.equal(await outputValue(p.outputs.gatewayLoadBalancerIp as never), '198.51.100.80', 'Hetzner exports where DNS must point');
-        const db = mocks.ofType('kubernetes:argoproj.io/v1alpha1:Application').find((a) => a.plain.metadata.name === 'keycloak-database')!;
+        const db = foundationChild('keycloak-database');
         assert.match(db.plain.spec.source.kustomize.patches[0].patch, /hcloud-volumes-retain/);
         const root = mocks.ofType('kubernetes:argoproj.io/v1alpha1:Application').find((a) => a.plain.metadata.name === 'packs')!;
         assert.deepEqual([root.plain.spec.source.repoURL, root.plain.spec.source.targetRevision, root.plain.spec.source.path], ['https://github.com/example-org/nkp-gitops.git', 'v2026.11.1', 'clusters/hetzner/packs']);
