@@ -4,15 +4,22 @@
 // Real Envoy Gateway and cert-manager controllers run beside it (test/harness/gateway-controllers.ts): Ready means
 // the routes were Accepted and each Certificate was issued by cert-manager from a CA ClusterIssuer.
 //
+// The operator runs with the image's Node flags (operator/src/node-flags.ts, the Dockerfile's ENTRYPOINT) unless
+// --node-flags overrides them (comma-separated, empty for none); --heap-snapshot writes a V8 heap snapshot of the
+// operator at all-Ready into the working directory (for profiling).
+//
 //   npx tsx bench/operator.ts [--apps=1000] [--namespaces=10] [--idle-seconds=300] [--tls=true] [--concurrency=16]
+//                             [--node-flags=--max-semi-space-size=1,...] [--heap-snapshot]
 import { execFileSync, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { freePort, startControlPlane } from '../test/harness/control-plane.js';
 import { API_VERSION, KIND } from '../operator/src/api/types.js';
 import { NEBARIAPP } from '../operator/src/reconciler-resources.js';
 import { Informer, kubeListWatcher } from '../operator/src/runtime/informer.js';
 import { KubeClient, type KubeObject } from '../operator/src/runtime/kube.js';
+import { OPERATOR_NODE_ENV, OPERATOR_NODE_FLAGS } from '../operator/src/node-flags.js';
 import { silentLogger } from '../operator/src/runtime/logger.js';
 import { GW_NAMESPACE, createService, ensureGateways, ensureNamespace, testEnv } from '../test/integration/operator/helpers.js';
 import { startGatewayControllers } from '../test/harness/gateway-controllers.js';
@@ -32,6 +39,9 @@ const NAMESPACES = intArg('namespaces', 10, 1, 1000);
 const IDLE_SECONDS = intArg('idle-seconds', 300, 0, 86_400);
 const CONCURRENCY = intArg('concurrency', 16, 1, 256);
 const TLS = arg('tls', 'true') === 'true';
+const NODE_FLAGS_ARG = process.argv.find((x) => x.startsWith('--node-flags='));
+const NODE_FLAGS = NODE_FLAGS_ARG === undefined ? [...OPERATOR_NODE_FLAGS] : NODE_FLAGS_ARG.slice('--node-flags='.length).split(',').filter(Boolean);
+const HEAP_SNAPSHOT = process.argv.includes('--heap-snapshot');
 
 const repo = join(import.meta.dirname, '..');
 const bundle = join(repo, 'operator', 'dist', 'operator.js');
@@ -59,11 +69,19 @@ async function scrape(port: number): Promise<Sample> {
     let m = /^nebari_operator_api_requests_total\{verb="([^"]+)",resource="([^"]+)",code="([^"]+)"\} (\d+)/.exec(line);
     if (m) requests.set(m[1]!, (requests.get(m[1]!) ?? 0) + Number(m[4]));
     m = /^nebari_operator_api_writes_total\{verb="([^"]+)",resource="([^"]+)"\} (\d+)/.exec(line);
-    if (m) writes.set(m[2]!, (writes.get(m[2]!) ?? 0) + Number(m[3]));
+    // keyed by resource, a subresource apart (`apply/status` on nebariapps -> nebariapps/status)
+    const key = m ? (m[1]!.includes('/') ? `${m[2]}/${m[1]!.split('/')[1]}` : m[2]!) : '';
+    if (m) writes.set(key, (writes.get(key) ?? 0) + Number(m[3]));
     m = /^nebari_operator_reconciles_total\{result="[^"]+"\} (\d+)/.exec(line);
     if (m) reconciles += Number(m[1]);
   }
   return { requests, writes, reconciles };
+}
+/** CPU seconds (user + system) the process has used so far. */
+function cpuSeconds(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = f.slice(f.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
 }
 function vmHWM(pid: number): number {
   const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -72,15 +90,17 @@ function vmHWM(pid: number): number {
 const sum = (m: Map<string, number>, skip: string[] = []) => [...m].filter(([k]) => !skip.includes(k)).reduce((n, [, v]) => n + v, 0);
 
 console.log(`bench/operator: ${APPS} NebariApps in ${NAMESPACES} namespaces, TLS ${TLS ? 'on' : 'off'} (real Envoy Gateway and cert-manager), operator concurrency ${CONCURRENCY}, idle window ${IDLE_SECONDS} s`);
+console.log(`operator node flags: ${NODE_FLAGS.join(' ') || '(none)'}${NODE_FLAGS_ARG === undefined ? ` with ${Object.entries(OPERATOR_NODE_ENV).map(([k, v]) => `${k}=${v}`).join(' ')}` : ''}; load average at start: ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
 execFileSync(process.execPath, [join(repo, 'operator', 'build.mjs')], { stdio: 'inherit' });
 const cp = await startControlPlane();
 // the real controllers: RoutingReady follows Envoy Gateway's route status, TLSReady cert-manager's issuance
 const controllers = await startGatewayControllers({ kubeconfigPath: cp.kubeconfigPath });
 const c = new KubeClient(cp.kubeConfig());
 const port = await freePort();
-const child = spawn(process.execPath, [bundle], {
+const child = spawn(process.execPath, [...NODE_FLAGS, ...(HEAP_SNAPSHOT ? ['--heapsnapshot-signal=SIGUSR2'] : []), bundle], {
   env: {
     ...process.env,
+    ...(NODE_FLAGS_ARG === undefined ? OPERATOR_NODE_ENV : {}),
     ...testEnv({
       KUBECONFIG: cp.kubeconfigPath,
       LEADER_ELECTION: 'true',
@@ -133,6 +153,7 @@ try {
   apps.start();
   await apps.waitForSync();
   const before = await scrape(port);
+  const cpu0 = cpuSeconds(child.pid!);
   const t0 = performance.now();
   const specs = Array.from({ length: APPS }, (_, i) => ({ ns: namespaces[i % NAMESPACES]!, name: `app-${i}` }));
   await pool(specs, 32, async ({ ns, name }) => {
@@ -153,12 +174,13 @@ try {
     }
   }
   const wall = performance.now() - t0;
+  const cpu = cpuSeconds(child.pid!) - cpu0;
   const after = await scrape(port);
   const peakMiB = vmHWM(child.pid!);
 
   console.log('');
   console.log(`created ${APPS} NebariApps in ${(created / 1000).toFixed(2)} s; all Ready after ${(wall / 1000).toFixed(2)} s wall time`);
-  console.log(`reconciles: ${after.reconciles - before.reconciles}`);
+  console.log(`reconciles: ${after.reconciles - before.reconciles}; operator CPU time ${cpu.toFixed(1)} s (of ${(wall / 1000).toFixed(1)} s wall on ${cpus().length} cores)`);
   console.log('operator API requests by verb (create -> all Ready):');
   const verbs = [...new Set([...after.requests.keys()])].sort();
   for (const v of verbs) console.log(`  ${v.padEnd(14)} ${String((after.requests.get(v) ?? 0) - (before.requests.get(v) ?? 0)).padStart(8)}`);
@@ -168,6 +190,18 @@ try {
   const gauges = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
   const gauge = (name: string) => Number(new RegExp(`^nebari_operator_${name}(?:\\{[^}]*\\})? (\\S+)`, 'm').exec(gauges)?.[1] ?? NaN) / 2 ** 20;
   console.log(`  at all-Ready: resident ${gauge('process_resident_memory_bytes').toFixed(1)} MiB, V8 heap used ${gauge('nodejs_heap_size_used_bytes').toFixed(1)} MiB of ${gauge('nodejs_heap_size_total_bytes').toFixed(1)} MiB reserved`);
+  const children = TLS ? 3 : 1; // HTTPRoute (+ Certificate and ListenerSet with TLS)
+  const statusWrites = ((after.writes.get('nebariapps/status') ?? 0) - (before.writes.get('nebariapps/status') ?? 0)) / APPS;
+  const allWrites = (sum(after.writes, ['leases']) - sum(before.writes, ['leases'])) / APPS;
+  console.log(`writes per app (create -> all Ready): status ${statusWrites.toFixed(2)} (target <= children + 1 = ${children + 1}); all kinds ${allWrites.toFixed(2)} (finalizer, children, status, Events; Lease renewals apart)`);
+  console.log(`load average at all-Ready: ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+  if (HEAP_SNAPSHOT) {
+    const had = new Set(readdirSync('.').filter((f) => f.endsWith('.heapsnapshot')));
+    child.kill('SIGUSR2');
+    for (let i = 0; i < 600 && readdirSync('.').filter((f) => f.endsWith('.heapsnapshot') && !had.has(f)).length === 0; i++) await new Promise((r) => setTimeout(r, 200));
+    await new Promise((r) => setTimeout(r, 3000));
+    console.log(`heap snapshot: ${readdirSync('.').filter((f) => f.endsWith('.heapsnapshot') && !had.has(f)).join(', ')}`);
+  }
 
   // let the tail of the burst (events of our own last writes) drain before the idle window
   let settledAt = await scrape(port);

@@ -82,12 +82,17 @@ export interface EventRecord {
   message: string;
 }
 
-/** Events for conditions whose status or reason changed (Warning when it turned non-True). */
+/**
+ * Events for conditions whose status or reason changed (Warning when it turned non-True). A change to Reconciling
+ * is progress, not news (children written, a controller is about to report): no Event, which also spares every new
+ * app one write.
+ */
 export function conditionEvents(previous: readonly Condition[] | undefined, next: readonly Condition[]): EventRecord[] {
   const out: EventRecord[] = [];
   for (const c of next) {
     const p = previous?.find((o) => o.type === c.type);
     if (p && p.status === c.status && p.reason === c.reason) continue;
+    if (c.reason === REASONS.Reconciling) continue;
     out.push({ type: c.status === 'True' ? 'Normal' : 'Warning', reason: c.reason, message: `${c.type}=${c.status}: ${c.message}` });
   }
   return out;

@@ -45,7 +45,8 @@ export class OperatorMetrics {
 
   recordRequest(verb: string, resource: string, code: number | string): void {
     this.apiRequests.inc({ verb, resource, code: String(code) });
-    if (WRITE_VERBS.has(verb)) this.apiWrites.inc({ verb, resource });
+    // `apply/status` (a subresource write) is a write too
+    if (WRITE_VERBS.has(verb.split('/')[0]!)) this.apiWrites.inc({ verb, resource });
     let byRes = this.requestCounts.get(verb);
     if (!byRes) this.requestCounts.set(verb, (byRes = new Map()));
     byRes.set(resource, (byRes.get(resource) ?? 0) + 1);

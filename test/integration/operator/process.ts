@@ -3,6 +3,7 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { freePort } from '../../harness/control-plane.js';
+import { OPERATOR_NODE_ENV, OPERATOR_NODE_FLAGS } from '../../../operator/src/node-flags.js';
 
 const repo = join(import.meta.dirname, '..', '..', '..');
 export const OPERATOR_BUNDLE = join(repo, 'operator', 'dist', 'operator.js');
@@ -30,8 +31,9 @@ export interface OperatorProcess {
  */
 export async function startOperatorProcess(env: Record<string, string>, args: string[] = [], waitReady = true): Promise<OperatorProcess> {
   const port = await freePort();
-  const child = spawn(process.execPath, [OPERATOR_BUNDLE, ...args], {
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env, METRICS_ADDRESS: `127.0.0.1:${port}` },
+  // as the image runs it: its Node flags and environment (operator/src/node-flags.ts)
+  const child = spawn(process.execPath, [...OPERATOR_NODE_FLAGS, OPERATOR_BUNDLE, ...args], {
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...OPERATOR_NODE_ENV, ...env, METRICS_ADDRESS: `127.0.0.1:${port}` },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const logs: string[] = [];

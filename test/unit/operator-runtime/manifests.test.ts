@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { KEYCLOAK_ADMIN_CREDENTIALS_DIR } from '../../../operator/src/config.js';
 import { CHILD_KINDS } from '../../../operator/src/desired/objects.js';
+import { OPERATOR_NODE_ENV, OPERATOR_NODE_FLAGS } from '../../../operator/src/node-flags.js';
 
 const dir = join(import.meta.dirname, '..', '..', '..', 'operator', 'manifests');
 const load = (f: string) => parseAllDocuments(readFileSync(join(dir, f), 'utf8')).map((d) => d.toJSON());
@@ -49,6 +50,17 @@ describe('operator manifests', () => {
     assert.equal(env['KEYCLOAK_URL'], '', 'provisioning off until the foundation sets the admin API URL');
     const pdb = load('pdb.yaml')[0];
     assert.equal(pdb.spec.minAvailable, 1);
+  });
+
+  it("the image runs the bundle with the Node flags bench/operator.ts measures (operator/src/node-flags.ts)", () => {
+    const docker = readFileSync(join(dir, '..', 'Dockerfile'), 'utf8');
+    const entry = docker.split('\n').filter((l) => l.startsWith('ENTRYPOINT '));
+    assert.equal(entry.length, 1);
+    assert.deepEqual(JSON.parse(entry[0]!.slice('ENTRYPOINT '.length)), ['node', ...OPERATOR_NODE_FLAGS, '/app/operator.js']);
+    // the final stage's ENV lines, besides NODE_ENV, are exactly OPERATOR_NODE_ENV
+    const final = docker.slice(docker.lastIndexOf('\nFROM '));
+    const env = final.split('\n').filter((l) => l.startsWith('ENV ') && !l.startsWith('ENV NODE_ENV=')).map((l) => l.slice(4).split('='));
+    assert.deepEqual(Object.fromEntries(env), OPERATOR_NODE_ENV);
   });
 
   it('RBAC: each child kind writable, facts read-only, Lease only in a Role, no wildcards', () => {

@@ -331,6 +331,11 @@ describe('desired state: events and config', () => {
     const after = desiredState(app(), facts({ service: { found: false } }), config(), NOW).status.conditions!;
     assert.deepEqual(conditionEvents(before, after).map((e) => `${e.type} ${e.reason}`), ['Warning ServiceNotFound', 'Warning ServiceNotFound']);
     assert.deepEqual(conditionEvents(after, after), []);
+    // a change to Reconciling (children written, waiting for a controller) is progress, not an Event
+    const pending = desiredState(app(), facts({ mainRoute: { state: 'pending' } }), config(), NOW).status.conditions!;
+    assert.equal(pending.find((x) => x.type === 'Ready')!.reason, 'Reconciling');
+    assert.deepEqual(conditionEvents(undefined, pending).map((e) => `${e.type} ${e.reason}`), ['Normal Available']);
+    assert.deepEqual(conditionEvents(pending, before).map((e) => `${e.type} ${e.reason}`), ['Normal ReconcileSuccess', 'Normal Available']);
   });
 
   it('operatorConfig fills defaults and names bad keys', () => {
