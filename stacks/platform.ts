@@ -118,6 +118,11 @@ export function dependOn(resources: pulumi.Resource[]): pulumi.ResourceTransform
     };
 }
 
+/** The SDK-side transformations already in a set of options (kept when more are added). */
+function inherited(opts: pulumi.ComponentResourceOptions): pulumi.ResourceTransformation[] {
+    return opts.transformations ?? [];
+}
+
 export function buildPlatform(cfg: PlatformConfig): Platform {
     const s = cfg.settings;
     const secret = secretGetter(cfg);
@@ -186,7 +191,7 @@ export function buildPlatform(cfg: PlatformConfig): Platform {
                 kubeconfig: cloud.kubeconfig,
             },
             // Recorded per resource, so destroy keeps Argo CD until its finalizers have removed the add-ons.
-            { ...onCluster, dependsOn: [baseline, ...argocd.ready], transformations: [dependOn([baseline, ...argocd.ready])] },
+            { ...onCluster, dependsOn: [baseline, ...argocd.ready], transformations: [...inherited(onCluster), dependOn([baseline, ...argocd.ready])] },
         );
     }
 
@@ -203,7 +208,7 @@ export function buildPlatform(cfg: PlatformConfig): Platform {
         {
             ...onCluster,
             dependsOn: [baseline, ...argocd.ready, ...(cloudAddons?.ready ?? [])],
-            ...(cloudAddons ? { transformations: [dependOn(cloudAddons.ready)] } : {}),
+            ...(cloudAddons ? { transformations: [...inherited(onCluster), dependOn(cloudAddons.ready)] } : {}),
         },
     );
 

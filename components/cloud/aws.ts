@@ -304,7 +304,7 @@ export class AwsCloud extends pulumi.ComponentResource implements CloudOutputs {
         });
 
         // --- CoreDNS as an EKS addon once nodes exist (eks.Cluster skips it without a default node group) ---
-        new aws.eks.Addon(`${name}-coredns`, {
+        const coredns = new aws.eks.Addon(`${name}-coredns`, {
             clusterName, addonName: 'coredns', addonVersion: args.corednsAddonVersion, resolveConflictsOnCreate: 'OVERWRITE', tags,
         }, { parent: this, dependsOn: nodeGroups });
 
@@ -374,7 +374,9 @@ export class AwsCloud extends pulumi.ComponentResource implements CloudOutputs {
         // --- AWS Load Balancer Controller (NLBs for the gateway): role + NLB-only policy scoped to this cluster's tags ---
         const lbController = podIdentityRole('lb-controller', 'kube-system', LB_CONTROLLER_SERVICE_ACCOUNT, [{ json: loadBalancerControllerPolicy(cn) }]);
 
-        this.kubeconfig = pulumi.secret(cluster.kubeconfigJson);
+        // The kubeconfig handed to the layers above resolves only once the node groups and CoreDNS exist: everything
+        // built on it (the cluster provider, so every Kubernetes resource) waits for nodes that can run pods.
+        this.kubeconfig = pulumi.secret(pulumi.all([cluster.kubeconfigJson, coredns.id, ...nodeGroups.map((g) => g.id)]).apply(([kc]) => kc));
         this.clusterName = clusterName;
         this.oidcIssuer = cluster.oidcIssuer;
         this.vpcId = vpc.id;

@@ -239,7 +239,11 @@ export class HetznerCloud extends pulumi.ComponentResource implements CloudOutpu
             }, parent);
         }
 
-        this.kubeconfig = kubeconfig;
+        // The kubeconfig handed to the layers above resolves only once the CCM and CSI charts' resources exist (the
+        // CCM Deployment ready: it removes the nodes' uninitialized taint) and every server is up: everything built on
+        // it (the cluster provider, so every Kubernetes resource) waits for nodes that can run pods.
+        const gates: pulumi.Input<unknown>[] = [ccm.resources, csi.resources, ...servers.map((x) => x.server.id)];
+        this.kubeconfig = pulumi.secret(pulumi.all([kubeconfig, pulumi.all(gates)]).apply(([kc]) => kc));
         this.clusterName = pulumi.output(cn);
         this.gatewayLoadBalancerIp = lb.ipv4;
         this.defaultStorageClass = csi.urn.apply(() => HCLOUD_STORAGE_CLASS);
