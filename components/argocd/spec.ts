@@ -20,14 +20,24 @@ export const PROJECT_PACK_CATALOG = 'pack-catalog';
 export const ROOT_APP_NAME = 'packs';
 export const APP_FINALIZER = 'resources-finalizer.argocd.argoproj.io';
 
+/** The label of the platform layer an Application belongs to; the foundation's children carry LAYER_LABEL=foundation. */
+export const LAYER_LABEL = 'nkp.nebari.dev/layer';
+export const FOUNDATION_LAYER = 'foundation';
+
 /**
  * Health of an Application as its parent app-of-apps sees it (argocd-cm
  * `resource.customizations.health.argoproj.io_Application`). Argo CD has no built-in health for Applications, so
  * without it a parent's sync waves gate nothing. A child counts as Healthy only when it is Healthy and Synced: a
- * child Healthy with its manifests not yet applied (or failing to render) holds the next wave back.
+ * child Healthy with its manifests not yet applied (or failing to render) holds the next wave back. Only the
+ * foundation's children are judged: every other Application (the packs the root app-of-apps syncs) stays Healthy as
+ * Argo CD has it without this check, so one broken pack never holds back the sync of the others.
  */
 export const APPLICATION_HEALTH_LUA = `-- Argo CD's Lua sandbox has no string library: error conditions are listed by name.
 local errors = { ComparisonError = true, InvalidSpecError = true, SyncError = true, UnknownError = true }
+local labels = obj.metadata.labels
+if labels == nil or labels["${LAYER_LABEL}"] ~= "${FOUNDATION_LAYER}" then
+  return { status = "Healthy", message = "" }
+end
 local hs = { status = "Progressing", message = "waiting for the Application's first sync" }
 if obj.status == nil then return hs end
 if obj.status.conditions ~= nil then

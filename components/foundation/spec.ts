@@ -5,7 +5,7 @@
  */
 import { stringify } from 'yaml';
 import { NS } from '../cluster/namespaces.js';
-import { APP_FINALIZER, IN_CLUSTER, PROJECT_FOUNDATION, syncPolicy } from '../argocd/spec.js';
+import { APP_FINALIZER, FOUNDATION_LAYER, IN_CLUSTER, LAYER_LABEL, PROJECT_FOUNDATION, syncPolicy } from '../argocd/spec.js';
 import { GATEWAY_NODE_PORTS } from '../cloud/hetzner-plan.js';
 
 export interface ChartPin {
@@ -200,7 +200,7 @@ function application(name: FoundationAppName, namespace: string, source: Applica
         metadata: {
             name,
             namespace: NS.argocd,
-            labels: { 'app.kubernetes.io/part-of': 'nkp', 'nkp.nebari.dev/layer': 'foundation' },
+            labels: { 'app.kubernetes.io/part-of': 'nkp', [LAYER_LABEL]: FOUNDATION_LAYER },
             annotations: { 'argocd.argoproj.io/sync-wave': String(SYNC_WAVES[name]) },
             finalizers: [APP_FINALIZER],
         },
@@ -498,7 +498,7 @@ export function foundationParentApplication(i: FoundationInput) {
         metadata: {
             name: FOUNDATION_PARENT.name,
             namespace: NS.argocd,
-            labels: { 'app.kubernetes.io/part-of': 'nkp', 'nkp.nebari.dev/layer': 'foundation' },
+            labels: { 'app.kubernetes.io/part-of': 'nkp', [LAYER_LABEL]: FOUNDATION_LAYER },
             // Deleting the parent deletes the children, and each child's own finalizer what it deployed.
             finalizers: [APP_FINALIZER],
         },

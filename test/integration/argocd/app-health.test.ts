@@ -11,7 +11,7 @@ import { promisify } from 'node:util';
 import { stringify } from 'yaml';
 import { argocdBinDir } from '../../harness/argocd.js';
 import { ARGOCD_CM_METADATA, argocdCmData, type ArgoCDChartLikeValues } from '../../../components/argocd/manifests.js';
-import { argocdValues } from '../../../components/argocd/spec.js';
+import { argocdValues, FOUNDATION_LAYER, LAYER_LABEL } from '../../../components/argocd/spec.js';
 
 const run = promisify(execFile);
 
@@ -29,9 +29,9 @@ describe('Argo CD v3.1.8 judges a child Application with the health check the pl
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   /** Argo CD's verdict on an Application with this status: [status, message]. */
-  const verdict = async (name: string, status: Record<string, unknown> | undefined): Promise<[string, string]> => {
+  const verdict = async (name: string, status: Record<string, unknown> | undefined, labels: Record<string, string> = { [LAYER_LABEL]: FOUNDATION_LAYER }): Promise<[string, string]> => {
     const file = join(dir, `${name}.yaml`);
-    writeFileSync(file, stringify({ apiVersion: 'argoproj.io/v1alpha1', kind: 'Application', metadata: { name, namespace: 'argocd' }, spec: { project: 'foundation' }, ...(status ? { status } : {}) }));
+    writeFileSync(file, stringify({ apiVersion: 'argoproj.io/v1alpha1', kind: 'Application', metadata: { name, namespace: 'argocd', labels }, spec: { project: 'foundation' }, ...(status ? { status } : {}) }));
     const { stdout } = await run(join(argocdBinDir(), 'argocd'), ['admin', 'settings', 'resource-overrides', 'health', file, '--argocd-cm-path', cmPath], { env: { ...process.env, HOME: dir } });
     const s = /STATUS: (\S+)/.exec(stdout)?.[1];
     assert.ok(s, `no STATUS in Argo CD's output:\n${stdout}`);
@@ -59,5 +59,12 @@ describe('Argo CD v3.1.8 judges a child Application with the health check the pl
     assert.equal(status, 'Degraded');
     assert.match(message, /^ComparisonError: Failed to load target state: chart "cert-manager"/);
     assert.equal((await verdict('warned', { health: { status: 'Healthy' }, sync: { status: 'Synced' }, conditions: [{ type: 'OrphanedResourceWarning', message: 'x' }] }))[0], 'Healthy', 'warnings do not block');
+  });
+
+  it('judges only the foundation: a pack Application stays Healthy to its app-of-apps, however it is doing, so one broken pack holds back no other', async () => {
+    const broken = { health: { status: 'Degraded' }, sync: { status: 'OutOfSync' }, conditions: [{ type: 'InvalidSpecError', message: 'application destination namespace is not permitted in project' }] };
+    assert.deepEqual((await verdict('a-pack', broken, { 'app.kubernetes.io/part-of': 'my-pack' }))[0], 'Healthy');
+    assert.deepEqual((await verdict('no-labels', broken, {}))[0], 'Healthy');
+    assert.deepEqual((await verdict('foundation-child', broken))[0], 'Degraded');
   });
 });
