@@ -11,7 +11,7 @@ import { AwsClusterAddons } from '../components/cloud/aws-addons.js';
 import { HetznerCloud } from '../components/cloud/hetzner.js';
 import { LocalCluster } from '../components/cloud/local.js';
 import { ClusterBaseline, COREDNS_CUSTOM_FLAVOURS, type ClusterNetworkFacts } from '../components/cluster/index.js';
-import { claimPulumiOwnership } from '../components/cluster/ownership.js';
+import { claimPulumiOwnershipInProcess } from '../components/cluster/ownership.js';
 import { ArgoCD, type RepoCredentials } from '../components/argocd/index.js';
 import { Foundation, foundationSourceRepos, LocalCA, type FoundationInput } from '../components/foundation/index.js';
 import { Identity, type UpstreamSpec } from '../components/identity/index.js';
@@ -132,7 +132,8 @@ export function buildPlatform(cfg: PlatformConfig): Platform {
     // change) would create the new one and then delete the old one, which is the same object: it would vanish.
     const k8sProvider = new k8s.Provider('cluster', { kubeconfig: cloud.kubeconfig, enableServerSideApply: true, enableConfigMapMutable: true });
     // Pulumi owns the objects it applies: out-of-band edits are drift that `up --refresh` reverts (./ownership).
-    const onCluster = { providers: [k8sProvider], transforms: [claimPulumiOwnership] };
+    // In process (no engine round trip per object); the Helm charts' children get the engine-side transform.
+    const onCluster = { providers: [k8sProvider], transformations: [claimPulumiOwnershipInProcess] };
 
     // Local clusters: the program owns the CA cert-manager signs with, so everything that verifies the issuer can trust it.
     const localCA = s.tls.issuer === 'selfsigned-ca' ? new LocalCA('local-ca', { environment: s.environment }) : undefined;

@@ -9,6 +9,7 @@ import * as os from 'node:os';
 import * as pulumi from '@pulumi/pulumi';
 import * as k8s from '@pulumi/kubernetes';
 import { NS } from '../cluster/namespaces.js';
+import { claimPulumiOwnership } from '../cluster/ownership.js';
 import { expandHome } from '../cloud/local.js';
 import { ARGOCD_CM_METADATA, argocdCmData, argocdManifestObjects, assertArgocdRelease, chartValuesWithoutCm, parseManifest, type ArgoCDChartLikeValues, type KubeObject } from './manifests.js';
 import {
@@ -27,6 +28,50 @@ import {
 
 export * from './spec.js';
 export * from './manifests.js';
+
+/** Pure: the Pulumi type token of a Kubernetes object (`v1` is the core group). */
+export function kubernetesTypeToken(apiVersion: string, kind: string): string {
+    const slash = apiVersion.indexOf('/');
+    return slash < 0 ? `kubernetes:core/${apiVersion}:${kind}` : `kubernetes:${apiVersion}:${kind}`;
+}
+
+/** Any Kubernetes object, registered with its own type token (what a yaml/v2 ConfigGroup registers for each object). */
+class KubernetesObject extends pulumi.CustomResource {
+    constructor(name: string, type: string, props: pulumi.Inputs, opts: pulumi.CustomResourceOptions) {
+        super(type, name, props, opts);
+    }
+}
+
+/** Settings for the shape of the release's objects (which objects, which keys): their values never reach a resource. */
+const SKELETON_SETTINGS = { hostname: 'argocd.invalid', issuerURL: 'https://keycloak.invalid/realms/x', adminGroups: [], viewerGroups: [], ha: false } as const;
+
+/**
+ * One resource per object of a release manifest, named and typed as a yaml/v2 ConfigGroup `group` would name and
+ * type its children (`<group>:<namespace>/<name>`), with an alias to that ConfigGroup so stacks created with one keep
+ * their objects. `skeleton` gives the objects and their keys; `objects` their values (same order, checked).
+ */
+function manifestResources(parent: pulumi.Resource, group: string, skeleton: readonly KubeObject[], objects: pulumi.Output<KubeObject[]>, opts: { retainOnDelete?: boolean; dependsOn?: pulumi.Resource[] }): pulumi.CustomResource[] {
+    const formerGroup = pulumi.createUrn(group, 'kubernetes:yaml/v2:ConfigGroup', parent);
+    return skeleton.map((shape, i) => {
+        const id = `${shape.kind}/${shape.metadata.namespace ? `${shape.metadata.namespace}/` : ''}${shape.metadata.name}`;
+        const at = objects.apply((all) => {
+            const o = all[i];
+            if (o === undefined || o.kind !== shape.kind || o.metadata.name !== shape.metadata.name) throw new Error(`Argo CD manifest: object ${i} is ${o ? `${o.kind}/${o.metadata.name}` : 'missing'}, expected ${id}: the objects must not depend on the settings`);
+            return o;
+        });
+        const props: pulumi.Inputs = { apiVersion: shape.apiVersion, kind: shape.kind };
+        for (const key of Object.keys(shape)) if (key !== 'apiVersion' && key !== 'kind') props[key] = at.apply((o) => o[key]);
+        const type = kubernetesTypeToken(shape.apiVersion, shape.kind);
+        const name = `${group}:${shape.metadata.namespace ? `${shape.metadata.namespace}/` : ''}${shape.metadata.name}`;
+        return new KubernetesObject(name, type, props, {
+            parent,
+            aliases: [{ parent: formerGroup }],
+            ...(opts.retainOnDelete ? { retainOnDelete: true } : {}),
+            ...(opts.dependsOn ? { dependsOn: opts.dependsOn } : {}),
+            ...(shape.kind === 'Secret' ? { additionalSecretOutputs: ['data', 'stringData'] } : {}),
+        });
+    });
+}
 
 /** CustomResource args from a computed body: apiVersion and kind are static, metadata and spec come from the Output. */
 export function customResourceArgs(apiVersion: string, kind: string, body: pulumi.Output<{ metadata: object; spec: object }>): k8s.apiextensions.CustomResourceArgs {
@@ -123,9 +168,13 @@ export class ArgoCD extends pulumi.ComponentResource {
         let argo: pulumi.Resource[];
         if (install.source === 'manifests' && release !== undefined) {
             const objects = installValues.apply((v) => argocdManifestObjects(release, v, install.manifestsPath));
+            // Which objects there are does not depend on the inputs (only their settings do): one resource per object,
+            // registered here rather than through a yaml/v2 ConfigGroup, whose children the SDK fetches back in full
+            // on every run (about 2 s of CPU per program run, Argo CD's CRDs included).
+            const skeleton = argocdManifestObjects(release, argocdValues(SKELETON_SETTINGS) as unknown as ArgoCDChartLikeValues, install.manifestsPath);
             // Kept on delete, like the chart's crds.keep: deleting them would delete every Application in the cluster.
-            const crds = new k8s.yaml.v2.ConfigGroup(`${name}-crds`, { objs: objects.apply((o) => o.crds) }, { parent: this, retainOnDelete: true });
-            argo = [crds, new k8s.yaml.v2.ConfigGroup(`${name}-install`, { objs: objects.apply((o) => o.objects) }, { parent: this, dependsOn: [oidcSecret, crds] })];
+            const crds = manifestResources(this, `${name}-crds`, skeleton.crds, objects.apply((o) => o.crds), { retainOnDelete: true });
+            argo = [...crds, ...manifestResources(this, `${name}-install`, skeleton.objects, objects.apply((o) => o.objects), { dependsOn: [oidcSecret, ...crds] })];
         } else {
             argo = [
                 new k8s.helm.v4.Chart(
@@ -138,7 +187,8 @@ export class ArgoCD extends pulumi.ComponentResource {
                         name: 'argocd',
                         values: installValues.apply((v) => chartValuesWithoutCm(v) as unknown as Record<string, pulumi.Input<unknown>>),
                     },
-                    { parent: this, dependsOn: [oidcSecret] },
+                    // The chart's objects are made by the provider: the in-process ownership transformation cannot reach them.
+                    { parent: this, dependsOn: [oidcSecret], transforms: [claimPulumiOwnership] },
                 ),
             ];
         }

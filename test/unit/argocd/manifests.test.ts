@@ -108,15 +108,24 @@ describe('ArgoCD component with install.source manifests (Pulumi mocks)', () => 
         install: { source: 'manifests' as const, manifestsPath },
     });
 
-    it('applies the release as two ConfigGroups (CRDs, the rest) and no Helm chart; the projects wait for them', async () => {
+    it('registers each object of the release under the names and types a yaml/v2 ConfigGroup gives its children, and no Helm chart', async () => {
         new mod.ArgoCD('argocd', args(releaseFile()));
         await mocks.settle();
         assert.equal(mocks.ofType('kubernetes:helm.sh/v4:Chart').length, 0);
-        const groups = mocks.ofType('kubernetes:yaml/v2:ConfigGroup');
-        assert.deepEqual(groups.map((g) => g.name).sort(), ['argocd-crds', 'argocd-install']);
-        const install = groups.find((g) => g.name === 'argocd-install')!;
-        assert.ok((install.plain.objs as any[]).some((o) => o.kind === 'StatefulSet' && o.metadata.name === 'argocd-application-controller'));
-        assert.equal((groups.find((g) => g.name === 'argocd-crds')!.plain.objs as any[]).length, 3);
+        assert.equal(mocks.ofType('kubernetes:yaml/v2:ConfigGroup').length, 0, 'no ConfigGroup (the SDK fetches its children back on every run)');
+        const sts = mocks.one('kubernetes:apps/v1:StatefulSet', 'argocd-install:argocd/argocd-application-controller');
+        assert.equal(sts.plain.metadata.namespace, 'argocd');
+        assert.equal(sts.plain.spec.template.spec.containers[0].resources.limits.memory, '2Gi', 'the platform settings are applied');
+        const crds = mocks.ofType('kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition');
+        assert.equal(crds.length, 3);
+        for (const c of crds) assert.equal(c.name, `argocd-crds:${c.plain.metadata.name}`);
+        assert.ok(mocks.ofType('kubernetes:core/v1:ServiceAccount').some((r) => r.name === 'argocd-install:argocd/argocd-server'), 'core objects get the core/v1 token');
+    });
+
+    it('type tokens: the core group is core/, every other group keeps its name', () => {
+        assert.equal(mod.kubernetesTypeToken('v1', 'Service'), 'kubernetes:core/v1:Service');
+        assert.equal(mod.kubernetesTypeToken('apps/v1', 'Deployment'), 'kubernetes:apps/v1:Deployment');
+        assert.equal(mod.kubernetesTypeToken('rbac.authorization.k8s.io/v1', 'ClusterRole'), 'kubernetes:rbac.authorization.k8s.io/v1:ClusterRole');
     });
 
     it('a missing or foreign file stops it before anything is registered, naming the setting', async () => {
