@@ -13,6 +13,7 @@ import type { AwsCloudArgs, HetznerCloudArgs, LocalClusterArgs, AwsNodeGroupArgs
 import { PLATFORM_NAMESPACE_NAMES, RESERVED_NAMESPACES, packNamespaceClash } from '../components/cluster/namespaces.js';
 import { NODE_GROUP_NAME_MAX, NODE_GROUP_SIZE_MAX, PRINCIPAL_ARN_PATTERN, PROTECT_DEFAULT, validateAwsCloudArgs } from '../components/cloud/aws-plan.js';
 import { AWS_ADDON_CHARTS, CLUSTER_AUTOSCALER_KUBERNETES_MINOR } from '../components/cloud/aws-addons-plan.js';
+import { CLOUDFLARE_ZONE_ID, DNS_PROVIDERS, ROUTE53_ZONE_ID, type DnsSettings } from '../components/cloud/dns-plan.js';
 import { WORKER_POOL_COUNT_MAX, WORKER_POOL_NAME_MAX, validateHetznerCloudArgs } from '../components/cloud/hetzner-plan.js';
 import { CloudArgsError } from '../components/cloud/validate.js';
 
@@ -97,6 +98,9 @@ export const CONFIG_KEYS = {
     costCentre: { schema: str('Cost centre the spend is booked against (the cost-centre tag), 1..63 characters.', { minLength: 1, maxLength: 63 }) },
     cloudProvider: { schema: str('Where the cluster comes from: aws (VPC + EKS), hetzner (K3s on Hetzner Cloud) or local (an existing cluster).', { enum: ['aws', 'hetzner', 'local'] }) },
     domain: { schema: str('Base DNS name of the platform, e.g. platform.example.com; ArgoCD is served on argocd.<domain>, Keycloak on keycloak.<domain>, the landing page on <domain>.', { pattern: DNS_NAME, maxLength: 200 }) },
+
+    dnsProvider: { schema: str('Where the records of <domain>, *.<domain>, argocd.<domain> and keycloak.<domain> are kept: none (you point them at the gateway yourself; always with cloudProvider local, localtest.me), route53 (a hosted zone; AWS credentials of the runner, or ExternalDNS with Pod Identity on AWS) or cloudflare (a zone; API token in the secret nkp:cloudflareApiToken).', { enum: [...DNS_PROVIDERS] }), default: 'none' },
+    dnsZoneId: { schema: str('The zone of the records: a Route 53 hosted zone id (Z...) with dnsProvider route53, a Cloudflare zone id (32 hex) with cloudflare, empty with none.', { pattern: `^$|${ROUTE53_ZONE_ID}|${CLOUDFLARE_ZONE_ID}` }), default: '' },
 
     // ---- TLS
     tlsIssuer: { schema: str('ClusterIssuer for platform certificates: letsencrypt (production ACME, HTTP-01 on the public gateway), letsencrypt-staging, or selfsigned-ca (a local CA; for local clusters).', { enum: ['letsencrypt', 'letsencrypt-staging', 'selfsigned-ca'] }) },
@@ -221,6 +225,7 @@ export const SECRET_KEYS = {
     identityUpstreamOidcClientSecret: { description: 'Client secret at the upstream OIDC provider (needed once identityEnabled is true).', when: (c: FlatConfig) => c.identityEnabled && c.identityUpstream === 'oidc' },
     identityUpstreamLdapBindCredential: { description: 'Password of the LDAP bind DN (needed once identityEnabled is true).', when: (c: FlatConfig) => c.identityEnabled && c.identityUpstream === 'ldap' },
     otelExporterToken: { description: 'Bearer token of the telemetry backend.', when: (c: FlatConfig) => c.otelAuth === 'bearer' },
+    cloudflareApiToken: { description: 'Cloudflare API token with DNS edit on the zone nkp:dnsZoneId (records of the platform).', when: (c: FlatConfig) => c.dnsProvider === 'cloudflare' },
 } as const satisfies Record<string, { description: string; when: (c: FlatConfig) => boolean }>;
 
 export type SecretKey = keyof typeof SECRET_KEYS;
@@ -411,6 +416,14 @@ export function crossKeyProblems(c: Partial<FlatConfig>): string[] {
             names.add(w.name);
         });
     }
+    if (c.dnsProvider !== undefined && c.dnsProvider !== 'none') {
+        if (c.cloudProvider === 'local') p.push(`${fq('dnsProvider')} = "${c.dnsProvider}" is not allowed with ${fq('cloudProvider')} local (the platform uses *.localtest.me, which public DNS already resolves); allowed: none`);
+        const pattern = c.dnsProvider === 'route53' ? ROUTE53_ZONE_ID : CLOUDFLARE_ZONE_ID;
+        if (c.dnsZoneId !== undefined && !new RegExp(pattern).test(c.dnsZoneId)) {
+            p.push(`${fq('dnsZoneId')} = "${c.dnsZoneId}" is not a ${c.dnsProvider === 'route53' ? 'Route 53 hosted zone id (Z followed by upper-case letters and digits)' : 'Cloudflare zone id (32 hex characters)'}; it is required with ${fq('dnsProvider')} ${c.dnsProvider}`);
+        }
+    }
+    if (c.dnsProvider === 'none' && c.dnsZoneId !== undefined && c.dnsZoneId !== '') p.push(`${fq('dnsZoneId')} only applies with ${fq('dnsProvider')} route53 or cloudflare; remove it or choose a provider`);
     if (c.cloudProvider === 'local' && c.localKubeconfigPath === '') {
         p.push(`${fq('localKubeconfigPath')} is required with ${fq('cloudProvider')} local: the kubeconfig file of the existing cluster`);
     }
@@ -483,6 +496,8 @@ export interface PlatformSettings {
         | { provider: 'hetzner'; hetzner: Omit<HetznerCloudArgs, 'sshPrivateKey' | 'hcloudToken'> }
         | { provider: 'local'; local: LocalClusterArgs };
     tls: { issuer: 'letsencrypt' | 'letsencrypt-staging' | 'selfsigned-ca'; acmeEmail: string };
+    /** Where the platform's DNS records are kept. */
+    dns: DnsSettings;
     clusterAccess: { oidcGroupsPrefix: string; adminGroups: string[]; viewerGroups: string[] };
     packs: { namespaces: string[]; sourceRepos: string[] };
     gitops: { repoURL: string; revision: string; path: string; auth: 'none' | 'https' | 'ssh'; username: string };
@@ -529,6 +544,7 @@ export function toSettings(c: FlatConfig): PlatformSettings {
                     nodeGroups: c.awsNodeGroups.map((g) => ({ ...g }) as AwsNodeGroupArgs),
                     efs: { enabled: c.awsEfsEnabled },
                     protect: c.protectStatefulResources,
+                    ...(c.dnsProvider === 'route53' ? { externalDnsRoute53ZoneId: c.dnsZoneId } : {}),
                 },
                 addons: { clusterAutoscaler: c.awsClusterAutoscaler, nvidiaDevicePlugin: c.awsNvidiaDevicePlugin },
             };
@@ -591,6 +607,7 @@ export function toSettings(c: FlatConfig): PlatformSettings {
         hostnames: { argocd: `argocd.${c.domain}`, keycloak: keycloakHost, landing: c.domain },
         cloud,
         tls: { issuer: c.tlsIssuer as PlatformSettings['tls']['issuer'], acmeEmail: c.acmeEmail },
+        dns: { provider: c.dnsProvider as DnsSettings['provider'], zoneId: c.dnsZoneId },
         clusterAccess: { oidcGroupsPrefix: c.oidcGroupsPrefix, adminGroups: [...c.clusterAdminGroups], viewerGroups: [...c.clusterViewerGroups] },
         packs: { namespaces: [...c.packNamespaces], sourceRepos: [...c.packSourceRepos] },
         gitops: { repoURL: c.gitopsRepoUrl, revision: c.gitopsRevision, path: c.gitopsPath, auth: c.gitopsAuth as 'none' | 'https' | 'ssh', username: c.gitopsUsername },

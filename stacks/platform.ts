@@ -8,6 +8,7 @@ import * as k8s from '@pulumi/kubernetes';
 import type { CloudOutputs } from '../components/cloud/index.js';
 import { AwsCloud } from '../components/cloud/aws.js';
 import { AwsClusterAddons } from '../components/cloud/aws-addons.js';
+import { PlatformDnsRecords } from '../components/cloud/dns.js';
 import { HetznerCloud } from '../components/cloud/hetzner.js';
 import { LocalCluster } from '../components/cloud/local.js';
 import { ClusterBaseline, COREDNS_CUSTOM_FLAVOURS, type ClusterNetworkFacts } from '../components/cluster/index.js';
@@ -190,10 +191,23 @@ export function buildPlatform(cfg: PlatformConfig): Platform {
                     gpuTaints: s.cloud.aws.nodeGroups.filter((g) => g.gpu === true).flatMap((g) => g.taints ?? []),
                 },
                 kubeconfig: cloud.kubeconfig,
+                ...(s.dns.provider !== 'none' ? { dns: { provider: s.dns.provider, zoneId: s.dns.zoneId, domain: s.domain } } : {}),
+                ...(s.dns.provider === 'cloudflare' ? { cloudflareApiToken: secret('cloudflareApiToken') } : {}),
             },
             // Recorded per resource, so destroy keeps Argo CD until its finalizers have removed the add-ons.
             { ...onCluster, dependsOn: [baseline, ...argocd.ready], transformations: [...inherited(onCluster), dependOn([baseline, ...argocd.ready])] },
         );
+    }
+
+    // Hetzner: Pulumi knows the gateway's address, so it keeps the records itself (AWS: ExternalDNS, above).
+    let dnsRecords: PlatformDnsRecords | undefined;
+    if (cloud instanceof HetznerCloud && s.dns.provider !== 'none') {
+        dnsRecords = new PlatformDnsRecords('dns', {
+            dns: s.dns,
+            hostnames: s.hostnames,
+            ipv4: cloud.gatewayLoadBalancerIp,
+            ...(s.dns.provider === 'cloudflare' ? { cloudflareApiToken: secret('cloudflareApiToken') } : {}),
+        });
     }
 
     const foundation = new Foundation(
@@ -248,6 +262,7 @@ export function buildPlatform(cfg: PlatformConfig): Platform {
         foundationApplications: foundation.applicationNames,
         argocdChartVersion: argocd.chartVersion,
         identityManaged: s.identity.enabled,
+        ...(dnsRecords ? { dnsRecords: dnsRecords.names } : {}),
         // Where DNS for the platform's hostnames points on Hetzner (AWS: the gateway's NLB hostname, see stacks/README.md).
         ...(cloud instanceof HetznerCloud ? { gatewayLoadBalancerIp: cloud.gatewayLoadBalancerIp } : {}),
         // Local clusters: the CA to import into the browser / OS trust store (a certificate, not a secret).

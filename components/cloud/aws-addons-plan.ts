@@ -18,7 +18,12 @@ export const AWS_ADDON_CHARTS = {
     /** Chart 9.47.0 is the first for cluster-autoscaler 1.33 (its minor must equal the cluster's); the image is pinned below. */
     clusterAutoscaler: { repoURL: 'https://kubernetes.github.io/autoscaler', chart: 'cluster-autoscaler', version: '9.47.0', appVersion: 'v1.33.0' },
     awsLoadBalancerController: { repoURL: 'https://aws.github.io/eks-charts', chart: 'aws-load-balancer-controller', version: '1.16.0', appVersion: 'v2.16.0' },
+    externalDns: { repoURL: 'https://kubernetes-sigs.github.io/external-dns/', chart: 'external-dns', version: '1.16.1', appVersion: 'v0.16.1' },
 } as const satisfies Record<string, ChartPin>;
+
+/** Service account of ExternalDNS (its Pod Identity association names it) and the Secret with a Cloudflare token. */
+export const EXTERNAL_DNS_SERVICE_ACCOUNT = 'external-dns';
+export const EXTERNAL_DNS_CLOUDFLARE_SECRET = 'external-dns-cloudflare';
 
 /** The Kubernetes minor the pinned cluster autoscaler is built for (cluster-autoscaler minors track Kubernetes'). */
 export const CLUSTER_AUTOSCALER_KUBERNETES_MINOR = AWS_ADDON_CHARTS.clusterAutoscaler.appVersion.replace(/^v(\d+\.\d+)\..*$/, '$1');
@@ -31,7 +36,7 @@ export const LB_CONTROLLER_SERVICE_ACCOUNT = 'aws-load-balancer-controller';
 /** The finalizer the Load Balancer Controller puts on Services whose NLB it owns: gone once the NLB is deleted. */
 export const LB_SERVICE_FINALIZER = 'service.k8s.aws/resources';
 
-export const AWS_ADDON_APP_NAMES = { devicePlugin: 'nvidia-device-plugin', autoscaler: 'cluster-autoscaler', lbController: 'aws-load-balancer-controller' } as const;
+export const AWS_ADDON_APP_NAMES = { devicePlugin: 'nvidia-device-plugin', autoscaler: 'cluster-autoscaler', lbController: 'aws-load-balancer-controller', externalDns: 'external-dns' } as const;
 
 /** What the add-on Applications depend on. */
 export interface AwsAddonsInput {
@@ -43,6 +48,8 @@ export interface AwsAddonsInput {
     clusterAutoscaler: { enabled: boolean; namespace: string; serviceAccount: string };
     /** The NVIDIA device plugin, tolerating the GPU node groups' taints. */
     nvidiaDevicePlugin: { enabled: boolean; gpuTaints: NodeTaint[] };
+    /** ExternalDNS keeping the platform's records (the gateway Service's hostname annotation) in this zone; none: off. */
+    dns?: { provider: 'route53' | 'cloudflare'; zoneId: string; domain: string };
 }
 
 /** A bad add-on setting: names the field and what is allowed. */
@@ -113,11 +120,34 @@ export function devicePluginValues(i: AwsAddonsInput): Record<string, unknown> {
 }
 
 
+/**
+ * Helm values of ExternalDNS: only Services (the gateway's carries the platform's names), only the configured zone
+ * and domain, ownership TXT records per cluster, `sync` (records of deleted Services go too). Route 53 through Pod
+ * Identity; Cloudflare with the API token from a Secret the program writes.
+ */
+export function externalDnsValues(i: AwsAddonsInput): Record<string, unknown> {
+    const dns = i.dns!;
+    return {
+        provider: { name: dns.provider === 'route53' ? 'aws' : 'cloudflare' },
+        sources: ['service'],
+        domainFilters: [dns.domain],
+        txtOwnerId: i.clusterName,
+        policy: 'sync',
+        serviceAccount: { create: true, name: EXTERNAL_DNS_SERVICE_ACCOUNT },
+        image: { tag: AWS_ADDON_CHARTS.externalDns.appVersion },
+        extraArgs: [`--zone-id-filter=${dns.zoneId}`, ...(dns.provider === 'route53' ? ['--aws-zone-type=public'] : [])],
+        env: dns.provider === 'route53'
+            ? [{ name: 'AWS_DEFAULT_REGION', value: i.region }]
+            : [{ name: 'CF_API_TOKEN', valueFrom: { secretKeyRef: { name: EXTERNAL_DNS_CLOUDFLARE_SECRET, key: 'apiToken' } } }],
+    };
+}
+
 /** The add-on Applications that are enabled, the Load Balancer Controller always. */
 export function awsAddonApplications(i: AwsAddonsInput): ApplicationBody[] {
     const apps = [application(AWS_ADDON_APP_NAMES.lbController, AWS_ADDON_CHARTS.awsLoadBalancerController, lbControllerValues(i))];
     if (i.clusterAutoscaler.enabled) apps.push(application(AWS_ADDON_APP_NAMES.autoscaler, AWS_ADDON_CHARTS.clusterAutoscaler, autoscalerValues(i)));
     if (i.nvidiaDevicePlugin.enabled) apps.push(application(AWS_ADDON_APP_NAMES.devicePlugin, AWS_ADDON_CHARTS.nvidiaDevicePlugin, devicePluginValues(i)));
+    if (i.dns !== undefined) apps.push(application(AWS_ADDON_APP_NAMES.externalDns, AWS_ADDON_CHARTS.externalDns, externalDnsValues(i)));
     return apps;
 }
 
@@ -131,7 +161,7 @@ export function awsAddonsProject(): AppProjectBody {
         kind: 'AppProject',
         metadata: { name: AWS_ADDONS_PROJECT, namespace: NS.argocd, labels: { 'app.kubernetes.io/part-of': 'nkp' }, finalizers: ['resources-finalizer.argocd.argoproj.io'] },
         spec: {
-            description: 'EKS add-ons (AWS Load Balancer Controller, cluster autoscaler, NVIDIA device plugin); managed by Pulumi',
+            description: 'EKS add-ons (AWS Load Balancer Controller, cluster autoscaler, NVIDIA device plugin, ExternalDNS); managed by Pulumi',
             sourceRepos: Object.values(AWS_ADDON_CHARTS).map((c) => c.repoURL).sort(),
             destinations: [{ server: IN_CLUSTER, namespace: AWS_ADDON_NAMESPACE }],
             clusterResourceWhitelist: [

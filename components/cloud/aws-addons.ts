@@ -12,7 +12,7 @@ import * as command from '@pulumi/command';
 import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
 import { customResourceArgs } from '../argocd/index.js';
-import { AWS_ADDON_APP_NAMES, awsAddonApplications, awsAddonsProject, type AwsAddonsInput } from './aws-addons-plan.js';
+import { AWS_ADDON_APP_NAMES, AWS_ADDON_NAMESPACE, EXTERNAL_DNS_CLOUDFLARE_SECRET, awsAddonApplications, awsAddonsProject, type AwsAddonsInput } from './aws-addons-plan.js';
 
 export interface AwsClusterAddonsArgs {
     clusterName: pulumi.Input<string>;
@@ -22,6 +22,10 @@ export interface AwsClusterAddonsArgs {
     kubernetesVersion: string;
     clusterAutoscaler: AwsAddonsInput['clusterAutoscaler'];
     nvidiaDevicePlugin: AwsAddonsInput['nvidiaDevicePlugin'];
+    /** ExternalDNS for the platform's records (optional). */
+    dns?: AwsAddonsInput['dns'];
+    /** Cloudflare API token (a Pulumi secret), with dns.provider cloudflare: stored in the Secret ExternalDNS reads. */
+    cloudflareApiToken?: pulumi.Input<string>;
     /** Kubeconfig of the cluster (a secret), for the destroy guard. */
     kubeconfig: pulumi.Input<string>;
 }
@@ -38,16 +42,25 @@ export class AwsClusterAddons extends pulumi.ComponentResource {
         super('nkp:cloud:AwsClusterAddons', name, {}, opts);
         const spec = pulumi.all([args.clusterName, args.vpcId]).apply(([clusterName, vpcId]): AwsAddonsInput => ({
             clusterName, vpcId, region: args.region, kubernetesVersion: args.kubernetesVersion,
-            clusterAutoscaler: args.clusterAutoscaler, nvidiaDevicePlugin: args.nvidiaDevicePlugin,
+            clusterAutoscaler: args.clusterAutoscaler, nvidiaDevicePlugin: args.nvidiaDevicePlugin, ...(args.dns ? { dns: args.dns } : {}),
         }));
         const project = new k8s.apiextensions.CustomResource(`${name}-project`, customResourceArgs('argoproj.io/v1alpha1', 'AppProject', pulumi.output(awsAddonsProject())), { parent: this });
         // Which Applications exist is decided by plain config (never inside apply): the same list the pure function returns.
-        const names = awsAddonApplications({ clusterName: '', vpcId: '', region: args.region, kubernetesVersion: args.kubernetesVersion, clusterAutoscaler: args.clusterAutoscaler, nvidiaDevicePlugin: args.nvidiaDevicePlugin })
+        const names = awsAddonApplications({ clusterName: '', vpcId: '', region: args.region, kubernetesVersion: args.kubernetesVersion, clusterAutoscaler: args.clusterAutoscaler, nvidiaDevicePlugin: args.nvidiaDevicePlugin, ...(args.dns ? { dns: args.dns } : {}) })
             .map((a) => a.metadata.name);
+        const secrets: pulumi.Resource[] = [];
+        if (args.dns?.provider === 'cloudflare') {
+            if (args.cloudflareApiToken === undefined) throw new Error('AwsClusterAddons: cloudflareApiToken is required with dns.provider cloudflare (secret nkp:cloudflareApiToken)');
+            secrets.push(new k8s.core.v1.Secret(`${name}-external-dns-cloudflare`, {
+                metadata: { name: EXTERNAL_DNS_CLOUDFLARE_SECRET, namespace: AWS_ADDON_NAMESPACE, labels: { 'app.kubernetes.io/part-of': 'nkp' } },
+                type: 'Opaque',
+                stringData: { apiToken: pulumi.secret(args.cloudflareApiToken) },
+            }, { parent: this }));
+        }
         const bodies = spec.apply(awsAddonApplications);
         for (const app of names) {
             const body = bodies.apply((all) => all.find((a) => a.metadata.name === app)!);
-            this.applications.push(new k8s.apiextensions.CustomResource(`${name}-app-${app}`, customResourceArgs('argoproj.io/v1alpha1', 'Application', body), { parent: this, dependsOn: [project] }));
+            this.applications.push(new k8s.apiextensions.CustomResource(`${name}-app-${app}`, customResourceArgs('argoproj.io/v1alpha1', 'Application', body), { parent: this, dependsOn: [project, ...secrets] }));
         }
         const lbController = this.applications.find((_, i) => names[i] === AWS_ADDON_APP_NAMES.lbController)!;
         // Acts only on delete: waits until the Load Balancer Controller has removed every NLB (Service finalizer gone).

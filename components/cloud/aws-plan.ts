@@ -5,6 +5,7 @@
 import type { AwsCloudArgs, AwsNodeGroupArgs, NodeTaint } from './aws.js';
 import { contains, formatCidr, nthSubnet, parseIpv4Cidr, type Ipv4Cidr } from './cidr.js';
 import type { ApiServerOidc, CostTags } from './types.js';
+import { ROUTE53_ZONE_ID } from './dns-plan.js';
 import {
     CloudArgsError,
     costTagMap,
@@ -70,6 +71,7 @@ export interface AwsCloudPlan {
     kmsDeletionWindowDays: number;
     apiServerOidc?: Required<ApiServerOidc>;
     protect: boolean;
+    externalDnsRoute53ZoneId?: string;
     subnets: SubnetPlan[];
     nat: NatPlan;
 }
@@ -310,6 +312,11 @@ function validateNodeGroup(g: unknown, i: number): NodeGroupPlan {
     };
 }
 
+function requireRoute53ZoneId(v: unknown): string {
+    if (typeof v !== 'string' || !new RegExp(ROUTE53_ZONE_ID).test(v)) throw new CloudArgsError(C, 'externalDnsRoute53ZoneId', `${JSON.stringify(v)} is not a Route 53 hosted zone id such as Z0123456789ABCDEFGHIJ`);
+    return v;
+}
+
 /** Validate {@link AwsCloudArgs} (every failure names the field and what is allowed) and apply defaults. */
 export function validateAwsCloudArgs(args: AwsCloudArgs): AwsCloudPlan {
     if (typeof args !== 'object' || args === null) throw new CloudArgsError(C, 'args', 'an AwsCloudArgs object is required');
@@ -386,6 +393,7 @@ export function validateAwsCloudArgs(args: AwsCloudArgs): AwsCloudPlan {
         clusterAutoscalerServiceAccount: requireDnsLabel(C, 'clusterAutoscalerServiceAccount', args.clusterAutoscalerServiceAccount ?? 'cluster-autoscaler', 63),
         kmsDeletionWindowDays: requireInt(C, 'kmsDeletionWindowDays', args.kmsDeletionWindowDays ?? 30, 7, 30),
         protect: requireBoolean(C, 'protect', args.protect ?? PROTECT_DEFAULT),
+        ...(args.externalDnsRoute53ZoneId !== undefined ? { externalDnsRoute53ZoneId: requireRoute53ZoneId(args.externalDnsRoute53ZoneId) } : {}),
         ...(args.apiServerOidc !== undefined ? { apiServerOidc: validateApiServerOidc(C, args.apiServerOidc) } : {}),
         subnets,
         nat: planNat(azs.length, natGateways),

@@ -28,7 +28,8 @@ import {
 } from './aws-plan.js';
 import type { ApiServerOidc, CloudOutputs, CostTags } from './types.js';
 import { costTagMap } from './validate.js';
-import { LB_CONTROLLER_SERVICE_ACCOUNT, loadBalancerControllerPolicy } from './aws-addons-plan.js';
+import { EXTERNAL_DNS_SERVICE_ACCOUNT, LB_CONTROLLER_SERVICE_ACCOUNT, loadBalancerControllerPolicy } from './aws-addons-plan.js';
+import { externalDnsRoute53Policy } from './dns-plan.js';
 
 /** A Kubernetes node taint. */
 export interface NodeTaint {
@@ -127,6 +128,8 @@ export interface AwsCloudArgs {
      * issuer's discovery document over the internet when the config is associated.
      */
     apiServerOidc?: ApiServerOidc;
+    /** Route 53 hosted zone id ExternalDNS keeps the platform's records in (optional): gets it a Pod Identity role for that zone only. */
+    externalDnsRoute53ZoneId?: string;
     /**
      * Protect the stateful resources (VPC, KMS key, EKS cluster, EFS file system) with Pulumi's `protect` (default
      * true): `pulumi destroy` and any replacing change stop with an error instead of deleting them. Set false (or
@@ -373,6 +376,10 @@ export class AwsCloud extends pulumi.ComponentResource implements CloudOutputs {
         const autoscaler = podIdentityRole('cluster-autoscaler', plan.clusterAutoscalerNamespace, plan.clusterAutoscalerServiceAccount, [{ json: clusterAutoscalerPolicy(cn) }]);
         // --- AWS Load Balancer Controller (NLBs for the gateway): role + NLB-only policy scoped to this cluster's tags ---
         const lbController = podIdentityRole('lb-controller', 'kube-system', LB_CONTROLLER_SERVICE_ACCOUNT, [{ json: loadBalancerControllerPolicy(cn) }]);
+        // --- ExternalDNS (optional): records in one Route 53 hosted zone ---
+        if (plan.externalDnsRoute53ZoneId !== undefined) {
+            podIdentityRole('external-dns', 'kube-system', EXTERNAL_DNS_SERVICE_ACCOUNT, [{ json: externalDnsRoute53Policy(plan.externalDnsRoute53ZoneId) }]);
+        }
 
         // The kubeconfig handed to the layers above resolves only once the node groups and CoreDNS exist: everything
         // built on it (the cluster provider, so every Kubernetes resource) waits for nodes that can run pods.

@@ -7,6 +7,7 @@ import { stringify } from 'yaml';
 import { NS } from '../cluster/namespaces.js';
 import { APP_FINALIZER, FOUNDATION_LAYER, IN_CLUSTER, LAYER_LABEL, PROJECT_FOUNDATION, syncPolicy } from '../argocd/spec.js';
 import { GATEWAY_NODE_PORTS } from '../cloud/hetzner-plan.js';
+import { platformDnsNames } from '../cloud/dns-plan.js';
 
 export interface ChartPin {
     /** Helm repository URL (https) or OCI registry host/path (no scheme, with enableOCI). */
@@ -137,6 +138,9 @@ export const AWS_GATEWAY_SERVICE_ANNOTATIONS = {
     'service.beta.kubernetes.io/aws-load-balancer-nlb-target-type': 'ip',
     'service.beta.kubernetes.io/aws-load-balancer-scheme': 'internet-facing',
 } as const;
+
+/** The annotation ExternalDNS reads the names of a Service from. */
+export const EXTERNAL_DNS_HOSTNAME_ANNOTATION = 'external-dns.alpha.kubernetes.io/hostname';
 
 export const KEYCLOAK_ADMIN_SECRET = 'keycloak-admin';
 export const KEYCLOAK_ADMIN_USER = 'admin';
@@ -308,7 +312,8 @@ export function gatewayPatches(i: FoundationInput): NonNullable<ApplicationSourc
             target: { group: 'gateway.envoyproxy.io', kind: 'EnvoyProxy', name: 'nkp-public' },
             // An internet-facing NLB (IP targets) from the AWS Load Balancer Controller (components/cloud/aws-addons.ts),
             // whose Service finalizer lets destroy wait until the NLB is gone.
-            patch: jsonPatch([{ op: 'add', path: '/spec/provider/kubernetes/envoyService/annotations', value: AWS_GATEWAY_SERVICE_ANNOTATIONS }]),
+            // ExternalDNS (when nkp:dnsProvider is set) keeps the platform's records for the names in the hostname annotation.
+            patch: jsonPatch([{ op: 'add', path: '/spec/provider/kubernetes/envoyService/annotations', value: { ...AWS_GATEWAY_SERVICE_ANNOTATIONS, [EXTERNAL_DNS_HOSTNAME_ANNOTATION]: platformDnsNames(i.hostnames).join(',') } }]),
         });
     }
     return patches;

@@ -62,6 +62,8 @@ describe('foundation: kustomize patches applied to the committed manifests, per 
                     'service.beta.kubernetes.io/aws-load-balancer-type': 'external',
                     'service.beta.kubernetes.io/aws-load-balancer-nlb-target-type': 'ip',
                     'service.beta.kubernetes.io/aws-load-balancer-scheme': 'internet-facing',
+                    // The platform's names for ExternalDNS (nkp:dnsProvider): the domain, every app below it, Argo CD, Keycloak.
+                    'external-dns.alpha.kubernetes.io/hostname': [s.domain, `*.${s.domain}`, `argocd.${s.domain}`, `keycloak.${s.domain}`].join(','),
                 });
             }
 

@@ -335,7 +335,7 @@ describe('desired state: events and config', () => {
     const pending = desiredState(app(), facts({ mainRoute: { state: 'pending' } }), config(), NOW).status.conditions!;
     assert.equal(pending.find((x) => x.type === 'Ready')!.reason, 'Reconciling');
     assert.deepEqual(conditionEvents(undefined, pending).map((e) => `${e.type} ${e.reason}`), ['Normal Available']);
-    assert.deepEqual(conditionEvents(pending, before).map((e) => `${e.type} ${e.reason}`), ['Normal ReconcileSuccess', 'Normal Available']);
+    assert.deepEqual(conditionEvents(pending, before!).map((e) => `${e.type} ${e.reason}`), ['Normal ReconcileSuccess', 'Normal Available']);
   });
 
   it('operatorConfig fills defaults and names bad keys', () => {

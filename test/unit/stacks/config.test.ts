@@ -110,6 +110,10 @@ describe('stack config: validation failures name the key and what is allowed', (
         ['misspelt key', 'local', { domian: 'x.example.com' }, /^nkp:domian is not a setting of this program; did you mean nkp:domain\?/],
         ['unknown key far from any', 'local', { somethingElseEntirely: 'x' }, /^nkp:somethingElseEntirely is not a setting of this program \(known keys/],
         ['viewer repeats admin', 'local', { clusterViewerGroups: ['admins'] }, /nkp:clusterViewerGroups must not repeat admin groups \(admins\)/],
+        ['DNS records on a local cluster', 'local', { dnsProvider: 'route53', dnsZoneId: 'Z0123456789ABCDEFGHIJ' }, /nkp:dnsProvider = "route53" is not allowed with nkp:cloudProvider local .*localtest\.me.*allowed: none/],
+        ['a Cloudflare zone id with Route 53', 'hetzner', { dnsProvider: 'route53', dnsZoneId: '0123456789abcdef0123456789abcdef' }, /nkp:dnsZoneId = "0123456789abcdef0123456789abcdef" is not a Route 53 hosted zone id/],
+        ['a DNS provider without a zone', 'aws-staging', { dnsProvider: 'cloudflare', dnsZoneId: '' }, /nkp:dnsZoneId = "" is not a Cloudflare zone id \(32 hex characters\); it is required with nkp:dnsProvider cloudflare/],
+        ['a zone without a DNS provider', 'hetzner', { dnsZoneId: 'Z0123456789ABCDEFGHIJ' }, /nkp:dnsZoneId only applies with nkp:dnsProvider route53 or cloudflare/],
     ];
     for (const [what, stack, overrides, expected] of cases) {
         it(`${what}`, () => {
