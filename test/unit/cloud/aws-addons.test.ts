@@ -120,4 +120,26 @@ describe('cloud/aws-addons: AwsClusterAddons under Pulumi mocks', function () {
         assert.ok(urns.some((u) => u.endsWith('::t-app-aws-load-balancer-controller')), 'guard after the controller: deleted before it');
         assert.equal(c.ready.length, 4);
     });
+
+    it('ExternalDNS with Cloudflare: the token only in a kube-system Secret (a Pulumi secret) the Application waits for; refused without a token', async () => {
+        const rec = recordChildOptions();
+        const args = {
+            clusterName: pulumi.output('nkp-prod'), vpcId: pulumi.output('vpc-0123'), region: 'eu-central-1', kubernetesVersion: '1.33',
+            clusterAutoscaler: { ...input().clusterAutoscaler, enabled: false }, nvidiaDevicePlugin: { enabled: false, gpuTaints: [] }, kubeconfig: 'kc',
+            dns: { provider: 'cloudflare' as const, zoneId: '0123456789abcdef0123456789abcdef', domain: 'nkp.example.com' },
+        };
+        const c = new AwsClusterAddons('cf', { ...args, cloudflareApiToken: 'cf-token-value' }, { transformations: [rec.transformation] });
+        await Promise.all(c.applications.map((a) => outputValue(a.urn)));
+        await mocks.settle();
+        const secret = mocks.one('kubernetes:core/v1:Secret');
+        assert.deepEqual(secret.plain['metadata'], { name: 'external-dns-cloudflare', namespace: 'kube-system', labels: { 'app.kubernetes.io/part-of': 'nkp' } });
+        assert.equal(secret.plain['stringData'].apiToken, 'cf-token-value');
+        assert.ok(isSecretMarker(secret.inputs['stringData']), 'a Pulumi secret');
+        const app = mocks.ofType('kubernetes:argoproj.io/v1alpha1:Application').find((a) => a.plain['metadata'].name === 'external-dns')!;
+        assert.ok(!JSON.stringify(app.plain).includes('cf-token-value'), 'the token is not in the Application');
+        const deps = await Promise.all((rec.of('kubernetes:argoproj.io/v1alpha1:Application', 'cf-app-external-dns').dependsOn as pulumi.Resource[]).map((d) => outputValue(d.urn)));
+        assert.ok(deps.some((u) => u.endsWith('::cf-external-dns-cloudflare')), 'the Application waits for the Secret');
+        assert.throws(() => new AwsClusterAddons('nocf', args), /cloudflareApiToken is required with dns\.provider cloudflare/);
+    });
 });
+
