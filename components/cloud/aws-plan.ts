@@ -6,6 +6,7 @@ import type { AwsCloudArgs, AwsNodeGroupArgs, NodeTaint } from './aws.js';
 import { contains, formatCidr, nthSubnet, parseIpv4Cidr, type Ipv4Cidr } from './cidr.js';
 import type { ApiServerOidc, CostTags } from './types.js';
 import { ROUTE53_ZONE_ID } from './dns-plan.js';
+import { nkpLabel } from './labels.js';
 import {
     CloudArgsError,
     costTagMap,
@@ -158,6 +159,9 @@ export function regionOf(azs: readonly string[]): string {
     return azs[0]!.slice(0, -1);
 }
 
+/** Label naming a node's managed node group. */
+export const NODE_GROUP_LABEL = nkpLabel('node-group');
+
 /** Label on every node of a GPU node group (the NVIDIA device plugin's node selector). */
 export const GPU_NODE_LABEL = 'nvidia.com/gpu.present';
 
@@ -175,7 +179,7 @@ export function nodeGroupSpec(group: NodeGroupPlan, clusterName: string) {
         capacityType: group.capacityType,
         instanceTypes: [...group.instanceTypes],
         scalingConfig: { minSize: group.minSize, maxSize: group.maxSize, desiredSize: group.desiredSize },
-        labels: { ...group.labels, ...(group.gpu ? { [GPU_NODE_LABEL]: 'true' } : {}), 'nkp.dev/node-group': group.name } as Record<string, string>,
+        labels: { ...group.labels, ...(group.gpu ? { [GPU_NODE_LABEL]: 'true' } : {}), [NODE_GROUP_LABEL]: group.name } as Record<string, string>,
         taints: group.taints.map((t) => ({ key: t.key, value: t.value ?? '', effect: eksTaintEffect(t.effect) })),
         diskSizeGiB: group.diskSizeGiB,
         autoscalerTags: {

@@ -5,6 +5,7 @@
  */
 import { stringify as toYaml, parse as parseYaml } from 'yaml';
 import type { HetznerCloudArgs } from './hetzner.js';
+import { nkpLabel } from './labels.js';
 import { contains, formatCidr, hostAddress, nthSubnet, overlaps, parseIpv4Cidr, size } from './cidr.js';
 import type { ApiServerOidc, CostTags } from './types.js';
 import {
@@ -44,8 +45,11 @@ export const K3S_SERVICE_CIDR = '10.43.0.0/16';
 /** NodePorts the gateway's Service must use: the load balancer forwards 80 -> http, 443 -> https over the private network. */
 export const GATEWAY_NODE_PORTS = { http: 30080, https: 30443 } as const;
 /** Hetzner label that marks the servers the gateway load balancer targets. */
-export const GATEWAY_TARGET_LABEL = 'nkp.dev/gateway-target';
-export const CLUSTER_LABEL = 'nkp.dev/cluster';
+export const GATEWAY_TARGET_LABEL = nkpLabel('gateway-target');
+export const CLUSTER_LABEL = nkpLabel('cluster');
+/** Node/server label naming a server's pool (`cp` for control planes) and a resource's role. */
+export const POOL_LABEL = nkpLabel('pool');
+export const ROLE_LABEL = nkpLabel('role');
 /** Where K3s writes the admin kubeconfig on a server. */
 export const K3S_KUBECONFIG_PATH = '/etc/rancher/k3s/k3s.yaml';
 
@@ -187,7 +191,7 @@ export function validateHetznerCloudArgs(args: HetznerCloudArgs): HetznerCloudPl
     for (let i = 0; i < cpCount; i++) {
         servers.push({
             name: `${clusterName}-cp-${i + 1}`, role: 'server', init: i === 0, pool: 'cp', serverType: cpType,
-            privateIp: hostAddress(subnet, CONTROL_PLANE_HOST_OFFSET + i), nodeLabels: { 'nkp.dev/pool': 'cp' }, gatewayTarget: workers === 0,
+            privateIp: hostAddress(subnet, CONTROL_PLANE_HOST_OFFSET + i), nodeLabels: { [POOL_LABEL]: 'cp' }, gatewayTarget: workers === 0,
         });
     }
     let w = 0;
@@ -195,7 +199,7 @@ export function validateHetznerCloudArgs(args: HetznerCloudArgs): HetznerCloudPl
         for (let i = 0; i < p.count; i++) {
             servers.push({
                 name: `${clusterName}-${p.name}-${i + 1}`, role: 'agent', init: false, pool: p.name, serverType: p.serverType,
-                privateIp: hostAddress(subnet, WORKER_HOST_OFFSET + w++), nodeLabels: { ...p.labels, 'nkp.dev/pool': p.name }, gatewayTarget: true,
+                privateIp: hostAddress(subnet, WORKER_HOST_OFFSET + w++), nodeLabels: { ...p.labels, [POOL_LABEL]: p.name }, gatewayTarget: true,
             });
         }
     }

@@ -17,6 +17,8 @@ import {
     GATEWAY_NODE_PORTS,
     GATEWAY_TARGET_LABEL,
     CLUSTER_LABEL,
+    POOL_LABEL,
+    ROLE_LABEL,
     HCLOUD_CHART_REPO,
     HCLOUD_SECRET_NAME,
     HCLOUD_STORAGE_CLASS,
@@ -147,7 +149,7 @@ export class HetznerCloud extends pulumi.ComponentResource implements CloudOutpu
         // --- control planes get a fixed public IP (known before boot, for the API certificate) and a pinned SSH host key ---
         const controlPlanes = plan.servers.filter((s) => s.role === 'server');
         const cpIps = controlPlanes.map((s) => new hcloud.PrimaryIp(`${name}-${s.name}`, {
-            name: s.name, type: 'ipv4', assigneeType: 'server', location: plan.location, autoDelete: false, labels: labels({ 'nkp.dev/role': 'control-plane' }),
+            name: s.name, type: 'ipv4', assigneeType: 'server', location: plan.location, autoDelete: false, labels: labels({ [ROLE_LABEL]: 'control-plane' }),
         }, { parent: this, protect: plan.protect }));
         const hostKeys = controlPlanes.map((s) => new tls.PrivateKey(`${name}-${s.name}-hostkey`, { algorithm: 'ED25519' }, parent));
         const initIp = plan.servers.find((s) => s.init)!.privateIp;
@@ -173,7 +175,7 @@ export class HetznerCloud extends pulumi.ComponentResource implements CloudOutpu
                     : { ipv4Enabled: true, ipv6Enabled: false }],
                 placementGroupId: cpIndex >= 0 ? spread.id.apply(Number) : undefined,
                 userData,
-                labels: labels({ 'nkp.dev/role': role, 'nkp.dev/pool': s.pool, ...(s.gatewayTarget ? { [GATEWAY_TARGET_LABEL]: 'true' } : {}) }),
+                labels: labels({ [ROLE_LABEL]: role, [POOL_LABEL]: s.pool, ...(s.gatewayTarget ? { [GATEWAY_TARGET_LABEL]: 'true' } : {}) }),
             // Fixed name and private IP: a replacement must delete the old server first (it is protected by default,
             // so replacing one is a deliberate act: unprotect, then `pulumi up --replace`).
             }, { parent: this, dependsOn: [subnet], ignoreChanges: ['userData', 'image'], protect: plan.protect, deleteBeforeReplace: true });
@@ -224,7 +226,7 @@ export class HetznerCloud extends pulumi.ComponentResource implements CloudOutpu
         // --- the gateway's load balancer: 80/443 -> the gateway NodePorts on labelled servers, over the private network ---
         const lb = new hcloud.LoadBalancer(`${name}-gateway`, {
             name: `${cn}-gateway`, loadBalancerType: plan.loadBalancerType, location: plan.location,
-            algorithm: { type: 'round_robin' }, labels: labels({ 'nkp.dev/role': 'gateway' }),
+            algorithm: { type: 'round_robin' }, labels: labels({ [ROLE_LABEL]: 'gateway' }),
             // Fixed name: a replacement (e.g. another location) deletes the old load balancer first.
         }, { parent: this, deleteBeforeReplace: true });
         const lbId = lb.id.apply(Number);

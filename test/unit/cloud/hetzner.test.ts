@@ -141,7 +141,7 @@ describe('cloud/hetzner: pure planners', () => {
         }));
     });
 
-    const cpNode: ServerPlan = { name: 'c-cp-1', role: 'server', init: true, pool: 'cp', serverType: 'cx32', privateIp: '10.10.0.10', nodeLabels: { 'nkp.dev/pool': 'cp' }, gatewayTarget: false };
+    const cpNode: ServerPlan = { name: 'c-cp-1', role: 'server', init: true, pool: 'cp', serverType: 'cx32', privateIp: '10.10.0.10', nodeLabels: { 'nkp.nebari.dev/pool': 'cp' }, gatewayTarget: false };
     const ctx = { k3sVersion: 'v1.33.5+k3s1', token: TOKEN, initServerIp: '10.10.0.10', tlsSans: ['198.51.100.10'], highAvailability: false };
 
     it('k3sConfig: servers disable traefik/servicelb/cloud controller, external cloud provider, private node IP', () => {
@@ -388,7 +388,7 @@ describe('cloud/hetzner: HetznerCloud under Pulumi mocks', function () {
         assert.equal(mocks.one('hcloud:index/placementGroup:PlacementGroup').plain['type'], 'spread');
         for (const s of cps) {
             assert.equal(s.plain['placementGroupId'], Number(idOf('t-cp')));
-            assert.equal(s.plain['labels']['nkp.dev/gateway-target'], 'true', 'no workers: the LB targets the control planes');
+            assert.equal(s.plain['labels']['nkp.nebari.dev/gateway-target'], 'true', 'no workers: the LB targets the control planes');
         }
         assert.equal(mocks.ofType('hcloud:index/primaryIp:PrimaryIp').length, 3);
     });
@@ -422,8 +422,8 @@ describe('cloud/hetzner: HetznerCloud under Pulumi mocks', function () {
         const target = mocks.one('hcloud:index/loadBalancerTarget:LoadBalancerTarget').plain;
         assert.equal(target['type'], 'label_selector');
         assert.equal(target['usePrivateIp'], true);
-        assert.equal(target['labelSelector'], 'nkp.dev/cluster=nkp-hetzner,nkp.dev/gateway-target=true');
-        const labelled = servers().filter((s) => s.plain['labels']['nkp.dev/gateway-target'] === 'true').map((s) => s.plain['name']);
+        assert.equal(target['labelSelector'], 'nkp.nebari.dev/cluster=nkp-hetzner,nkp.nebari.dev/gateway-target=true');
+        const labelled = servers().filter((s) => s.plain['labels']['nkp.nebari.dev/gateway-target'] === 'true').map((s) => s.plain['name']);
         assert.deepEqual(labelled, ['nkp-hetzner-general-1', 'nkp-hetzner-general-2']);
         const svcs = mocks.ofType('hcloud:index/loadBalancerService:LoadBalancerService').map((s) => [s.plain['listenPort'], s.plain['destinationPort'], s.plain['protocol']]);
         assert.deepEqual(svcs, [[80, 30080, 'tcp'], [443, 30443, 'tcp']]);
