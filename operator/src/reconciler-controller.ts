@@ -59,6 +59,8 @@ export class Operator {
   private readonly informers: Informer<KubeObject>[] = [];
   /** Secrets apps name (auth.clientSecretRef), watched one by one while named. */
   readonly namedSecrets: NamedObjectWatch<SecretKeysObject>;
+  /** Events are recorded in the background (runtime/events.ts); flushed when the operator stops. */
+  private readonly events: EventRecorder;
   private readonly caches: {
     apps: InformerGroup<NebariApp & KubeObject>;
     namespaces: InformerGroup;
@@ -153,6 +155,7 @@ export class Operator {
     this.wireEvents();
 
     const caches = this.caches;
+    this.events = new EventRecorder(this.client, 'nebari.dev/nebari-operator', s.identity, this.log);
     this.reconciler = new Reconciler({
       client: this.client,
       config: this.config,
@@ -170,7 +173,7 @@ export class Operator {
       },
       index: this.index,
       owned: this.owned,
-      events: new EventRecorder(this.client, 'nebari.dev/nebari-operator', s.identity, this.log),
+      events: this.events,
       log: this.log,
       provisioner: o.provisioner,
     });
@@ -312,6 +315,7 @@ export class Operator {
     await this.elector?.stop(true);
     this.metrics.isLeader.set(0);
     await Promise.all([...this.informers.map((i) => i.stop()), this.namedSecrets.stop()]);
+    await this.events.flush(2000);
     await this.server?.stop();
     await this.client.close();
     this.log.info('operator stopped');

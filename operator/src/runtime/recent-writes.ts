@@ -4,13 +4,15 @@
  * writes, no repeated deletes, no duplicate Events).
  *
  * A record says: "when I wrote X, the cache held resourceVersion R (or nothing)". While the cache still holds R
- * the written object is the better observation; once the cache holds anything else it is newer and the record
- * is dropped.
+ * (or the version of an earlier write of ours that X followed) the written object is the better observation; once
+ * the cache holds anything else it is newer and the record is dropped.
  */
 import type { KubeObject } from './kube.js';
 
 interface Rec {
-  cachedRV: string | undefined;
+  /** Versions the cache may still hold that are older than `written`: the cache's at write time and, when one
+   * reconcile writes an object twice (finalizer, then status), the earlier write's and what preceded it. */
+  older: Set<string | undefined>;
   written: KubeObject | null; // null: deleted
   at: number;
 }
@@ -23,18 +25,33 @@ export class RecentWrites {
     // the server's answer carries managedFields, often the larger part of it: never kept (as in the caches)
     const kept = written && written.metadata && 'managedFields' in written.metadata ? { ...written, metadata: { ...written.metadata } } : written;
     if (kept !== written) delete kept.metadata.managedFields;
-    this.recs.set(id, { cachedRV: cached?.metadata.resourceVersion, written: kept, at: Date.now() });
+    this.recs.set(id, { older: this.olderThanNow(id, cached), written: kept, at: Date.now() });
   }
 
   recordDelete(id: string, cached: KubeObject | undefined): void {
-    this.recs.set(id, { cachedRV: cached?.metadata.resourceVersion, written: null, at: Date.now() });
+    this.recs.set(id, { older: this.olderThanNow(id, cached), written: null, at: Date.now() });
+  }
+
+  /**
+   * The versions older than a write made now: the cache's, and those of a live earlier record of ours (its own
+   * write included), so a cache that catches up with our first write only (e.g. the finalizer) while a second one
+   * (the status) is on its way is still known to be stale.
+   */
+  private olderThanNow(id: string, cached: KubeObject | undefined): Set<string | undefined> {
+    const older = new Set<string | undefined>([cached?.metadata.resourceVersion]);
+    const prev = this.recs.get(id);
+    if (prev && Date.now() - prev.at <= this.ttlMs) {
+      for (const rv of prev.older) older.add(rv);
+      older.add(prev.written === null ? undefined : prev.written.metadata?.resourceVersion);
+    }
+    return older;
   }
 
   /** The best observation of `id`: the recorded write while the cache has not moved on, else the cached object. */
   observe<T extends KubeObject>(id: string, cached: T | undefined): T | undefined {
     const r = this.recs.get(id);
     if (!r) return cached;
-    if (Date.now() - r.at > this.ttlMs || cached?.metadata.resourceVersion !== r.cachedRV) {
+    if (Date.now() - r.at > this.ttlMs || !r.older.has(cached?.metadata.resourceVersion)) {
       this.recs.delete(id);
       return cached;
     }

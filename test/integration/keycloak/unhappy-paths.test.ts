@@ -154,9 +154,15 @@ describe('operator + Keycloak: unhappy paths (real control plane, real Keycloak)
         assert.match(condition(app, 'AuthReady')!.message, new RegExp(`could not be removed .*retrying with backoff.*${KEYCLOAK_ORPHAN_ANNOTATION}=true`));
         assert.ok(app.metadata.deletionTimestamp, 'still there, being deleted');
       }
-      const events = (await c.list<KubeObject & EventLike>(EVENTS, ns)).items;
-      const said = events.filter((e) => e.regarding?.name === 'waits' && e.reason === 'KeycloakUnavailable' && e.type === 'Warning');
-      assert.ok(said.length > 0, `a Warning Event says why; events: ${JSON.stringify(events.map((e) => [e.regarding?.name, e.reason]))}`);
+      // Events are recorded in the background (operator/src/runtime/events.ts)
+      let events: (KubeObject & EventLike)[] = [];
+      const said = await eventually('a Warning Event saying why', async () => {
+        events = (await c.list<KubeObject & EventLike>(EVENTS, ns)).items;
+        const found = events.filter((e) => e.regarding?.name === 'waits' && e.reason === 'KeycloakUnavailable' && e.type === 'Warning');
+        return found.length > 0 ? found : undefined;
+      }).catch((err: Error) => {
+        throw new Error(`${err.message}; events: ${JSON.stringify(events.map((e) => [e.regarding?.name, e.reason]))}`);
+      });
       assert.match(said[0]!.note ?? '', new RegExp(KEYCLOAK_ORPHAN_ANNOTATION));
 
       await c.jsonPatch(NEBARIAPP, ns, 'stuck', [{ op: 'add', path: '/metadata/annotations', value: { [KEYCLOAK_ORPHAN_ANNOTATION]: 'true' } }]);

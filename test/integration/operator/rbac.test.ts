@@ -92,8 +92,12 @@ describe('operator (integration): least-privilege RBAC from operator/manifests i
       await waitForReason(c, ns, 'cross', 'Ready', 'Available', 'True');
       // the Secret cache: the one the app names and the TLS Secret from the operator's Certificate, nothing else
       assert.deepEqual(op.cachedSecrets(), [`${ns}/oidc`, `${ns}/${cert.spec.secretName}`].sort());
-      const events = await c.list<AnyObject>({ group: 'events.k8s.io', version: 'v1', plural: 'events', kind: 'Event', namespaced: true }, ns);
-      assert.ok(events.items.some((e) => e.regarding?.name === 'tls' && e.reason === 'Available'), 'an Event for the transition to Ready');
+      // Events are recorded in the background (runtime/events.ts)
+      await eventually('an Event for the transition to Ready', async () =>
+        (await c.list<AnyObject>({ group: 'events.k8s.io', version: 'v1', plural: 'events', kind: 'Event', namespaced: true }, ns)).items.some(
+          (e) => e.regarding?.name === 'tls' && e.reason === 'Available',
+        ),
+      );
 
       await deleteApp(c, ns, 'tls');
       await deleteApp(c, ns, 'cross');

@@ -77,6 +77,21 @@ describe('operator runtime: RecentWrites', () => {
     rw.recordWrite('new', undefined, written);
     assert.equal(rw.observe('new', undefined), written, 'created before the cache saw it');
   });
+
+  it('two writes of one object in a reconcile (finalizer, then status): a cache that caught up with the first only is still stale', () => {
+    const rw = new RecentWrites();
+    const start = { metadata: { name: 'a', resourceVersion: '1' } };
+    const finalizer = { metadata: { name: 'a', resourceVersion: '2', finalizers: ['f'] } };
+    const status = { metadata: { name: 'a', resourceVersion: '3', finalizers: ['f'] }, status: { observedGeneration: 1 } };
+    rw.recordWrite('app', start, finalizer);
+    // the status write records the cache as the reconcile saw it at its start
+    rw.recordWrite('app', start, status);
+    assert.equal(rw.observe('app', start), status);
+    assert.equal(rw.observe('app', finalizer), status, 'the finalizer event arrived, the status one not yet');
+    const after = { metadata: { name: 'a', resourceVersion: '3' }, status: { observedGeneration: 1 } };
+    assert.equal(rw.observe('app', after), after, 'caught up with the status write');
+    assert.equal(rw.size, 0);
+  });
 });
 
 describe('operator config', () => {
