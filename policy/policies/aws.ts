@@ -524,16 +524,31 @@ function providerDefaultTags(provider: { props: Props } | undefined): Record<str
     return typeof tags === "object" && tags !== null ? (tags as Record<string, unknown>) : {};
 }
 
+/**
+ * Explicit, narrow exemption: children that the pulumi-eks component (`eks:index:Cluster`) creates itself and passes
+ * no tags to, so no program can tag them: its IAM OIDC provider (createOidcProvider) and its IAM roles (the EKS
+ * service role). Only these two types, and only below an `eks:index:Cluster` in the URN's type chain: the same types
+ * anywhere else, and every other child of the component (security groups...), still need the tags.
+ */
+export const PULUMI_EKS_UNTAGGED_CHILDREN: readonly string[] = ["aws:iam/openIdConnectProvider:OpenIdConnectProvider", "aws:iam/role:Role"];
+
+/** True for a resource the pulumi-eks Cluster component created (its URN's type chain passes through eks:index:Cluster). */
+export function createdByPulumiEks(urn: string): boolean {
+    const chain = (urn.split("::")[2] ?? "").split("$");
+    return chain.slice(0, -1).includes("eks:index:Cluster");
+}
+
 export const awsRequiredTags: ResourceValidationPolicy = {
     name: "aws-required-tags",
     description:
-        "Every taggable AWS resource carries the required tags (environment, owner, cost-centre by default), directly or through the provider's defaultTags.",
+        "Every taggable AWS resource carries the required tags (environment, owner, cost-centre by default), directly or through the provider's defaultTags. Exempt: the IAM OIDC provider and IAM roles the pulumi-eks Cluster component creates itself (it tags neither).",
     enforcementLevel: "mandatory",
     configSchema: schemaWithDefaults(requiredTagsDefaults, {
         requiredTags: { type: "array", items: { type: "string", minLength: 1 }, description: "tag keys every taggable resource must carry" },
     }),
     validateResource: (args, reportViolation) => {
         if (!args.type.startsWith("aws:") || !isTaggableAwsType(args.type, args.props)) return;
+        if (PULUMI_EKS_UNTAGGED_CHILDREN.includes(args.type) && createdByPulumiEks(args.urn)) return;
         const cfg = configWithDefaults(args, requiredTagsDefaults);
         const tags = read(() => args.props["tags"]);
         if (!tags.known) return; // the whole map is computed; it is checked again at update time

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import {
     awsRequiredTags,
+    PULUMI_EKS_UNTAGGED_CHILDREN,
     ebsEncrypted,
     efsEncrypted,
     eksNodesInPrivateSubnets,
@@ -231,4 +232,24 @@ describe('policy: AWS', () => {
                 ['Vpc "vpc" lacks required tag(s) team: set them in tags or in the AWS provider\'s defaultTags.']);
         });
     });
+
+    describe('aws-required-tags: the narrow exemption for children pulumi-eks creates untagged', () => {
+        // What pulumi-eks' Cluster registers (nodejs/eks/cluster.ts): `${name}-oidcProvider` with createOidcProvider and
+        // the service role `${name}-eksRole` (an eks:index:ServiceRole component's aws:iam/role:Role), neither with tags.
+        const eksChain = 'nkp:cloud:AwsCloud$eks:index:Cluster';
+        const oidc = { type: 'aws:iam/openIdConnectProvider:OpenIdConnectProvider', name: 'cloud-eks-oidcProvider', props: { clientIdLists: ['sts.amazonaws.com'], url: 'https://oidc.eks.eu-central-1.amazonaws.com/id/X' } };
+        const role = { type: 'aws:iam/role:Role', name: 'cloud-eks-eksRole', props: { assumeRolePolicy: '{}' } };
+        it('passes the OIDC provider and the service role pulumi-eks creates (the real children, as the engine names them)', async () => {
+            assert.deepEqual(PULUMI_EKS_UNTAGGED_CHILDREN, ['aws:iam/openIdConnectProvider:OpenIdConnectProvider', 'aws:iam/role:Role']);
+            assert.deepEqual(await messages(runResourcePolicy(awsRequiredTags, { ...oidc, parentType: eksChain })), []);
+            assert.deepEqual(await messages(runResourcePolicy(awsRequiredTags, { ...role, parentType: `${eksChain}$eks:index:ServiceRole` })), []);
+        });
+        it('still refuses the same types elsewhere and other untagged children of the component', async () => {
+            assert.equal((await messages(runResourcePolicy(awsRequiredTags, oidc))).length, 1, 'an OIDC provider of the program itself');
+            assert.equal((await messages(runResourcePolicy(awsRequiredTags, { ...role, parentType: 'nkp:cloud:AwsCloud' }))).length, 1, 'a role of AwsCloud');
+            const sg = { type: 'aws:ec2/securityGroup:SecurityGroup', name: 'cloud-eks-eksClusterSecurityGroup', props: { vpcId: 'vpc-1' }, parentType: eksChain };
+            assert.equal((await messages(runResourcePolicy(awsRequiredTags, sg))).length, 1, 'a security group under the component');
+        });
+    });
 });
+

@@ -84,6 +84,8 @@ export interface ResourceSpec {
     opts?: Partial<PolicyResourceOptions>;
     /** The provider resource (type `pulumi:providers:<pkg>`) and its props, e.g. AWS defaultTags. */
     provider?: { type: string; name: string; props: Record<string, unknown> };
+    /** The parents' type chain in the URN, e.g. `nkp:cloud:AwsCloud$eks:index:Cluster` (a component's children). */
+    parentType?: string;
 }
 
 /** ResourceValidationArgs as the analyzer builds them. */
@@ -92,7 +94,7 @@ export function resourceArgs(spec: ResourceSpec, config?: Record<string, unknown
     const args: ResourceValidationArgs = {
         type: spec.type,
         props,
-        urn: urnOf(spec.type, spec.name),
+        urn: urnOf(spec.type, spec.name, spec.parentType),
         name: spec.name,
         opts: defaultOpts(spec.opts),
         stackTags: new Map<string, string>(),
