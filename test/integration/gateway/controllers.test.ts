@@ -24,7 +24,7 @@ import { OperatorMetrics } from '../../../operator/src/runtime/metrics.js';
 import type { RawSecret } from '../../../operator/src/keycloak/credentials.js';
 import { KubeApi, describeRejections, type KubeObject } from '../platform/kube-api.js';
 import { renderSource, withDestinationNamespace } from '../platform/kustomize.js';
-import { stackObjects } from '../platform/pulumi-objects.js';
+import { foundationChildren, stackObjects } from '../platform/pulumi-objects.js';
 import {
   CERTIFICATE_RT,
   HTTPROUTE_RT,
@@ -54,8 +54,8 @@ const cond = (conds: Cond[] | undefined, type: string): Cond | undefined => (con
 /** The platform's gateway configuration (Application gateway-config) as the local stack renders it. */
 async function platformGatewayObjects(api: KubeApi): Promise<{ objects: KubeObject[]; stack: KubeObject[] }> {
   const { objects } = await stackObjects('local');
-  const app = objects.find((o) => o.kind === 'Application' && (o as any).spec.source.path === REPO_PATHS.gateway) as any;
-  assert.ok(app, 'the local stack has the gateway-config Application');
+  const app = foundationChildren(objects).find((o) => (o as any).spec.source.path === REPO_PATHS.gateway) as any;
+  assert.ok(app, "the local stack's foundation parent carries the gateway-config Application");
   const rendered = renderSource(app.spec.source);
   const placed = await withDestinationNamespace(rendered, app.spec.destination.namespace, async (o) => (await api.resource(o.apiVersion, o.kind)).namespaced);
   return { objects: placed, stack: objects };

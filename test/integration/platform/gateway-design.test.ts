@@ -14,7 +14,7 @@ import { OperatorMetrics } from '../../../operator/src/runtime/metrics.js';
 import { settingsForStack } from '../../../stacks/stack-files.js';
 import { KubeApi, describeRejections, type KubeObject } from './kube-api.js';
 import { renderSource, withDestinationNamespace } from './kustomize.js';
-import { stackObjects } from './pulumi-objects.js';
+import { foundationChildren, stackObjects } from './pulumi-objects.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- objects read back from the API server are untyped JSON */
 
@@ -51,7 +51,7 @@ describe('platform (integration): per-app HTTPS through a ListenerSet on the Git
         const { objects } = await stackObjects(STACK);
         assert.equal(describeRejections(await api.applyAll(objects.filter((o) => o.kind === 'Namespace'), { fieldManager: 'pulumi-kubernetes', dryRun: false })), '');
         const render = async (name: string) => {
-            const app = objects.find((o) => o.kind === 'Application' && o.metadata.name === name) as any;
+            const app = foundationChildren(objects).find((o) => o.metadata.name === name) as any;
             return withDestinationNamespace(renderSource(app.spec.source), app.spec.destination.namespace, async (o) => (await api.resource(o.apiVersion, o.kind)).namespaced);
         };
         const gatewayConfig = await render('gateway-config');

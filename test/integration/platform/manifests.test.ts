@@ -11,7 +11,7 @@ import { MANAGED_NAMESPACE_LABEL } from '../../../operator/src/api/types.js';
 import { settingsForStack, STACKS } from '../../../stacks/stack-files.js';
 import { KubeApi, describeRejections, objectId, type ApplyResult, type KubeObject } from './kube-api.js';
 import { argoCdKustomizeVersion, hasKustomization, kustomizeBinary, renderSource, withDestinationNamespace } from './kustomize.js';
-import { cloudnativePgCrds, stackObjects } from './pulumi-objects.js';
+import { cloudnativePgCrds, foundationChildren, stackObjects } from './pulumi-objects.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- rendered manifests are untyped JSON the tests index freely */
 
@@ -23,10 +23,10 @@ interface RenderedApp {
     objects: KubeObject[];
 }
 
-/** The repo-path Applications of a stack, as Pulumi creates them, rendered and put in their destination namespace. */
+/** The repo-path Applications of a stack, as Argo CD creates them from the foundation parent, rendered and put in their destination namespace. */
 async function renderedApps(api: KubeApi, stack: string): Promise<RenderedApp[]> {
     const { objects } = await stackObjects(stack);
-    const apps = objects.filter((o) => o.kind === 'Application' && (Object.values(REPO_PATHS) as string[]).includes((o as any).spec.source.path));
+    const apps = foundationChildren(objects).filter((o) => (Object.values(REPO_PATHS) as string[]).includes((o as any).spec.source.path));
     const out: RenderedApp[] = [];
     for (const app of apps as any[]) {
         const rendered = renderSource(app.spec.source);

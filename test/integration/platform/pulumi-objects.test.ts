@@ -7,10 +7,10 @@ import { strict as assert } from 'node:assert';
 import { sharedControlPlane, type ControlPlane } from '../../harness/control-plane.js';
 import { PLATFORM_NAMESPACE_NAMES } from '../../../components/cluster/namespaces.js';
 import { SYNC_WAVES } from '../../../components/foundation/spec.js';
-import { APP_FINALIZER } from '../../../components/argocd/spec.js';
-import { STACKS } from '../../../stacks/stack-files.js';
+import { APP_FINALIZER, LAYER_LABEL } from '../../../components/argocd/spec.js';
+import { settingsForStack, STACKS } from '../../../stacks/stack-files.js';
 import { KubeApi, describeRejections, objectId } from './kube-api.js';
-import { objectTypeOf, stackObjects } from './pulumi-objects.js';
+import { foundationChildren, objectTypeOf, stackObjects } from './pulumi-objects.js';
 
 const FIELD_MANAGER = 'pulumi-kubernetes';
 
@@ -58,11 +58,19 @@ describe('platform (integration): the Kubernetes objects Pulumi creates pass the
             assert.ok(count('NetworkPolicy') > PLATFORM_NAMESPACE_NAMES.length, 'default-deny in every namespace plus the allows');
             assert.equal(count('ClusterRole'), 2);
             assert.equal(count('ClusterRoleBinding'), 2);
-            assert.equal(count('AppProject'), 3);
-            assert.equal(count('Application'), Object.keys(SYNC_WAVES).length + 1, 'foundation Applications and the root app-of-apps');
+            // AWS adds the cloud add-ons (Load Balancer Controller, autoscaler, device plugin, ExternalDNS): their own
+            // AppProject and one Application each (components/cloud/aws-addons.ts).
+            const aws = settingsForStack(stack).cloud.provider === 'aws';
+            const cloudApps = objects.filter((o) => o.kind === 'Application' && (o.metadata.labels as Record<string, string> | undefined)?.[LAYER_LABEL] === 'cloud');
+            assert.equal(cloudApps.length > 0, aws, 'cloud add-on Applications on AWS only');
+            assert.equal(count('AppProject'), aws ? 4 : 3);
+            assert.equal(count('Application'), 2 + cloudApps.length, 'the foundation parent, the root app-of-apps and the cloud add-ons');
+            const children = foundationChildren(objects);
+            assert.deepEqual(children.map((a) => a.metadata.name).sort(), Object.keys(SYNC_WAVES).sort(), 'the parent carries every foundation Application');
             if (stack !== 'local') assert.ok(count('StorageClass') > 0, 'cloud stacks bring their storage classes');
 
-            const results = await api.applyAll(objects, { fieldManager: FIELD_MANAGER, dryRun: true });
+            // The children too, as Argo CD would create them: the real Application CRD checks each.
+            const results = await api.applyAll([...objects, ...children], { fieldManager: FIELD_MANAGER, dryRun: true });
             assert.equal(describeRejections(results), '', 'the API server rejected objects Pulumi would create');
             const warned = results
                 .map((r) => ({ id: objectId(r.object), warnings: r.warnings.filter((w) => !(r.object.apiVersion.startsWith('argoproj.io/') && w === ARGO_FINALIZER_WARNING)) }))

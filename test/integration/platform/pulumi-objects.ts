@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import { goModuleDir } from '../../harness/upstream.js';
 import { crdsInDir } from '../../harness/upstream.js';
-import { CHARTS } from '../../../components/foundation/spec.js';
+import { CHARTS, FOUNDATION_PARENT } from '../../../components/foundation/spec.js';
 import { setupPulumiMocks, outputValue, wholeStackOutputs, writeStandInKubeconfig, type RecordingMocks } from '../../unit/pulumi-mocks.js';
 import { withLocalCaOutputs } from '../../unit/foundation/local-ca-stand-in.js';
 import type { KubeObject } from './kube-api.js';
@@ -63,6 +63,15 @@ async function capture(stack: string): Promise<StackObjects> {
     } finally {
         kubeconfig.cleanup();
     }
+}
+
+/**
+ * The foundation's child Applications, as Argo CD creates them from the values of the parent Application Pulumi
+ * registers (FOUNDATION_PARENT; components/foundation/chart renders each exactly as given).
+ */
+export function foundationChildren(objects: readonly KubeObject[]): KubeObject[] {
+    const parent = objects.find((o) => o.kind === 'Application' && o.metadata.name === FOUNDATION_PARENT.name) as { spec?: { source?: { helm?: { valuesObject?: { applications?: KubeObject[] } } } } } | undefined;
+    return parent?.spec?.source?.helm?.valuesObject?.applications ?? [];
 }
 
 /** The objects of a committed stack (captured once per process; stacks are captured one at a time). */
