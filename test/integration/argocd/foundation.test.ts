@@ -7,7 +7,10 @@
 // Real: control plane, Pulumi engine + program, Argo CD's three components (v3.1.8), Redis, git, kustomize, Helm.
 // Stood in for (named): the kubelet (kwok); the chart repositories (no internet): nkp:helmChartMirror points at a
 // Helm repository on loopback serving a STAND-IN chart (one ConfigMap) under each pinned chart name and version
-// (test/harness/helm-repo.ts); CloudNativePG's CRDs, which the cloudnative-pg chart would install, come from its Go
+// (test/harness/helm-repo.ts). Why not the real charts: three (CloudNativePG, keycloakx, the collector) ship in no
+// registry reachable here; cert-manager's and Envoy Gateway's ship in their Go modules, but their webhooks and
+// controllers run as pods, which cannot run here (kwok), and the webhooks' failurePolicy Fail would refuse the
+// gateway configuration of wave 30. CloudNativePG's CRDs, which the cloudnative-pg chart would install, come from its Go
 // module. cert-manager's and Envoy Gateway's controllers are not started here, so the gateway configuration (wave
 // 30) stays Progressing, which is what shows the waves holding the later Applications back.
 import assert from 'node:assert/strict';
