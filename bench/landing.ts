@@ -7,7 +7,11 @@
 // The service runs as in the pod: with user state (ConfigMaps) and the packs watcher on. --api-only skips the
 // Chromium parts; --profile <file> writes a CPU profile of the service process during the measured load.
 import { spawn } from 'node:child_process';
+import { loadavg } from 'node:os';
 import { writeFileSync } from 'node:fs';
+import { Agent, request as httpRequest } from 'node:http';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { gunzipSync } from 'node:zlib';
 import { Session } from 'node:inspector/promises';
 import { fileURLToPath } from 'node:url';
 import { startControlPlane, freePort } from '../test/harness/control-plane.js';
@@ -30,6 +34,22 @@ function pct(sorted: number[], p: number): number {
 // ---------------------------------------------------------------------------------------------------------------
 // the load generator (second process)
 
+type Kind = 'anonymous' | 'bearer';
+
+/** One GET over a keep-alive connection; resolves when the last byte of the body has arrived (not decoded). */
+function get(agent: Agent, url: URL, headers: Record<string, string>): Promise<{ status: number; encoding: string; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { agent, headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, encoding: String(res.headers['content-encoding'] ?? ''), body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks) }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
 async function load(): Promise<void> {
   const url = new URL(process.env.LANDING_URL ?? '');
   if (url.hostname !== '127.0.0.1') throw new Error(`LANDING_URL must be a loopback URL, got ${url.href}`);
@@ -37,37 +57,62 @@ async function load(): Promise<void> {
   const concurrency = Math.min(Number(process.env.LOAD_CONCURRENCY ?? 16), 256);
   const token = process.env.LOAD_TOKEN ?? '';
   const path = process.env.LOAD_PATH ?? '/api/apps';
+  // node: keep-alive sockets, time to the last byte of the gzip body (what the server answered); fetch: Node's
+  // fetch, each body decoded and read as the page's JSON (adds the client's own gunzip of ~250 KiB per answer).
+  const client = process.env.LOAD_CLIENT === 'fetch' ? 'fetch' : 'node';
   if (!path.startsWith('/api/apps')) throw new Error(`LOAD_PATH must be /api/apps[?…], got ${path}`);
+  const target = new URL(path, url.origin);
+  const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
+  const headersOf = (kind: Kind): Record<string, string> => ({ 'accept-encoding': 'gzip', ...(kind === 'bearer' ? { authorization: `Bearer ${token}` } : {}) });
+  const one = async (kind: Kind): Promise<{ status: number; encoding: string; body: Buffer }> => {
+    if (client === 'node') return get(agent, target, headersOf(kind));
+    const res = await fetch(target, { headers: kind === 'bearer' ? { authorization: `Bearer ${token}` } : {} });
+    return { status: res.status, encoding: 'decoded', body: Buffer.from(await res.arrayBuffer()) };
+  };
   // Warm-up (not measured): JIT, connection pool, the server's per-viewer caches.
   await Promise.all(
     Array.from({ length: concurrency }, async (_, i) => {
-      for (let k = 0; k < 20; k++) {
-        const res = await fetch(`${url.origin}${path}`, { headers: (i + k) % 2 ? { authorization: `Bearer ${token}` } : {} });
-        await res.arrayBuffer();
-      }
+      for (let k = 0; k < 20; k++) await one((i + k) % 2 ? 'bearer' : 'anonymous');
     }),
   );
-  const lat: Record<string, number[]> = { anonymous: [], bearer: [] };
+  const lat: Record<Kind, number[]> = { anonymous: [], bearer: [] };
+  const samples: Record<Kind, Array<{ encoding: string; body: Buffer }>> = { anonymous: [], bearer: [] };
   let next = 0;
   let failures = 0;
   let bytes = 0;
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
       while (next < total) {
         const i = next++;
-        const kind = i % 2 === 0 ? 'anonymous' : 'bearer';
+        const kind: Kind = i % 2 === 0 ? 'anonymous' : 'bearer';
         const s = performance.now();
-        const res = await fetch(`${url.origin}${path}`, { headers: kind === 'bearer' ? { authorization: `Bearer ${token}` } : {} });
-        const body = await res.arrayBuffer();
-        lat[kind]!.push(performance.now() - s);
-        bytes += body.byteLength;
+        const res = await one(kind);
+        lat[kind].push(performance.now() - s);
+        bytes += res.body.byteLength;
         if (res.status !== 200) failures++;
+        if (i % 50 < 2) samples[kind].push(res);
       }
     }),
   );
   const seconds = (performance.now() - t0) / 1000;
-  const out: Record<string, unknown> = { total, concurrency, failures, seconds, rps: total / seconds, avgBytes: bytes / total };
+  const cpu = process.cpuUsage(cpu0);
+  agent.destroy();
+  // After the clock stopped: every sampled answer decodes to the list of the right length; the client's own cost
+  // of decoding one (gunzip + JSON.parse) is reported apart.
+  const decode: Record<string, unknown> = {};
+  for (const kind of ['anonymous', 'bearer'] as const) {
+    const d0 = performance.now();
+    const counts = new Set<number>();
+    for (const r of samples[kind]) {
+      const text = (r.encoding === 'gzip' ? gunzipSync(r.body) : r.body).toString('utf8');
+      const doc = JSON.parse(text) as { groups: Array<{ apps: unknown[] }> };
+      counts.add(doc.groups.reduce((n, g) => n + g.apps.length, 0));
+    }
+    decode[kind] = { apps: [...counts], encodings: [...new Set(samples[kind].map((r) => r.encoding))], msPerBody: (performance.now() - d0) / samples[kind].length };
+  }
+  const out: Record<string, unknown> = { client, total, concurrency, failures, seconds, rps: total / seconds, wireBytes: bytes / total, cpuSeconds: (cpu.user + cpu.system) / 1e6, decode };
   for (const [k, v] of Object.entries(lat)) {
     v.sort((a, b) => a - b);
     out[k] = { p50: pct(v, 50), p99: pct(v, 99), max: v.at(-1) };
@@ -85,7 +130,7 @@ async function main(): Promise<void> {
   const GROUPS = ['admins', 'data', 'ops'];
   const CATEGORIES = ['Data Science', 'Development', 'Monitoring', 'Platform', 'Security', 'Storage', 'Analytics', 'ML', 'Docs', 'Databases'];
 
-  console.log(`landing benchmark: ${nApps} NebariApps, ${requests} requests at concurrency ${concurrency} from a second process`);
+  console.log(`landing benchmark: ${nApps} NebariApps, ${requests} requests at concurrency ${concurrency} from a second process; load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
   const t0 = performance.now();
   const cp = await startControlPlane({ controllerManager: false });
   const issuer = await startOidcStandin();
@@ -153,21 +198,30 @@ async function main(): Promise<void> {
 
     // (1) API latency under load from a second process: the whole list, then the first page of 100.
     const profIdx = process.argv.indexOf('--profile');
-    const runLoad = async (path: string): Promise<void> => {
-      const session = profIdx > 0 && path === '/api/apps' ? new Session() : null;
+    type Lat = { p50: number; p99: number; max: number };
+    const runLoad = async (path: string, client: 'node' | 'fetch' = 'node'): Promise<void> => {
+      const session = profIdx > 0 && path === '/api/apps' && client === 'node' ? new Session() : null;
       if (session) {
         session.connect();
         await session.post('Profiler.enable');
         await session.post('Profiler.setSamplingInterval', { interval: 200 });
         await session.post('Profiler.start');
       }
+      // The service's event loop (this process) while the load runs: how long a ready callback waited.
+      const loop = monitorEventLoopDelay({ resolution: 1 });
+      const builds0 = (await svc.metrics.viewBuilds.get()).values[0]?.value ?? 0;
+      const cpu0 = process.cpuUsage();
+      loop.enable();
       const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--load'], {
-        env: { ...process.env, LANDING_URL: svc.url, LOAD_PATH: path, LOAD_TOKEN: token, LOAD_REQUESTS: String(requests), LOAD_CONCURRENCY: String(concurrency) },
+        env: { ...process.env, LANDING_URL: svc.url, LOAD_PATH: path, LOAD_TOKEN: token, LOAD_REQUESTS: String(requests), LOAD_CONCURRENCY: String(concurrency), LOAD_CLIENT: client },
         stdio: ['ignore', 'pipe', 'inherit'],
       });
       let out = '';
       child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
       const code = await new Promise<number | null>((r) => child.once('exit', r));
+      loop.disable();
+      const cpu = process.cpuUsage(cpu0);
+      const builds = ((await svc.metrics.viewBuilds.get()).values[0]?.value ?? 0) - builds0;
       if (session) {
         const { profile } = await session.post('Profiler.stop');
         writeFileSync(process.argv[profIdx + 1]!, JSON.stringify(profile));
@@ -175,17 +229,28 @@ async function main(): Promise<void> {
       }
       if (code !== 0) throw new Error(`load process exited with ${code}`);
       const r = JSON.parse(out.trim().split('\n').at(-1)!) as {
-        failures: number; seconds: number; rps: number; avgBytes: number;
-        anonymous: { p50: number; p99: number; max: number }; bearer: { p50: number; p99: number; max: number };
+        failures: number; seconds: number; rps: number; wireBytes: number; cpuSeconds: number;
+        decode: Record<'anonymous' | 'bearer', { apps: number[]; encodings: string[]; msPerBody: number }>;
+        anonymous: Lat; bearer: Lat;
       };
       const target = (p99: number, max: number): string => (p99 <= max ? `(target <= ${max} ms: met)` : `(target <= ${max} ms: NOT met)`);
-      console.log(`\nGET ${path} under load (${requests} requests, concurrency ${concurrency}, separate process, after a warm-up):`);
+      const how = client === 'node' ? 'node:http keep-alive, time to the last gzip byte' : "Node's fetch, each body gunzipped and read (the client's decode included)";
+      console.log(`\nGET ${path} under load (${requests} requests, concurrency ${concurrency}, separate process, after a warm-up; ${how}):`);
       console.log(`  anonymous (${publicCount} apps visible): p50 ${r.anonymous.p50.toFixed(2)} ms  p99 ${r.anonymous.p99.toFixed(2)} ms  max ${r.anonymous.max.toFixed(1)} ms ${target(r.anonymous.p99, 5)}`);
       console.log(`  bearer    (${nApps} apps visible, JWT verified): p50 ${r.bearer.p50.toFixed(2)} ms  p99 ${r.bearer.p99.toFixed(2)} ms  max ${r.bearer.max.toFixed(1)} ms ${target(r.bearer.p99, 8)}`);
-      console.log(`  throughput ${r.rps.toFixed(0)} req/s, ${r.failures} failures, mean body ${(r.avgBytes / 1024).toFixed(1)} KiB decoded (gzip on the wire)`);
+      console.log(`  throughput ${r.rps.toFixed(0)} req/s, ${r.failures} failures, mean ${(r.wireBytes / 1024).toFixed(1)} KiB received per answer`);
+      console.log(`  checked after the run: sampled answers hold ${r.decode.anonymous.apps.join('/')} apps (anonymous) and ${r.decode.bearer.apps.join('/')} (bearer), encoding ${[...new Set([...r.decode.anonymous.encodings, ...r.decode.bearer.encodings])].join('/')}; ` +
+        `decoding one costs the client ${r.decode.anonymous.msPerBody.toFixed(2)} ms (anonymous) / ${r.decode.bearer.msPerBody.toFixed(2)} ms (bearer)`);
+      console.log(`  CPU: service ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s (this process), load generator ${r.cpuSeconds.toFixed(2)} s, over ${r.seconds.toFixed(2)} s; lists built during the run: ${builds}`);
+      console.log(`  service event loop delay: p50 ${(loop.percentile(50) / 1e6).toFixed(2)} ms  p99 ${(loop.percentile(99) / 1e6).toFixed(2)} ms  max ${(loop.max / 1e6).toFixed(1)} ms;  load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+      const want = (n: number): number => (path === '/api/apps' ? n : Math.min(n, 100));
+      if (r.decode.anonymous.apps.some((n) => n !== want(publicCount)) || r.decode.bearer.apps.some((n) => n !== want(nApps))) {
+        throw new Error(`wrong answers under load: ${JSON.stringify(r.decode)}`);
+      }
     };
     await runLoad('/api/apps');
     await runLoad('/api/apps?limit=100');
+    await runLoad('/api/apps', 'fetch');
 
     if (process.argv.includes('--api-only')) return;
     // (2) time until the page has rendered all cards.

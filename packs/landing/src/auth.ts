@@ -134,6 +134,64 @@ export function userFromClaims(claims: JWTPayload): SignedInUser {
   };
 }
 
+/** Verified bearer tokens kept (oldest dropped first when full). */
+export const MAX_VERIFIED_TOKENS = 5000;
+
+export interface VerifiedToken {
+  user: SignedInUser;
+  /** Seconds since the epoch (0: claim absent). */
+  exp: number;
+  nbf: number;
+  iat: number;
+}
+
+/**
+ * Bearer tokens that passed verifyToken, kept until they expire: a client polling with the same token costs one
+ * signature verification, not one per request. Keyed by the whole token string (signature included), so only the
+ * exact bytes that were verified are ever answered from here; a refused token never enters. exp and nbf are
+ * checked again on every use with the same clock tolerance as verifyToken; an expired entry is dropped and the
+ * token verified again (which then refuses it with the real reason).
+ */
+export class VerifiedTokens {
+  private readonly tokens = new Map<string, VerifiedToken>();
+  /** Signature verifications done (misses), for tests and the benchmark. */
+  verifications = 0;
+
+  constructor(
+    private readonly verify: (token: string) => Promise<JWTPayload>,
+    private readonly max = MAX_VERIFIED_TOKENS,
+    private readonly nowSeconds: () => number = () => Date.now() / 1000,
+  ) {}
+
+  async get(token: string): Promise<VerifiedToken> {
+    const now = this.nowSeconds();
+    const hit = this.tokens.get(token);
+    if (hit) {
+      if (usable(hit, now)) return hit;
+      this.tokens.delete(token);
+    }
+    this.verifications++;
+    const claims = await this.verify(token);
+    const v: VerifiedToken = { user: userFromClaims(claims), exp: claims.exp ?? 0, nbf: claims.nbf ?? 0, iat: claims.iat ?? 0 };
+    // Only what would still be accepted is kept (verify's clock may differ from ours in tests).
+    if (!usable(v, this.nowSeconds())) return v;
+    if (this.tokens.size >= this.max) {
+      for (const [t, e] of this.tokens) if (!usable(e, now)) this.tokens.delete(t);
+      if (this.tokens.size >= this.max) this.tokens.delete(this.tokens.keys().next().value!);
+    }
+    this.tokens.set(token, v);
+    return v;
+  }
+
+  get size(): number {
+    return this.tokens.size;
+  }
+}
+
+function usable(v: VerifiedToken, now: number): boolean {
+  return now <= v.exp + CLOCK_TOLERANCE_SECONDS && now >= v.nbf - CLOCK_TOLERANCE_SECONDS;
+}
+
 // ---- PKCE and random values ----
 
 export function randomToken(bytes = 32): string {

@@ -2,7 +2,7 @@
 // every intervalSeconds with a timeoutSeconds deadline. 2xx/3xx is healthy; any other status, a timeout or a
 // connection error is unhealthy; not probed yet is unknown.
 import type { Health, HealthTarget } from './model.js';
-import type { AppStore } from './store.js';
+import type { AppStore, StoreChange } from './store.js';
 import { sameTarget } from './store.js';
 
 /** Maps a target to the base URL to call. Overridable so tests can point it at loopback. */
@@ -55,25 +55,34 @@ export class HealthProber {
     this.intervalMs = opts.intervalMs ?? ((s) => s * 1000);
   }
 
-  /** Aligns the running probes with the store's entries (call after each store change). */
+  /** Aligns the running probes with all of the store's entries (after a re-list; `follow` does it per change). */
   sync(): void {
     if (this.stopped) return;
     const want = new Map<string, HealthTarget>();
     for (const e of this.store.all()) if (e.health) want.set(e.id, e.health);
-    for (const [id, job] of this.jobs) {
-      const t = want.get(id);
-      if (!t || !sameTarget(t, job.target)) {
-        clearInterval(job.timer);
-        this.jobs.delete(id);
-      }
+    for (const id of this.jobs.keys()) if (!want.has(id)) this.align(id, null);
+    for (const [id, t] of want) this.align(id, t);
+  }
+
+  /** Follows one store change: only the entry that changed is looked at; a health result changes no probe. */
+  follow(c: StoreChange): void {
+    if (c.kind === 'all') this.sync();
+    else if (c.kind === 'entry' && !this.stopped) this.align(c.id, c.after?.health ?? null);
+  }
+
+  /** Starts, restarts (target changed) or stops the probe of one app. */
+  private align(id: string, t: HealthTarget | null): void {
+    const job = this.jobs.get(id);
+    if (job && t && sameTarget(t, job.target)) return;
+    if (job) {
+      clearInterval(job.timer);
+      this.jobs.delete(id);
     }
-    for (const [id, t] of want) {
-      if (this.jobs.has(id)) continue;
-      const job: Job = { target: t, running: false, timer: setInterval(() => void this.run(id, job), this.intervalMs(t.intervalSeconds)) };
-      job.timer.unref();
-      this.jobs.set(id, job);
-      void this.run(id, job);
-    }
+    if (!t) return;
+    const next: Job = { target: t, running: false, timer: setInterval(() => void this.run(id, next), this.intervalMs(t.intervalSeconds)) };
+    next.timer.unref();
+    this.jobs.set(id, next);
+    void this.run(id, next);
   }
 
   private async run(id: string, job: Job): Promise<void> {

@@ -12,6 +12,7 @@ export class LandingMetrics {
   readonly probeDuration: Histogram;
   readonly auth: Counter<'result'>;
   readonly watchRestarts: Counter;
+  readonly viewBuilds: Counter;
 
   constructor(opts: { defaultMetrics?: boolean } = {}) {
     const registers = [this.registry];
@@ -30,6 +31,7 @@ export class LandingMetrics {
     this.probeDuration = new Histogram({ name: 'landing_health_probe_duration_seconds', help: 'Backend health probe duration.', buckets: [0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30], registers });
     this.auth = new Counter({ name: 'landing_auth_total', help: 'Sign-ins and bearer token checks by result (login_ok, login_failed, bearer_ok, bearer_<refusal reason>).', labelNames: ['result'], registers });
     this.watchRestarts = new Counter({ name: 'landing_watch_restarts_total', help: 'NebariApp informer restarts after an error.', registers });
+    this.viewBuilds = new Counter({ name: 'landing_view_builds_total', help: 'App lists built and encoded (a cache miss: a new viewer, or a store change that touched the list).', registers });
     if (opts.defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'landing_' });
   }
 }

@@ -1,9 +1,7 @@
 // The HTTP edge: page + static assets, JSON API, SSE stream, OIDC sign-in/out, health endpoints.
 // Every response that leaves here for a user was filtered through canSee() for that user.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
-import { gzipSync } from 'node:zlib';
 import { join, extname } from 'node:path';
 import type { JWTVerifyGetKey } from 'jose';
 import type { Logger } from '../../../operator/src/runtime/logger.js';
@@ -26,12 +24,13 @@ import {
   userFromClaims,
   verifyToken,
   TokenError,
+  VerifiedTokens,
   CLOCK_TOLERANCE_SECONDS,
   type OidcSettings,
   type ProviderMetadata,
   type SignedInUser,
 } from './auth.js';
-import { filterGroups, normalizeGroup, viewFor, type Group, type Viewer } from './model.js';
+import { filterGroups, viewFor, type Viewer } from './model.js';
 import {
   InputError,
   checkDecision,
@@ -55,6 +54,7 @@ import { packsView, type PackWatcher } from './packs.js';
 import type { AppStore } from './store.js';
 import type { ClusterState } from './userstate.js';
 import { MAX_PAGE, pageGroups, type AdminPayload, type UserPayload } from './view.js';
+import { GZIP_MIN_BYTES, ViewCache, type CachedView, type Encoded } from './viewcache.js';
 
 export interface OidcOptions {
   settings: OidcSettings;
@@ -157,16 +157,12 @@ export function contentSecurityPolicy(issuer: string | null): string {
   ].join('; ');
 }
 
-function viewerKey(v: Viewer | null): string {
-  if (!v) return 'anon';
-  return `u:${[...new Set(v.groups.map(normalizeGroup))].sort().join('\u0000')}`;
-}
-
 interface Stream {
   res: ServerResponse;
   user: SignedInUser | null;
   /** Issued-at of the session or token (seconds): approvals after it widen the groups (features.effectiveGroups). */
   iat: number;
+  /** ETag of the last app list sent. */
   last: string;
   lastUser: string;
   lastAdmin: string;
@@ -215,37 +211,19 @@ export function createLandingServer(opts: LandingServerOptions): LandingServer {
   };
   if (oidc) getProvider().catch((e: unknown) => log.warn('oidc discovery failed; retrying on demand', { err: e }));
 
-  // ---- per-viewer views, cached by store version ----
-  let cacheVersion = -1;
-  interface View {
-    groups: Group[];
-    json: string;
-    body: Buffer;
-    /** Strong validator: a hash of the body, so it holds across restarts and replicas. */
-    etag: string;
-    /** Compressed once on first demand. */
-    gzip?: Buffer;
-    /** Pages (GET /api/apps?limit=&offset=) of this view, built on first demand. */
-    pages?: Map<string, View>;
-  }
-  const encode = (value: unknown): Omit<View, 'groups'> => {
-    const json = JSON.stringify(value);
-    const body = Buffer.from(json);
-    return { json, body, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"` };
-  };
-  const page = (v: View, offset: number, limit: number): View => {
-    v.pages ??= new Map();
-    const k = `${offset}:${limit}`;
-    let p = v.pages.get(k);
-    if (!p) {
+  // ---- per-viewer lists: encoded once, dropped only by the store changes that touch them ----
+  const views = new ViewCache((v) => {
+    metrics.viewBuilds.inc();
+    const groups = viewFor(store.all(), v, store.healthOf);
+    return { groups, payload: v && state ? { groups, requestable: requestableFor(store.all(), v) } : { groups } };
+  }, state !== null);
+  const view = (v: Viewer | null): CachedView => views.get(v);
+  const page = (v: CachedView, offset: number, limit: number): Encoded =>
+    v.page(`${offset}:${limit}`, () => {
       const { groups, total } = pageGroups(v.groups, offset, limit);
       const next = offset + limit < total ? `/api/apps?limit=${limit}&offset=${offset + limit}` : undefined;
-      p = { groups, ...encode({ groups, total, offset, limit, ...(next ? { next } : {}) }) };
-      if (v.pages.size >= 64) v.pages.clear();
-      v.pages.set(k, p);
-    }
-    return p;
-  };
+      return { groups, total, offset, limit, ...(next ? { next } : {}) };
+    });
   /** limit/offset query parameters; null when absent (the whole list). */
   const pageParams = (url: URL): { offset: number; limit: number } | null => {
     const l = url.searchParams.get('limit');
@@ -257,33 +235,17 @@ export function createLandingServer(opts: LandingServerOptions): LandingServer {
     if (!Number.isInteger(offset) || offset < 0) throw new InputError(400, 'offset', `offset: "${o}" is not allowed; allowed: an integer >= 0`);
     return { offset, limit };
   };
-  const cache = new Map<string, View>();
-  const view = (v: Viewer | null): View => {
-    if (cacheVersion !== store.version) {
-      cache.clear();
-      cacheVersion = store.version;
-    }
-    const k = viewerKey(v);
-    let hit = cache.get(k);
-    if (!hit) {
-      const groups = viewFor(store.all(), v, store.healthOf);
-      hit = { groups, ...encode(v && features?.state ? { groups, requestable: requestableFor(store.all(), v) } : { groups }) };
-      cache.set(k, hit);
-    }
-    return hit;
-  };
-
   // ---- per-user state, requests, admin view ----
 
   /** The viewer for visibility: token groups plus groups approved since the token was issued. */
   const effective = (user: SignedInUser | null, iat: number): Viewer | null => {
     if (!user) return null;
     if (!state) return { sub: user.sub, groups: user.groups };
-    return { sub: user.sub, groups: effectiveGroups(user.groups, user.sub, iat, state.cache.allRequests()) };
+    return { sub: user.sub, groups: effectiveGroups(user.groups, user.sub, iat, state.cache.requestsOf(user.sub)) };
   };
   const userPayload = (user: SignedInUser, viewer: Viewer): UserPayload => {
     const st = state!.cache.user(user.sub);
-    const mine = [...state!.cache.allRequests()].filter((r) => r.sub === user.sub).sort((a, b) => b.createdAt - a.createdAt);
+    const mine = state!.cache.requestsOf(user.sub).sort((a, b) => b.createdAt - a.createdAt);
     const notifications = notificationsFor(viewer, (id) => store.get(id), store.healthEvents, mine, st);
     // Pins of apps the viewer cannot see (any more) are kept but not sent: their ids could name private apps.
     const pins = st.pins.filter((id) => {
@@ -316,21 +278,26 @@ export function createLandingServer(opts: LandingServerOptions): LandingServer {
     flushTimer = undefined;
     for (const s of streams) send(s);
   };
-  const write = (s: Stream, event: string, json: string): void => {
+  const write = (s: Stream, event: string, json: string | Buffer): void => {
     // A client that does not read its stream is dropped rather than buffered without bound; it reconnects.
     if (s.res.writableLength > MAX_STREAM_BUFFER) {
       s.res.end();
       return;
     }
-    s.res.write(`event: ${event}\ndata: ${json}\n\n`);
+    // JSON.stringify output has no raw newline, so one data: line carries it.
+    s.res.cork();
+    s.res.write(`event: ${event}\ndata: `);
+    s.res.write(json);
+    s.res.write('\n\n');
+    s.res.uncork();
     metrics.sseMessages.inc();
   };
   const send = (s: Stream): void => {
     const viewer = effective(s.user, s.iat);
-    const { json } = view(viewer);
-    if (json !== s.last) {
-      s.last = json;
-      write(s, 'apps', json);
+    const v = view(viewer);
+    if (v.etag !== s.last) {
+      s.last = v.etag;
+      write(s, 'apps', v.body);
     }
     if (!s.user || !state) return;
     const u = JSON.stringify(userPayload(s.user, viewer!));
@@ -350,8 +317,9 @@ export function createLandingServer(opts: LandingServerOptions): LandingServer {
     if (!flushTimer) flushTimer = setTimeout(flush, coalesceMs);
   };
   const unsubscribers = [
-    store.onChange(() => {
-      updateAppGauge();
+    store.onChange((c) => {
+      views.apply(c);
+      if (c.kind !== 'health') updateAppGauge();
       schedule();
     }),
     store.onAdminChange(schedule),
@@ -392,17 +360,16 @@ export function createLandingServer(opts: LandingServerOptions): LandingServer {
     res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store', ...extra });
     res.end(text);
   };
-  /** The unfiltered list: ETag/If-None-Match (304) and gzip when the client accepts it. */
-  const sendView = (req: IncomingMessage, res: ServerResponse, v: View): void => {
+  /** The unfiltered list: ETag/If-None-Match (304) and gzip when the client accepts it (compressed once per body). */
+  const sendView = async (req: IncomingMessage, res: ServerResponse, v: Encoded): Promise<void> => {
     const headers: Record<string, string> = { ETag: v.etag, Vary: 'Authorization, Cookie, Accept-Encoding' };
     if (req.headers['if-none-match'] === v.etag) {
       res.writeHead(304, { 'Cache-Control': 'no-store', ...headers });
       res.end();
       return;
     }
-    if (v.body.length > 1024 && /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''))) {
-      v.gzip ??= gzipSync(v.body, { level: 6 });
-      json(res, 200, v.gzip, { ...headers, 'Content-Encoding': 'gzip' });
+    if (v.body.length > GZIP_MIN_BYTES && /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''))) {
+      json(res, 200, v.gz ?? (await v.gzipped()), { ...headers, 'Content-Encoding': 'gzip' });
     } else json(res, 200, v.body, headers);
   };
   const redirect = (res: ServerResponse, location: string, cookies: string[] = []): void => {
@@ -412,25 +379,11 @@ export function createLandingServer(opts: LandingServerOptions): LandingServer {
 
   type Who = { ok: true; viewer: SignedInUser | null; exp?: number; iat: number; clearCookie?: boolean } | { ok: false; reason: string };
 
-  // Verified bearer tokens, kept until they expire: a script polling with the same token costs one RSA/EC
-  // verification, not one per request. Only successfully verified tokens enter; exp/nbf are re-checked on each use.
-  const verified = new Map<string, { claims: Awaited<ReturnType<typeof verifyToken>>; exp: number; nbf: number }>();
-  const MAX_VERIFIED = 5000;
-  const verifiedClaims = async (token: string, keys: JWTVerifyGetKey): Promise<Awaited<ReturnType<typeof verifyToken>>> => {
-    const now = Date.now() / 1000;
-    const hit = verified.get(token);
-    if (hit) {
-      if (now <= hit.exp + CLOCK_TOLERANCE_SECONDS && now >= hit.nbf - CLOCK_TOLERANCE_SECONDS) return hit.claims;
-      verified.delete(token);
-    }
-    const claims = await verifyToken(token, keys, { issuer: oidc!.settings.issuer, audience: oidc!.settings.clientId });
-    if (verified.size >= MAX_VERIFIED) {
-      for (const [t, v] of verified) if (v.exp + CLOCK_TOLERANCE_SECONDS < now) verified.delete(t);
-      if (verified.size >= MAX_VERIFIED) verified.delete(verified.keys().next().value!);
-    }
-    verified.set(token, { claims, exp: claims.exp ?? 0, nbf: claims.nbf ?? 0 });
-    return claims;
-  };
+  // Verified bearer tokens, kept until they expire (auth.ts VerifiedTokens): one signature check per token.
+  const tokens = new VerifiedTokens(async (token) => {
+    const { keys } = await getProvider();
+    return verifyToken(token, keys, { issuer: oidc!.settings.issuer, audience: oidc!.settings.clientId });
+  });
 
   /** Bearer token (API clients) or session cookie (browser); a bad bearer token is an error, not anonymity. */
   const identify = async (req: IncomingMessage): Promise<Who> => {
@@ -440,10 +393,9 @@ export function createLandingServer(opts: LandingServerOptions): LandingServer {
       const m = /^Bearer\s+(\S+)$/i.exec(authz);
       if (!m) return { ok: false, reason: 'malformed' };
       try {
-        const { keys } = await getProvider();
-        const claims = await verifiedClaims(m[1]!, keys);
+        const t = await tokens.get(m[1]!);
         metrics.auth.inc({ result: 'bearer_ok' });
-        return { ok: true, viewer: userFromClaims(claims), exp: claims.exp, iat: claims.iat ?? 0 };
+        return { ok: true, viewer: t.user, exp: t.exp, iat: t.iat };
       } catch (e) {
         const reason = e instanceof TokenError ? e.reason : 'keys';
         metrics.auth.inc({ result: `bearer_${reason}` });
@@ -693,8 +645,8 @@ export function createLandingServer(opts: LandingServerOptions): LandingServer {
         return 'apps';
       }
       if (paging && (q !== '' || category !== '')) json(res, 400, { error: 'limit: paging applies to the unfiltered list; drop q/category or limit/offset', field: 'limit' });
-      else if (paging) sendView(req, res, page(v, paging.offset, paging.limit));
-      else if (q === '' && category === '') sendView(req, res, v);
+      else if (paging) await sendView(req, res, page(v, paging.offset, paging.limit));
+      else if (q === '' && category === '') await sendView(req, res, v);
       else json(res, 200, { groups: filterGroups(v.groups, q, category) });
       return 'apps';
     }

@@ -64,7 +64,7 @@ export async function startLandingService(o: LandingServiceOptions): Promise<Lan
       o.log.debug('health probe', { app: id, result: h, ms: Math.round(ms) });
     },
   });
-  store.onChange(() => prober.sync());
+  store.onChange((c) => prober.follow(c));
   const watcher = o.kubeConfig
     ? new NebariAppWatcher(o.kubeConfig, store, {
         onSkip: (id, reason) => o.log.debug('not shown', { app: id, reason }),

@@ -4,7 +4,17 @@ import { healthTransition, MAX_HEALTH_EVENTS, type HealthEvent } from './feature
 import type { Entry, Health, HealthTarget } from './model.js';
 import type { PackAppView } from './view.js';
 
-export type ChangeListener = () => void;
+/**
+ * What moved, so a subscriber can act on just that: `entry` (added, changed or removed: before/after), `health` (a
+ * probe result that differs from the last one; results that do not change are no change at all) or `all` (a
+ * re-list replaced everything).
+ */
+export type StoreChange =
+  | { kind: 'entry'; id: string; before: Entry | undefined; after: Entry | undefined }
+  | { kind: 'health'; id: string; entry: Entry }
+  | { kind: 'all' };
+
+export type ChangeListener = (c: StoreChange) => void;
 
 export class AppStore {
   private readonly entries = new Map<string, Entry>();
@@ -16,7 +26,7 @@ export class AppStore {
   readonly healthEvents: HealthEvent[] = [];
   /** Conditions of every NebariApp (shown or not), for the admin packs view; changes do not bump `version`. */
   private readonly conditions = new Map<string, PackAppView['conditions']>();
-  private readonly adminListeners = new Set<ChangeListener>();
+  private readonly adminListeners = new Set<() => void>();
   adminVersion = 0;
 
   onChange(l: ChangeListener): () => void {
@@ -24,9 +34,9 @@ export class AppStore {
     return () => this.listeners.delete(l);
   }
 
-  private changed(): void {
+  private changed(c: StoreChange): void {
     this.version++;
-    for (const l of [...this.listeners]) l();
+    for (const l of [...this.listeners]) l(c);
   }
 
   all(): IterableIterator<Entry> {
@@ -48,13 +58,15 @@ export class AppStore {
     if (prev && JSON.stringify(prev) === JSON.stringify(e)) return;
     if (prev && !sameTarget(prev.health, e.health)) this.health.delete(e.id);
     this.entries.set(e.id, e);
-    this.changed();
+    this.changed({ kind: 'entry', id: e.id, before: prev, after: e });
   }
 
   remove(id: string): void {
-    if (!this.entries.delete(id)) return;
+    const prev = this.entries.get(id);
+    if (!prev) return;
+    this.entries.delete(id);
     this.health.delete(id);
-    this.changed();
+    this.changed({ kind: 'entry', id, before: prev, after: undefined });
   }
 
   /** Replaces everything (after a re-list); fires once. */
@@ -66,11 +78,12 @@ export class AppStore {
     }
     this.entries.clear();
     for (const [id, e] of next) this.entries.set(id, e);
-    this.changed();
+    this.changed({ kind: 'all' });
   }
 
   setHealth(id: string, h: Health, now = Date.now()): void {
-    if (!this.entries.has(id) || this.health.get(id) === h) return;
+    const entry = this.entries.get(id);
+    if (!entry || this.health.get(id) === h) return;
     const t = healthTransition(this.health.get(id), h);
     if (t) {
       // Strictly increasing instants: a notification's id is app + instant.
@@ -79,10 +92,10 @@ export class AppStore {
       if (this.healthEvents.length > MAX_HEALTH_EVENTS) this.healthEvents.splice(0, this.healthEvents.length - MAX_HEALTH_EVENTS);
     }
     this.health.set(id, h);
-    this.changed();
+    this.changed({ kind: 'health', id, entry });
   }
 
-  onAdminChange(l: ChangeListener): () => void {
+  onAdminChange(l: () => void): () => void {
     this.adminListeners.add(l);
     return () => this.adminListeners.delete(l);
   }

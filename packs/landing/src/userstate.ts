@@ -38,6 +38,8 @@ function newer(a: string, b: string | undefined): boolean {
 export class StateCache {
   readonly users = new Map<string, Versioned<UserState>>();
   readonly requests = new Map<string, Versioned<AccessRequest>>();
+  /** Request ids by requester, so one user's requests are found without scanning everyone's. */
+  private readonly bySub = new Map<string, Set<string>>();
   private readonly listeners = new Set<(c: StateChange) => void>();
   version = 0;
 
@@ -59,6 +61,12 @@ export class StateCache {
     return Array.from(this.requests.values(), (v) => v.value);
   }
 
+  /** The requests one user made. */
+  requestsOf(sub: string): AccessRequest[] {
+    const ids = this.bySub.get(sub);
+    return ids ? Array.from(ids, (id) => this.requests.get(id)!.value) : [];
+  }
+
   /** Folds one ConfigMap in; returns false when it is not ours or older than what we hold. */
   apply(cm: V1ConfigMap): boolean {
     const kind = cm.metadata?.labels?.[STATE_LABEL];
@@ -75,7 +83,12 @@ export class StateCache {
       const r = parseRequest(cm.data?.[REQUEST_KEY]);
       if (!r || cm.metadata?.name !== requestName(r.id)) return false;
       if (!newer(rv, this.requests.get(r.id)?.rv)) return false;
+      const prev = this.requests.get(r.id)?.value.sub;
+      if (prev !== undefined && prev !== r.sub) this.unindex(r.id, prev);
       this.requests.set(r.id, { value: r, rv });
+      let ids = this.bySub.get(r.sub);
+      if (!ids) this.bySub.set(r.sub, (ids = new Set()));
+      ids.add(r.id);
       this.emit({ kind: 'request', id: r.id, sub: r.sub });
       return true;
     }
@@ -89,8 +102,18 @@ export class StateCache {
       if (sub && this.users.delete(sub)) this.emit({ kind: 'user', sub });
     } else if (kind === 'request') {
       const r = parseRequest(cm.data?.[REQUEST_KEY]);
-      if (r && this.requests.delete(r.id)) this.emit({ kind: 'request', id: r.id, sub: r.sub });
+      const held = r ? this.requests.get(r.id)?.value : undefined;
+      if (r && held && this.requests.delete(r.id)) {
+        this.unindex(r.id, held.sub);
+        this.emit({ kind: 'request', id: r.id, sub: held.sub });
+      }
     }
+  }
+
+  private unindex(id: string, sub: string): void {
+    const ids = this.bySub.get(sub);
+    ids?.delete(id);
+    if (ids?.size === 0) this.bySub.delete(sub);
   }
 }
 

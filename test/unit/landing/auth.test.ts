@@ -15,6 +15,8 @@ import {
   userFromClaims,
   verifyToken,
   TokenError,
+  VerifiedTokens,
+  CLOCK_TOLERANCE_SECONDS,
 } from '../../../packs/landing/src/auth.js';
 import { configFromEnv } from '../../../packs/landing/src/config.js';
 
@@ -100,6 +102,85 @@ describe('landing auth: token verification', () => {
   });
   it('ignores non-string groups', () => {
     assert.deepEqual(userFromClaims({ sub: 's', groups: ['a', 1, null, 'b'] as unknown as string[] }).groups, ['a', 'b']);
+  });
+
+  describe('verified-token cache (real signatures, a clock the test moves)', () => {
+    let now = 0;
+    const cache = (max?: number): VerifiedTokens =>
+      new VerifiedTokens((t) => verifyToken(t, jwks, { issuer: ISSUER, audience: CLIENT, now: new Date(now * 1000) }), max, () => now);
+    const reason = async (p: Promise<unknown>): Promise<string> => {
+      try {
+        await p;
+      } catch (e) {
+        assert.ok(e instanceof TokenError, `expected TokenError, got ${String(e)}`);
+        return e.reason;
+      }
+      assert.fail('token was accepted');
+    };
+    beforeEach(() => {
+      now = Math.floor(Date.now() / 1000);
+    });
+
+    it('verifies a token once and answers its later uses from the cache', async () => {
+      const c = cache();
+      const t = await sign({}, { exp: now + 60 });
+      const first = await c.get(t);
+      assert.deepEqual(first.user, { sub: 'user-1', name: 'alice', email: '', groups: ['admins'] });
+      assert.equal(first.exp, now + 60);
+      for (let i = 0; i < 5; i++) assert.equal(await c.get(t), first);
+      assert.equal(c.verifications, 1);
+    });
+    it('never keeps a refused token: a forgery or an altered payload is verified (and refused) on every use', async () => {
+      const c = cache();
+      const good = await sign({}, { exp: now + 60 });
+      await c.get(good);
+      const forged = await sign({}, { key: attacker.privateKey, exp: now + 60 });
+      const [h, , sig] = good.split('.');
+      const altered = `${h}.${Buffer.from(JSON.stringify({ sub: 'user-1', iss: ISSUER, aud: CLIENT, exp: now + 60, groups: ['admins', 'root'] })).toString('base64url')}.${sig}`;
+      for (const bad of [forged, altered, forged, altered]) assert.equal(await reason(c.get(bad)), 'signature');
+      assert.equal(c.verifications, 5, 'one for the good token, one per use of a bad one');
+      assert.equal(c.size, 1);
+    });
+    it('stops answering a cached token once it expires (plus the clock tolerance), then refuses it as expired', async () => {
+      const c = cache();
+      const t = await sign({}, { exp: now + 30 });
+      await c.get(t);
+      now += 30 + CLOCK_TOLERANCE_SECONDS;
+      await c.get(t);
+      assert.equal(c.verifications, 1, 'still within the tolerance: from the cache');
+      now += 1;
+      assert.equal(await reason(c.get(t)), 'expired');
+      assert.equal(c.verifications, 2);
+      assert.equal(c.size, 0, 'the expired entry is dropped');
+    });
+    it('a token not valid yet (nbf) is refused and not kept, and accepted once nbf is reached', async () => {
+      const c = cache();
+      const t = await new SignJWT({ groups: [] }).setProtectedHeader({ alg: 'RS256', kid: 'k1' }).setSubject('u').setIssuer(ISSUER).setAudience(CLIENT)
+        .setNotBefore(now + 60).setExpirationTime(now + 120).sign(good.privateKey);
+      assert.equal(await reason(c.get(t)), 'claims');
+      assert.equal(c.size, 0);
+      now += 60;
+      await c.get(t);
+      assert.equal(c.size, 1);
+    });
+    it('is bounded: expired entries go first, then the oldest', async () => {
+      const c = cache(2);
+      const a = await sign({ n: 'a' }, { exp: now + 10 });
+      const b = await sign({ n: 'b' }, { exp: now + 100 });
+      const d = await sign({ n: 'd' }, { exp: now + 100 });
+      await c.get(a);
+      await c.get(b);
+      now += 10 + CLOCK_TOLERANCE_SECONDS + 1;
+      await c.get(d);
+      assert.equal(c.size, 2);
+      await c.get(b);
+      await c.get(d);
+      assert.equal(c.verifications, 3, 'b and d kept, the expired a dropped');
+      const e = await sign({ n: 'e' }, { exp: now + 100 });
+      await c.get(e);
+      await c.get(b);
+      assert.equal(c.verifications, 5, 'full: the oldest (b) made room for e, so b was verified again');
+    });
   });
 });
 
