@@ -16,6 +16,8 @@ import { AWS_ADDON_CHARTS, CLUSTER_AUTOSCALER_KUBERNETES_MINOR } from '../compon
 import { CLOUDFLARE_ZONE_ID, DNS_PROVIDERS, ROUTE53_ZONE_ID, type DnsSettings } from '../components/cloud/dns-plan.js';
 import { WORKER_POOL_COUNT_MAX, WORKER_POOL_NAME_MAX, validateHetznerCloudArgs } from '../components/cloud/hetzner-plan.js';
 import { CloudArgsError } from '../components/cloud/validate.js';
+import { KUBERNETES_OIDC_CLIENT_ID, platformApiServerOidc } from '../components/cloud/kube-oidc.js';
+import type { ApiServerOidc } from '../components/cloud/types.js';
 
 /** The Pulumi config namespace of every key (the project name). */
 export const CONFIG_NAMESPACE = 'nkp';
@@ -140,6 +142,14 @@ export const CONFIG_KEYS = {
 
     // ---- who may use the cluster
     oidcGroupsPrefix: { schema: str('Prefix the Kubernetes API server puts before OIDC group names (its --oidc-groups-prefix, e.g. oidc:); empty when it adds none.', { pattern: '^[A-Za-z0-9:._-]{0,32}$' }), default: 'oidc:' },
+    kubernetesOidc: {
+        schema: Type.Boolean({
+            description:
+                'Kubernetes API sign-in through the platform realm: the API servers accept the realm\'s ID tokens for the client kubernetesOidcClientId (Hetzner: kube-apiserver flags in the K3s config from the first boot; AWS: an EKS OIDC identity provider config, made once identityEnabled is true, since EKS reads the issuer when it associates it); identity makes that public client (PKCE) with the groups claim, and the stack outputs kubeconfigOidc (kubelogin). Needs a non-empty oidcGroupsPrefix.',
+        }),
+        default: true,
+    },
+    kubernetesOidcClientId: { schema: str('Client id of the realm\'s kubectl client: the audience the Kubernetes API servers accept, e.g. kubernetes.', { pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$' }), default: KUBERNETES_OIDC_CLIENT_ID },
     clusterAdminGroups: { schema: strArray('Identity-provider groups bound to the platform-admin ClusterRole, at least one.', { pattern: GROUP_NAME }, { minItems: 1, uniqueItems: true }), default: ['admins'] },
     clusterViewerGroups: { schema: strArray('Identity-provider groups bound to the read-only platform-viewer ClusterRole.', { pattern: GROUP_NAME }, { uniqueItems: true }), default: ['viewers', 'developers'] },
     packNamespaces: { schema: strArray('Namespaces packs may deploy into: names or prefix globs like pack-* (never *, never a platform or system namespace).', { pattern: NAMESPACE_GLOB }, { minItems: 1, uniqueItems: true }), default: ['pack-*'] },
@@ -370,6 +380,9 @@ export function crossKeyProblems(c: Partial<FlatConfig>): string[] {
     if (c.argocdInstallSource === 'manifests' && c.argocdManifestsPath === '') {
         p.push(`${fq('argocdManifestsPath')} is required when ${fq('argocdInstallSource')} is manifests: the path of Argo CD's release install.yaml`);
     }
+    if (c.kubernetesOidc === true && c.oidcGroupsPrefix === '') {
+        p.push(`${fq('oidcGroupsPrefix')} must not be empty while ${fq('kubernetesOidc')} is true: the prefix keeps a realm group such as "system:masters" from becoming a Kubernetes system group; allowed: e.g. oidc:`);
+    }
     const overlap = (c.clusterAdminGroups ?? []).filter((g) => (c.clusterViewerGroups ?? []).includes(g));
     if (overlap.length > 0) p.push(`${fq('clusterViewerGroups')} must not repeat admin groups (${overlap.join(', ')})`);
 
@@ -499,6 +512,11 @@ export interface PlatformSettings {
     /** Where the platform's DNS records are kept. */
     dns: DnsSettings;
     clusterAccess: { oidcGroupsPrefix: string; adminGroups: string[]; viewerGroups: string[] };
+    /**
+     * Kubernetes API sign-in through the realm (nkp:kubernetesOidc): what the API servers accept (components/cloud/kube-oidc.ts,
+     * the one source for the K3s flags, the EKS identity provider config and the kubeconfig); absent when off.
+     */
+    kubernetesApi: { oidc?: Required<ApiServerOidc> };
     packs: { namespaces: string[]; sourceRepos: string[] };
     gitops: { repoURL: string; revision: string; path: string; auth: 'none' | 'https' | 'ssh'; username: string };
     platformRepo: { repoURL: string; revision: string };
@@ -526,6 +544,9 @@ export interface PlatformSettings {
 export function toSettings(c: FlatConfig): PlatformSettings {
     const tags = { environment: c.environment, owner: c.owner, costCentre: c.costCentre };
     const clusterName = `nkp-${c.environment}`;
+    const keycloakHost = `keycloak.${c.domain}`;
+    const issuerURL = `https://${keycloakHost}/realms/${c.identityRealm}`;
+    const apiOidc = c.kubernetesOidc ? platformApiServerOidc({ issuerUrl: issuerURL, clientId: c.kubernetesOidcClientId, groupsPrefix: c.oidcGroupsPrefix }) : undefined;
     let cloud: PlatformSettings['cloud'];
     switch (c.cloudProvider) {
         case 'aws':
@@ -545,6 +566,9 @@ export function toSettings(c: FlatConfig): PlatformSettings {
                     efs: { enabled: c.awsEfsEnabled },
                     protect: c.protectStatefulResources,
                     ...(c.dnsProvider === 'route53' ? { externalDnsRoute53ZoneId: c.dnsZoneId } : {}),
+                    // EKS reads the issuer's discovery document when it associates the config: Keycloak exists once
+                    // identity has converged (the second `pulumi up`).
+                    ...(apiOidc !== undefined && c.identityEnabled ? { apiServerOidc: apiOidc } : {}),
                 },
                 addons: { clusterAutoscaler: c.awsClusterAutoscaler, nvidiaDevicePlugin: c.awsNvidiaDevicePlugin },
             };
@@ -565,6 +589,9 @@ export function toSettings(c: FlatConfig): PlatformSettings {
                     sshPublicKey: c.hetznerSshPublicKey,
                     loadBalancerType: c.hetznerLoadBalancerType,
                     protect: c.protectStatefulResources,
+                    // In the K3s config from the first boot (servers ignore later user-data changes); until Keycloak
+                    // answers, kube-apiserver keeps retrying the issuer and every other authenticator works.
+                    ...(apiOidc !== undefined ? { apiServerOidc: apiOidc } : {}),
                 },
             };
             break;
@@ -579,7 +606,6 @@ export function toSettings(c: FlatConfig): PlatformSettings {
                 },
             };
     }
-    const keycloakHost = `keycloak.${c.domain}`;
     let upstream: PlatformSettings['identity']['upstream'] = { type: 'none' };
     if (c.identityUpstream === 'oidc') {
         upstream = {
@@ -609,6 +635,7 @@ export function toSettings(c: FlatConfig): PlatformSettings {
         tls: { issuer: c.tlsIssuer as PlatformSettings['tls']['issuer'], acmeEmail: c.acmeEmail },
         dns: { provider: c.dnsProvider as DnsSettings['provider'], zoneId: c.dnsZoneId },
         clusterAccess: { oidcGroupsPrefix: c.oidcGroupsPrefix, adminGroups: [...c.clusterAdminGroups], viewerGroups: [...c.clusterViewerGroups] },
+        kubernetesApi: apiOidc !== undefined ? { oidc: apiOidc } : {},
         packs: { namespaces: [...c.packNamespaces], sourceRepos: [...c.packSourceRepos] },
         gitops: { repoURL: c.gitopsRepoUrl, revision: c.gitopsRevision, path: c.gitopsPath, auth: c.gitopsAuth as 'none' | 'https' | 'ssh', username: c.gitopsUsername },
         platformRepo: { repoURL: c.platformRepoUrl, revision: c.platformRevision },
@@ -622,7 +649,7 @@ export function toSettings(c: FlatConfig): PlatformSettings {
             databaseInstances: c.keycloakDatabaseInstances,
             databaseStorage: c.keycloakDatabaseStorage,
             adminUrl: c.keycloakAdminUrl !== '' ? c.keycloakAdminUrl : `https://${keycloakHost}`,
-            issuerURL: `https://${keycloakHost}/realms/${c.identityRealm}`,
+            issuerURL,
         },
         identity: {
             enabled: c.identityEnabled,

@@ -48,4 +48,8 @@ export const identityManaged = platform.outputs.identityManaged;
 export const gatewayLoadBalancerIp = platform.outputs.gatewayLoadBalancerIp;
 /** Local clusters only: the CA certificate (PEM) to trust in the browser (`pulumi stack output localCaCertificate > nkp-ca.pem`). */
 export const localCaCertificate = platform.outputs.localCaCertificate;
+/** A kubeconfig that signs in through Keycloak with kubelogin (nkp:kubernetesOidc; no credentials in it). */
+export const kubeconfigOidc = platform.outputs.kubeconfigOidc;
+/** Local clusters only: the kube-apiserver OIDC flags to start the cluster with (e.g. k3d `--k3s-arg`). */
+export const kubeApiServerOidcFlags = platform.outputs.kubeApiServerOidcFlags;
 export const kubeconfig = pulumi.secret(platform.cloud.kubeconfig);

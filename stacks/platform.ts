@@ -17,6 +17,7 @@ import { ArgoCD, type RepoCredentials } from '../components/argocd/index.js';
 import { Foundation, foundationSourceRepos, LocalCA, type FoundationInput } from '../components/foundation/index.js';
 import { Identity, type UpstreamSpec } from '../components/identity/index.js';
 import { KEYCLOAK_ADMIN_USER } from '../components/foundation/spec.js';
+import { apiServerEndpointOf, KUBELOGIN_REDIRECT_URIS, kubeApiServerOidcFlags, oidcKubeconfig } from '../components/cloud/kube-oidc.js';
 import type { PlatformSettings, SecretKey } from './config.js';
 
 export interface PlatformConfig {
@@ -122,6 +123,19 @@ export function dependOn(resources: pulumi.Resource[]): pulumi.ResourceTransform
 /** The SDK-side transformations already in a set of options (kept when more are added). */
 function inherited(opts: pulumi.ComponentResourceOptions): pulumi.ResourceTransformation[] {
     return opts.transformations ?? [];
+}
+
+/**
+ * Kubernetes API sign-in outputs (nkp:kubernetesOidc): `kubeconfigOidc`, a kubeconfig without credentials (the
+ * cluster's address and CA, taken from the admin kubeconfig, and kubelogin as exec plugin), so not a secret; on local
+ * clusters, whose API server this program does not configure, also the kube-apiserver flags to start it with.
+ */
+export function kubernetesSignInOutputs(s: PlatformSettings, cloud: CloudOutputs): Record<string, pulumi.Input<unknown>> {
+    const oidc = s.kubernetesApi.oidc;
+    if (oidc === undefined) return {};
+    // The address and CA are public; only they leave the secret kubeconfig.
+    const kubeconfigOidc = pulumi.unsecret(cloud.kubeconfig.apply((k) => oidcKubeconfig({ name: `nkp-${s.environment}`, endpoint: apiServerEndpointOf(k), oidc })));
+    return { kubeconfigOidc, ...(s.cloud.provider === 'local' ? { kubeApiServerOidcFlags: kubeApiServerOidcFlags(oidc) } : {}) };
 }
 
 export function buildPlatform(cfg: PlatformConfig): Platform {
@@ -243,6 +257,7 @@ export function buildPlatform(cfg: PlatformConfig): Platform {
                 upstream,
                 ...(upstream.type === 'oidc' ? { upstreamSecret: secret('identityUpstreamOidcClientSecret') } : {}),
                 ...(upstream.type === 'ldap' ? { upstreamSecret: secret('identityUpstreamLdapBindCredential') } : {}),
+                ...(s.kubernetesApi.oidc ? { kubernetesApi: { clientId: s.kubernetesApi.oidc.clientId, redirectUris: KUBELOGIN_REDIRECT_URIS } } : {}),
             },
             // The keycloak resources use the component's own provider; the operator's credentials Secret the cluster's.
             { ...onCluster, dependsOn: [foundation] },
@@ -265,6 +280,7 @@ export function buildPlatform(cfg: PlatformConfig): Platform {
         ...(dnsRecords ? { dnsRecords: dnsRecords.names } : {}),
         // Where DNS for the platform's hostnames points on Hetzner (AWS: the gateway's NLB hostname, see stacks/README.md).
         ...(cloud instanceof HetznerCloud ? { gatewayLoadBalancerIp: cloud.gatewayLoadBalancerIp } : {}),
+        ...kubernetesSignInOutputs(s, cloud),
         // Local clusters: the CA to import into the browser / OS trust store (a certificate, not a secret).
         ...(localCA ? { localCaCertificate: localCA.certPem } : {}),
     };

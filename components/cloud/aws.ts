@@ -30,6 +30,7 @@ import type { ApiServerOidc, CloudOutputs, CostTags } from './types.js';
 import { costTagMap } from './validate.js';
 import { EXTERNAL_DNS_SERVICE_ACCOUNT, LB_CONTROLLER_SERVICE_ACCOUNT, loadBalancerControllerPolicy } from './aws-addons-plan.js';
 import { externalDnsRoute53Policy } from './dns-plan.js';
+import { eksOidcIdentityProviderConfig } from './kube-oidc.js';
 
 /** A Kubernetes node taint. */
 export interface NodeTaint {
@@ -257,10 +258,7 @@ export class AwsCloud extends pulumi.ComponentResource implements CloudOutputs {
             const o = plan.apiServerOidc;
             new aws.eks.IdentityProviderConfig(`${name}-oidc`, {
                 clusterName,
-                oidc: {
-                    identityProviderConfigName: 'oidc', issuerUrl: o.issuerUrl, clientId: o.clientId,
-                    usernameClaim: o.usernameClaim, usernamePrefix: o.usernamePrefix, groupsClaim: o.groupsClaim, groupsPrefix: o.groupsPrefix,
-                },
+                oidc: eksOidcIdentityProviderConfig(o),
                 tags: named('oidc'),
             }, parent);
         }

@@ -8,6 +8,7 @@ import type { HetznerCloudArgs } from './hetzner.js';
 import { nkpLabel } from './labels.js';
 import { contains, formatCidr, hostAddress, nthSubnet, overlaps, parseIpv4Cidr, size } from './cidr.js';
 import type { ApiServerOidc, CostTags } from './types.js';
+import { k3sApiServerOidcArgs } from './kube-oidc.js';
 import {
     CloudArgsError,
     costTagMap,
@@ -253,16 +254,9 @@ export interface K3sConfigContext {
     apiServerOidc?: Required<ApiServerOidc>;
 }
 
-/** kube-apiserver flags (K3s `kube-apiserver-arg` entries) for OIDC sign-in. */
+/** kube-apiserver flags (K3s `kube-apiserver-arg` entries) for OIDC sign-in: ./kube-oidc.ts, shared with EKS and the tests. */
 export function oidcApiServerArgs(o: Required<ApiServerOidc>): string[] {
-    return [
-        `oidc-issuer-url=${o.issuerUrl}`,
-        `oidc-client-id=${o.clientId}`,
-        `oidc-username-claim=${o.usernameClaim}`,
-        `oidc-username-prefix=${o.usernamePrefix}`,
-        `oidc-groups-claim=${o.groupsClaim}`,
-        `oidc-groups-prefix=${o.groupsPrefix}`,
-    ];
+    return k3sApiServerOidcArgs(o);
 }
 
 /** K3s config file (/etc/rancher/k3s/config.yaml) of one node, as an object. */

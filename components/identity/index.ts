@@ -17,6 +17,7 @@ import { NS } from '../cluster/namespaces.js';
 import {
     argocdClient,
     groupsMapper,
+    kubernetesClient,
     landingAdminClient,
     LANDING_ADMIN_CREDENTIALS_SECRET,
     LANDING_ADMIN_REALM_MANAGEMENT_ROLES,
@@ -59,6 +60,11 @@ export interface IdentityArgs {
     /** Upstream identity provider; its secret is required for oidc (client secret) and ldap (bind credential). */
     upstream: UpstreamSpec;
     upstreamSecret?: pulumi.Input<string>;
+    /**
+     * Kubernetes API sign-in: the public kubectl client (`clientId`, PKCE, redirects `redirectUris`) with the groups
+     * mapper (components/cloud/kube-oidc.ts has the API servers' side). Plain: it decides resources.
+     */
+    kubernetesApi?: { clientId: string; redirectUris: readonly string[] };
 }
 
 /**
@@ -77,6 +83,8 @@ export class Identity extends pulumi.ComponentResource {
     readonly landingAdminClientId: pulumi.Output<string>;
     /** namespace/name of the Secret holding the landing page's client credentials. */
     readonly landingAdminCredentialsSecret: pulumi.Output<string>;
+    /** Client id of the kubectl client (Kubernetes API sign-in), when kubernetesApi is given. */
+    readonly kubernetesClientId?: pulumi.Output<string>;
 
     constructor(name: string, args: IdentityArgs, opts?: pulumi.ComponentResourceOptions) {
         super('nkp:identity:Identity', name, {}, opts);
@@ -169,6 +177,13 @@ export class Identity extends pulumi.ComponentResource {
         this.operatorClientId = op.clientId;
         this.operatorCredentialsSecret = op.secret;
 
+        if (args.kubernetesApi !== undefined) {
+            const k = kubernetesClient(args.kubernetesApi.clientId, args.kubernetesApi.redirectUris);
+            const kubectl = new keycloak.openid.Client(`${name}-kubernetes-client`, { realmId: realm.id, ...k }, child);
+            new keycloak.openid.GroupMembershipProtocolMapper(`${name}-kubernetes-groups`, { realmId: realm.id, clientId: kubectl.id, ...groupsMapper() }, child);
+            this.kubernetesClientId = kubectl.clientId;
+        }
+
         const up = args.upstream;
         if (up.type === 'oidc') {
             new keycloak.oidc.IdentityProvider(`${name}-upstream-oidc`, { realm: realm.realm, ...oidcIdentityProvider(up), clientSecret: pulumi.secret(args.upstreamSecret!) }, child);
@@ -185,6 +200,7 @@ export class Identity extends pulumi.ComponentResource {
             operatorCredentialsSecret: this.operatorCredentialsSecret,
             landingAdminClientId: this.landingAdminClientId,
             landingAdminCredentialsSecret: this.landingAdminCredentialsSecret,
+            kubernetesClientId: this.kubernetesClientId,
         });
     }
 }

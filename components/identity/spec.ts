@@ -70,6 +70,35 @@ export function groupsMapper() {
     return { name: 'groups', claimName: GROUPS_CLAIM, fullPath: false, addToIdToken: true, addToAccessToken: true, addToUserinfo: true };
 }
 
+/**
+ * The realm's kubectl client, for Kubernetes API sign-in with kubelogin (`kubectl oidc-login`, an exec credential
+ * plugin): public (a CLI keeps no secret), authorization code flow with PKCE S256 only, redirects exactly to the
+ * loopback addresses kubelogin listens on (`redirectUris`, components/cloud/kube-oidc.ts KUBELOGIN_REDIRECT_URIS),
+ * no password grant, no implicit flow, no service account, no web origin, no realm roles in its tokens. Its ID
+ * tokens' `aud` is the client id, which the API servers accept (--oidc-client-id); with the groups mapper
+ * ({@link groupsMapper}) they carry the realm groups the cluster baseline binds.
+ */
+export function kubernetesClient(clientId: string, redirectUris: readonly string[]) {
+    if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(clientId)) throw new Error(`kubernetes client id ${JSON.stringify(clientId)} is not allowed; use 1..64 of [A-Za-z0-9._-], e.g. kubernetes`);
+    for (const u of redirectUris) {
+        if (!/^http:\/\/(localhost|127\.0\.0\.1):\d{1,5}$/.test(u)) throw new Error(`kubernetes client redirect URI ${JSON.stringify(u)} is not allowed; only http://localhost:<port> (kubelogin's loopback listener)`);
+    }
+    return {
+        clientId,
+        name: 'Kubernetes API (kubectl with kubelogin)',
+        accessType: 'PUBLIC',
+        standardFlowEnabled: true,
+        implicitFlowEnabled: false,
+        directAccessGrantsEnabled: false,
+        serviceAccountsEnabled: false,
+        pkceCodeChallengeMethod: 'S256',
+        fullScopeAllowed: false,
+        validRedirectUris: [...redirectUris],
+        validPostLogoutRedirectUris: [] as string[],
+        webOrigins: [] as string[],
+    };
+}
+
 export type UpstreamSpec =
     | { type: 'none' }
     | { type: 'oidc'; issuer: string; authorizationUrl: string; tokenUrl: string; jwksUrl: string; clientId: string }
