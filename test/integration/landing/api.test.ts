@@ -242,6 +242,65 @@ describe('landing service on a real control plane (API + SSE)', function () {
     assert.notEqual(admin.headers.etag, etag);
   });
 
+  it('GET /api/apps: a NebariApp edit reaches exactly the lists it touches; steady probe results rebuild nothing', async () => {
+    const adminToken = await issuer.mint(alice);
+    const get = async (headers: Record<string, string>): Promise<{ status: number; etag: string; text: string }> => {
+      const res = await fetch(`${svc.url}/api/apps`, { headers });
+      return { status: res.status, etag: String(res.headers.get('etag')), text: await res.text() };
+    };
+    const admin = { authorization: `Bearer ${adminToken}` };
+    await apps.create(nebariApp(ns, 'inv-priv', { auth: { enabled: true, groups: ['admins'] }, landingPage: { enabled: true, displayName: `Secret ops [${ns}]`, category: 'Platform' } }));
+    await apps.create(nebariApp(ns, 'inv-pub', { landingPage: { enabled: true, displayName: `Open docs [${ns}]`, category: 'Docs' } }));
+    backend.status = 200;
+    await apps.create(nebariApp(ns, 'inv-probed', { landingPage: { enabled: true, displayName: `Probed docs [${ns}]`, category: 'Docs', healthCheck: { enabled: true, path: '/health', intervalSeconds: 10, timeoutSeconds: 2 } } }));
+    await eventually(() => get(admin), (r) => r.text.includes(`Secret ops [${ns}]`) && r.text.includes(`Open docs [${ns}]`) && findApp(JSON.parse(r.text).groups, `${ns}/inv-probed`)?.health === 'healthy');
+    const anon0 = await get({});
+    const admin0 = await get(admin);
+    assert.ok(!anon0.text.includes('Secret ops'));
+
+    // The public app's probes keep answering the same every 200 ms: no list is rebuilt.
+    const builds = async (): Promise<number> => (await svc.metrics.viewBuilds.get()).values[0]?.value ?? 0;
+    const hits = backend.hits;
+    const b0 = await builds();
+    for (let i = 0; i < 10; i++) {
+      assert.equal((await get({ 'if-none-match': anon0.etag })).status, 304);
+      assert.equal((await get({ ...admin, 'if-none-match': admin0.etag })).status, 304);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.ok(backend.hits >= hits + 3, `probes ran meanwhile (${backend.hits - hits})`);
+    assert.equal(await builds(), b0, 'no list rebuilt while probe results stayed the same');
+
+    // A private app changes: the admins' list changes, the anonymous one is the same list (same ETag, still 304).
+    await apps.update(ns, 'inv-priv', (o) => {
+      o.spec.landingPage.displayName = `Secret ops 2 [${ns}]`;
+    });
+    const admin1 = await eventually(() => get(admin), (r) => r.text.includes(`Secret ops 2 [${ns}]`));
+    assert.notEqual(admin1.etag, admin0.etag);
+    assert.equal((await get({ ...admin, 'if-none-match': admin0.etag })).status, 200, 'the old admin ETag no longer matches');
+    const anon1 = await get({ 'if-none-match': anon0.etag });
+    assert.equal(anon1.status, 304, 'the anonymous list was not touched by a private app');
+    assert.ok(!(await get({})).text.includes('Secret ops'));
+
+    // A public app changes: both lists change.
+    await apps.update(ns, 'inv-pub', (o) => {
+      o.spec.landingPage.displayName = `Open docs 2 [${ns}]`;
+    });
+    const anon2 = await eventually(() => get({}), (r) => r.text.includes(`Open docs 2 [${ns}]`));
+    assert.notEqual(anon2.etag, anon0.etag);
+    assert.equal((await get({ 'if-none-match': anon0.etag })).status, 200);
+    assert.ok(!anon2.text.includes('Secret ops'));
+    const admin2 = await get(admin);
+    assert.ok(admin2.text.includes(`Open docs 2 [${ns}]`) && admin2.text.includes(`Secret ops 2 [${ns}]`));
+    assert.notEqual(admin2.etag, admin1.etag);
+
+    // Made private: it leaves the anonymous list.
+    await apps.update(ns, 'inv-pub', (o) => {
+      o.spec.auth = { enabled: true, groups: ['admins'] };
+    });
+    await eventually(() => get({}), (r) => !r.text.includes('Open docs'));
+    assert.ok((await get(admin)).text.includes(`Open docs 2 [${ns}]`));
+  });
+
   it('exports Prometheus metrics', async () => {
     const text = await svc.metrics.registry.metrics();
     assert.match(text, /landing_apps\{visibility="private"\} [1-9]/);

@@ -89,6 +89,57 @@ describe('landing health probes', () => {
   });
 });
 
+describe('landing health probes follow store changes one at a time', () => {
+  let server: Server;
+  let port = 0;
+  const paths: string[] = [];
+  before(async () => {
+    server = createServer((req, res) => {
+      paths.push(req.url ?? '');
+      res.writeHead(200).end();
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const a = server.address();
+    port = typeof a === 'object' && a ? a.port : 0;
+  });
+  after(() => {
+    server.closeAllConnections();
+    server.close();
+  });
+
+  it('a probe result or an edit that keeps the target restarts no probe; a new target does; removal stops it', async () => {
+    const s = new AppStore();
+    const changes: string[] = [];
+    // Interval far beyond the test: every probe seen here is the immediate one of a (re)started job.
+    const p = new HealthProber(s, { resolver: () => `http://127.0.0.1:${port}`, intervalMs: () => 60_000 });
+    s.onChange((c) => {
+      changes.push(c.kind);
+      p.follow(c);
+    });
+    const settle = async (): Promise<void> => {
+      await new Promise((r) => setTimeout(r, 150));
+    };
+    s.upsert(entry('a/x', target));
+    s.upsert(entry('a/y', { ...target, path: '/y' }));
+    while (s.healthOf('a/x') !== 'healthy' || s.healthOf('a/y') !== 'healthy') await new Promise((r) => setTimeout(r, 5));
+    await settle();
+    assert.deepEqual(paths.slice().sort(), ['/api/health', '/y']);
+    assert.equal(changes.filter((c) => c === 'health').length, 2, 'two probe results, each a health change');
+    s.upsert({ ...entry('a/x', target), name: 'renamed' });
+    await settle();
+    assert.equal(paths.length, 2, 'same target: no new probe');
+    s.upsert(entry('a/x', { ...target, path: '/moved' }));
+    while (s.healthOf('a/x') !== 'healthy') await new Promise((r) => setTimeout(r, 5));
+    await settle();
+    assert.deepEqual(paths.slice(2), ['/moved'], 'new target: probed at once, the other app untouched');
+    s.remove('a/y');
+    s.replaceAll([...s.all()]);
+    await settle();
+    assert.deepEqual(paths.slice(3), [], 'a re-list with the same targets starts nothing new');
+    p.stop();
+  });
+});
+
 describe('landing watcher restarts', () => {
   it('restarts with growing backoff while the API server is unreachable', async () => {
     const kc = new KubeConfig();
