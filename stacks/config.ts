@@ -73,6 +73,14 @@ const NodeGroupSchema = Type.Object(
     { additionalProperties: false },
 );
 
+const UpstreamGroupMappingSchema = Type.Object(
+    {
+        upstream: Type.String({ minLength: 1, maxLength: 256 }),
+        group: Type.String({ pattern: GROUP_NAME }),
+    },
+    { additionalProperties: false },
+);
+
 const WorkerPoolSchema = Type.Object(
     {
         name: Type.String({ pattern: DNS_LABEL, maxLength: WORKER_POOL_NAME_MAX }),
@@ -200,6 +208,15 @@ export const CONFIG_KEYS = {
     identityUpstreamOidcTokenUrl: { schema: str('Upstream OIDC: token endpoint URL (https).', { pattern: '^$|' + HTTPS_URL }), default: '' },
     identityUpstreamOidcJwksUrl: { schema: str('Upstream OIDC: JWKS URL (https) used to validate signatures.', { pattern: '^$|' + HTTPS_URL }), default: '' },
     identityUpstreamOidcClientId: { schema: str('Upstream OIDC: client id registered for this Keycloak (secret: nkp:identityUpstreamOidcClientSecret).', { pattern: '^[A-Za-z0-9._:/-]{0,200}$' }), default: '' },
+    identityUpstreamOidcGroupsClaim: { schema: str('Upstream OIDC: claim of the upstream ID token that lists the user\'s groups (Entra ID: groups, holding group object ids once the app registration emits group claims).', { pattern: '^[A-Za-z0-9_.:/-]{1,64}$' }), default: 'groups' },
+    identityUpstreamGroupMappings: {
+        schema: Type.Array(UpstreamGroupMappingSchema, {
+            description:
+                'Upstream OIDC: which upstream group puts a user into which realm group, [{upstream, group}]: upstream is the value in identityUpstreamOidcGroupsClaim (an Entra ID group object id, an AD FS group name), group one of admins, developers, viewers or identityExtraGroups. Re-evaluated at every sign-in. Users in no mapped group sign in but get no platform group.',
+            uniqueItems: true,
+        }),
+        default: [],
+    },
     identityUpstreamLdapUrl: { schema: str('Upstream LDAP: connection URL, ldaps://host:636 (or ldap:// with StartTLS).', { pattern: '^$|^ldaps?://[^\\s]+$' }), default: '' },
     identityUpstreamLdapVendor: { schema: str('Upstream LDAP: ad (Active Directory) or other (OpenLDAP, 389ds...).', { enum: ['ad', 'other'] }), default: 'other' },
     identityUpstreamLdapBindDn: { schema: str('Upstream LDAP: bind DN (secret: nkp:identityUpstreamLdapBindCredential).', { maxLength: 500 }), default: '' },
@@ -445,6 +462,18 @@ export function crossKeyProblems(c: Partial<FlatConfig>): string[] {
             if (c[k] === '') p.push(`${fq(k)} is required when ${fq('identityUpstream')} is oidc`);
         }
     }
+    if ((c.identityUpstreamGroupMappings ?? []).length > 0) {
+        if (c.identityUpstream !== 'oidc') {
+            p.push(
+                `${fq('identityUpstreamGroupMappings')} needs ${fq('identityUpstream')} oidc (now ${JSON.stringify(c.identityUpstream)}): with ldap, Keycloak imports the directory's groups under their own names (cn), ` +
+                    'so name them after the realm groups, or sign in through Entra ID / AD FS with identityUpstream oidc and map their groups here',
+            );
+        }
+        const allowed = ['admins', 'developers', 'viewers', ...(c.identityExtraGroups ?? [])];
+        (c.identityUpstreamGroupMappings ?? []).forEach((m, i) => {
+            if (!allowed.includes(m.group)) p.push(`${fq('identityUpstreamGroupMappings')}[${i}].group "${m.group}" is not a realm group; allowed: ${allowed.join(', ')}`);
+        });
+    }
     if (c.identityUpstream === 'ldap') {
         for (const k of ['identityUpstreamLdapUrl', 'identityUpstreamLdapBindDn', 'identityUpstreamLdapUsersDn'] as const) {
             if (c[k] === '') p.push(`${fq(k)} is required when ${fq('identityUpstream')} is ldap`);
@@ -531,7 +560,7 @@ export interface PlatformSettings {
         mfaRequired: boolean;
         upstream:
             | { type: 'none' }
-            | { type: 'oidc'; issuer: string; authorizationUrl: string; tokenUrl: string; jwksUrl: string; clientId: string }
+            | { type: 'oidc'; issuer: string; authorizationUrl: string; tokenUrl: string; jwksUrl: string; clientId: string; groupsClaim: string; groupMappings: { upstream: string; group: string }[] }
             | { type: 'ldap'; url: string; vendor: 'ad' | 'other'; bindDn: string; usersDn: string; groupsDn: string };
     };
     telemetry: { exporter: 'debug' | 'otlp' | 'otlphttp'; endpoint: string; auth: 'none' | 'bearer' };
@@ -615,6 +644,8 @@ export function toSettings(c: FlatConfig): PlatformSettings {
             tokenUrl: c.identityUpstreamOidcTokenUrl,
             jwksUrl: c.identityUpstreamOidcJwksUrl,
             clientId: c.identityUpstreamOidcClientId,
+            groupsClaim: c.identityUpstreamOidcGroupsClaim,
+            groupMappings: c.identityUpstreamGroupMappings.map((m) => ({ ...m })),
         };
     } else if (c.identityUpstream === 'ldap') {
         upstream = {

@@ -16,6 +16,7 @@ import * as random from '@pulumi/random';
 import { NS } from '../cluster/namespaces.js';
 import {
     argocdClient,
+    GROUPS_CLAIM,
     groupsMapper,
     kubernetesClient,
     landingAdminClient,
@@ -31,6 +32,7 @@ import {
     REALM_MANAGEMENT_CLIENT_ID,
     realmGroups,
     realmSettings,
+    upstreamGroupMappers,
     type UpstreamSpec,
 } from './spec.js';
 
@@ -91,6 +93,8 @@ export class Identity extends pulumi.ComponentResource {
         if (args.upstream.type !== 'none' && args.upstreamSecret === undefined) {
             throw new Error(`Identity ${name}: upstream ${args.upstream.type} needs upstreamSecret (${args.upstream.type === 'oidc' ? 'client secret' : 'bind credential'})`);
         }
+        // Validated before anything is registered: a mapping to a group the realm lacks names the group.
+        const mappers = args.upstream.type === 'oidc' ? upstreamGroupMappers(args.upstream.groupMappings ?? [], args.upstream.groupsClaim ?? GROUPS_CLAIM, realmGroups(args.extraGroups)) : [];
         const provider = new keycloak.Provider(
             `${name}-keycloak`,
             {
@@ -111,7 +115,7 @@ export class Identity extends pulumi.ComponentResource {
         this.realmId = realm.id;
 
         this.groupNames = realmGroups(args.extraGroups);
-        for (const g of this.groupNames) new keycloak.Group(`${name}-group-${g}`, { realmId: realm.id, name: g }, child);
+        const groups = this.groupNames.map((g) => new keycloak.Group(`${name}-group-${g}`, { realmId: realm.id, name: g }, child));
 
         new keycloak.RequiredAction(`${name}-configure-totp`, { realmId: realm.realm, ...mfaRequiredAction(args.mfaRequired) }, child);
 
@@ -186,7 +190,14 @@ export class Identity extends pulumi.ComponentResource {
 
         const up = args.upstream;
         if (up.type === 'oidc') {
-            new keycloak.oidc.IdentityProvider(`${name}-upstream-oidc`, { realm: realm.realm, ...oidcIdentityProvider(up), clientSecret: pulumi.secret(args.upstreamSecret!) }, child);
+            const idp = new keycloak.oidc.IdentityProvider(`${name}-upstream-oidc`, { realm: realm.realm, ...oidcIdentityProvider(up), clientSecret: pulumi.secret(args.upstreamSecret!) }, child);
+            for (const m of mappers) {
+                new keycloak.CustomIdentityProviderMapping(
+                    `${name}-upstream-group-${m.name}`,
+                    { realm: realm.realm, name: m.name, identityProviderAlias: idp.alias, identityProviderMapper: m.identityProviderMapper, extraConfig: m.extraConfig },
+                    { ...child, dependsOn: groups },
+                );
+            }
         } else if (up.type === 'ldap') {
             const fed = new keycloak.ldap.UserFederation(`${name}-upstream-ldap`, { realmId: realm.id, ...ldapFederation(up), bindCredential: pulumi.secret(args.upstreamSecret!) }, child);
             if (up.groupsDn !== '') new keycloak.ldap.GroupMapper(`${name}-upstream-ldap-groups`, { realmId: realm.id, ldapUserFederationId: fed.id, ...ldapGroupMapper(up) }, child);

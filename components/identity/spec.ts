@@ -3,6 +3,8 @@
  * clients of the operator and the landing page, the upstream identity provider and the MFA requirement, as plain
  * argument objects for @pulumi/keycloak resources.
  */
+import { createHash } from 'node:crypto';
+
 export const ARGOCD_CLIENT_ID = 'argocd';
 export const GROUPS_CLAIM = 'groups';
 export const BASE_GROUPS = ['admins', 'developers', 'viewers'] as const;
@@ -101,12 +103,23 @@ export function kubernetesClient(clientId: string, redirectUris: readonly string
 
 export type UpstreamSpec =
     | { type: 'none' }
-    | { type: 'oidc'; issuer: string; authorizationUrl: string; tokenUrl: string; jwksUrl: string; clientId: string }
+    | {
+          type: 'oidc';
+          issuer: string;
+          authorizationUrl: string;
+          tokenUrl: string;
+          jwksUrl: string;
+          clientId: string;
+          /** Claim of the upstream ID token holding the user's groups (Entra ID: groups, with group object ids). Default groups. */
+          groupsClaim?: string;
+          /** Upstream group -> realm group (see upstreamGroupMappers). Default none: brokered users land in no group. */
+          groupMappings?: UpstreamGroupMapping[];
+      }
     | { type: 'ldap'; url: string; vendor: 'ad' | 'other'; bindDn: string; usersDn: string; groupsDn: string };
 
 export function oidcIdentityProvider(u: Extract<UpstreamSpec, { type: 'oidc' }>) {
     return {
-        alias: 'upstream',
+        alias: UPSTREAM_IDP_ALIAS,
         displayName: 'Company sign-in',
         providerId: 'oidc',
         issuer: u.issuer,
@@ -122,6 +135,45 @@ export function oidcIdentityProvider(u: Extract<UpstreamSpec, { type: 'oidc' }>)
         backchannelSupported: true,
         extraConfig: { pkceEnabled: 'true', pkceMethod: 'S256' },
     };
+}
+
+/** Alias of the upstream identity provider in the platform realm (its broker endpoint is /realms/<realm>/broker/upstream/endpoint). */
+export const UPSTREAM_IDP_ALIAS = 'upstream';
+
+/** One upstream group (its value in the upstream's groups claim: an Entra ID group object id, an AD FS group name) -> a realm group. */
+export interface UpstreamGroupMapping {
+    upstream: string;
+    group: string;
+}
+
+/**
+ * IdP mappers that put brokered users into the platform's groups: one Keycloak "Advanced Claim to Group" mapper
+ * (`oidc-advanced-group-idp-mapper`) per mapping, matching when the upstream ID token's `claim` (a list, as Entra ID's
+ * `groups`, or a single value) holds `upstream` exactly (no regex). Sync mode FORCE: every login re-evaluates the
+ * claim, so a user removed from the upstream group leaves the platform group at the next sign-in. Names are stable
+ * per mapping (`<group>-<hash of the upstream value>`), so reordering the list changes nothing.
+ */
+export function upstreamGroupMappers(mappings: readonly UpstreamGroupMapping[], claim: string, realmGroupNames: readonly string[]) {
+    if (!/^[A-Za-z0-9_.:/-]{1,64}$/.test(claim)) throw new Error(`upstream groups claim ${JSON.stringify(claim)} is not a claim name ([A-Za-z0-9_.:/-], 1..64)`);
+    const seen = new Set<string>();
+    return mappings.map((m, i) => {
+        if (typeof m.upstream !== 'string' || m.upstream.trim() === '' || m.upstream.length > 256) throw new Error(`upstream group mapping ${i}: upstream must be 1..256 characters (the value in the ${claim} claim, e.g. an Entra ID group object id)`);
+        if (!realmGroupNames.includes(m.group)) throw new Error(`upstream group mapping ${i}: group ${JSON.stringify(m.group)} is not a realm group; allowed: ${realmGroupNames.join(', ')}`);
+        const key = `${m.upstream}\u0000${m.group}`;
+        if (seen.has(key)) throw new Error(`upstream group mapping ${i}: ${JSON.stringify(m.upstream)} -> ${m.group} is listed twice`);
+        seen.add(key);
+        return {
+            name: `${m.group}-${createHash('sha256').update(m.upstream).digest('hex').slice(0, 10)}`,
+            identityProviderAlias: UPSTREAM_IDP_ALIAS,
+            identityProviderMapper: 'oidc-advanced-group-idp-mapper',
+            extraConfig: {
+                syncMode: 'FORCE',
+                claims: JSON.stringify([{ key: claim, value: m.upstream }]),
+                'are.claim.values.regex': 'false',
+                group: `/${m.group}`,
+            },
+        };
+    });
 }
 
 /** LDAP / Active Directory federation, read-only, with the attribute names each vendor uses. */
