@@ -5,7 +5,7 @@
 import * as pulumi from '@pulumi/pulumi';
 import { CONFIG_NAMESPACE, ConfigValidationError, validateConfig, type SecretKey } from './config.js';
 import { buildPlatform } from './platform.js';
-import { discoverDeployerAddress } from './deployer.js';
+import { DEFAULT_DEPLOYER_IP_URL, discoverDeployerAddress } from './deployer.js';
 import { deployerReachProblem } from '../components/cloud/aws-plan.js';
 
 const config = new pulumi.Config(CONFIG_NAMESPACE);
@@ -19,7 +19,8 @@ const settings = validateConfig(
         .map((k) => k.slice(prefix.length)),
 );
 // AWS with the public endpoint: this machine must be inside awsPublicAccessCidrs, or every Kubernetes resource
-// would time out after the cluster is made. Checked before anything is registered (stacks/deployer.ts).
+// would time out after the cluster is made. Checked before anything is registered when NKP_DEPLOYER_IP says how
+// (stacks/deployer.ts; no network call unless NKP_DEPLOYER_IP=discover).
 if (settings.cloud.provider === 'aws' && settings.cloud.aws.endpointPublicAccess !== false) {
     const deployer = await discoverDeployerAddress();
     if (deployer.kind === 'address') {
@@ -27,6 +28,9 @@ if (settings.cloud.provider === 'aws' && settings.cloud.aws.endpointPublicAccess
         if (problem !== undefined) throw new ConfigValidationError([`${CONFIG_NAMESPACE}:awsPublicAccessCidrs: ${problem} (address from ${deployer.source}; NKP_DEPLOYER_IP=skip turns the check off)`]);
     } else if (deployer.kind === 'unknown') {
         pulumi.log.warn(`could not check that this machine can reach the EKS API through ${CONFIG_NAMESPACE}:awsPublicAccessCidrs: ${deployer.reason}; set NKP_DEPLOYER_IP=<your public IPv4> to check, or skip to silence this`);
+    } else if (deployer.kind === 'unchecked') {
+        // No network call unless asked for (stacks/deployer.ts).
+        pulumi.log.info(`not checked that this machine can reach the EKS API through ${CONFIG_NAMESPACE}:awsPublicAccessCidrs: set NKP_DEPLOYER_IP=<your public IPv4>, or NKP_DEPLOYER_IP=discover to ask ${DEFAULT_DEPLOYER_IP_URL} (NKP_DEPLOYER_IP_URL), or skip`);
     }
 }
 const secrets = Object.fromEntries(settings.requiredSecrets.map((k) => [k, config.requireSecret(k)])) as Partial<Record<SecretKey, pulumi.Output<string>>>;

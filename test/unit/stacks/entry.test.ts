@@ -69,10 +69,14 @@ describe('stacks/index.ts: the program entry', function () {
         const secrets = { argocdOidcClientSecret: 's', keycloakAdminPassword: 'p', gitopsRepoSshKey: 'k', otelExporterToken: 't' };
         let server: Server;
         let answer = '198.51.100.77';
+        let lookups = 0;
         const saved = { ip: process.env['NKP_DEPLOYER_IP'], url: process.env['NKP_DEPLOYER_IP_URL'] };
         before(async () => {
             // A real HTTP server standing in for https://checkip.amazonaws.com (which answers the caller's IPv4 as text).
-            server = createServer((_req, res) => res.end(`${answer}\n`));
+            server = createServer((_req, res) => {
+                lookups++;
+                res.end(`${answer}\n`);
+            });
             await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
         });
         after(() => {
@@ -81,6 +85,25 @@ describe('stacks/index.ts: the program entry', function () {
                 if (v === undefined) delete process.env[k];
                 else process.env[k] = v;
             }
+        });
+
+        it('NKP_DEPLOYER_IP decides the check: an address, discover (the only mode that makes a request), skip, unset, invalid', async () => {
+            const { deployerCheckMode, discoverDeployerAddress, DEFAULT_DEPLOYER_IP_URL } = await import('../../../stacks/deployer.js');
+            assert.deepEqual(deployerCheckMode({ NKP_DEPLOYER_IP: ' 203.0.113.9 ' }), { mode: 'address', ip: '203.0.113.9' });
+            assert.deepEqual(deployerCheckMode({ NKP_DEPLOYER_IP: 'discover' }), { mode: 'discover', url: DEFAULT_DEPLOYER_IP_URL });
+            assert.deepEqual(deployerCheckMode({ NKP_DEPLOYER_IP: 'discover', NKP_DEPLOYER_IP_URL: 'http://127.0.0.1:1/' }), { mode: 'discover', url: 'http://127.0.0.1:1/' });
+            assert.deepEqual(deployerCheckMode({ NKP_DEPLOYER_IP: 'skip' }), { mode: 'skip' });
+            assert.deepEqual(deployerCheckMode({}), { mode: 'unchecked' });
+            assert.match((deployerCheckMode({ NKP_DEPLOYER_IP: '300.1.1.1' }) as { reason: string }).reason, /not an IPv4 address, "discover" or "skip"/);
+            const calls: string[] = [];
+            const spy = (async (u: string) => {
+                calls.push(u);
+                return new Response('203.0.113.9');
+            }) as unknown as typeof fetch;
+            for (const env of [{}, { NKP_DEPLOYER_IP: 'skip' }, { NKP_DEPLOYER_IP: '203.0.113.9' }, { NKP_DEPLOYER_IP: 'x' }]) await discoverDeployerAddress(env, 1000, spy);
+            assert.deepEqual(calls, [], 'no request unless discover');
+            assert.deepEqual(await discoverDeployerAddress({ NKP_DEPLOYER_IP: 'discover' }, 1000, spy), { kind: 'address', ip: '203.0.113.9', source: DEFAULT_DEPLOYER_IP_URL });
+            assert.deepEqual(calls, [DEFAULT_DEPLOYER_IP_URL]);
         });
 
         it('an address outside the CIDRs stops the program before any resource, naming the key and the fix', async () => {
@@ -96,8 +119,8 @@ describe('stacks/index.ts: the program entry', function () {
             assert.equal(mocks.resources.length, 0);
         });
 
-        it('the address looked up over HTTP: outside is refused, inside builds the stack', async () => {
-            delete process.env['NKP_DEPLOYER_IP'];
+        it('NKP_DEPLOYER_IP=discover: the address looked up over HTTP; outside is refused, inside builds the stack', async () => {
+            process.env['NKP_DEPLOYER_IP'] = 'discover';
             process.env['NKP_DEPLOYER_IP_URL'] = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
             answer = '192.0.2.44';
             setConfig({}, secrets, 'aws-staging');
@@ -107,6 +130,24 @@ describe('stacks/index.ts: the program entry', function () {
             await mocks.settle();
             assert.ok(mocks.ofType('eks:index:Cluster').length === 1, 'the cluster is registered');
             assert.equal(await outputValue(exports.cloudProvider as never), 'aws');
+        });
+
+        it('NKP_DEPLOYER_IP unset: no network call at startup (the lookup URL is never asked), the stack builds', async () => {
+            delete process.env['NKP_DEPLOYER_IP'];
+            process.env['NKP_DEPLOYER_IP_URL'] = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+            answer = '192.0.2.44'; // outside: it would be refused if it were asked
+            const before = lookups;
+            setConfig({}, secrets, 'aws-staging');
+            await importEntry();
+            await mocks.settle();
+            assert.equal(lookups, before, 'nothing asked the lookup URL');
+            assert.equal(mocks.ofType('eks:index:Cluster').length, 1);
+            process.env['NKP_DEPLOYER_IP'] = 'no-address';
+            mocks.reset();
+            setConfig({}, secrets, 'aws-staging');
+            await importEntry();
+            await mocks.settle();
+            assert.equal(lookups, before, 'an invalid value warns (stacks/deployer.ts) and asks nothing either');
         });
     });
 });
