@@ -363,8 +363,27 @@ export function kubeconfigFetchCommand(): string {
 export const HCLOUD_SECRET_NAME = 'hcloud';
 
 /** Helm values of hcloud-cloud-controller-manager: private-network routing, LBs reach nodes over private IPs. */
+/**
+ * Resource limits of the Hetzner charts' containers (the policy pack's k8s-resource-limits; the charts set none):
+ * sized for a control loop / CSI sidecar each, the node driver with room for mkfs and resize2fs.
+ */
+const small = { requests: { cpu: '10m', memory: '32Mi' }, limits: { cpu: '200m', memory: '128Mi' } };
+const driver = { requests: { cpu: '20m', memory: '64Mi' }, limits: { cpu: '500m', memory: '256Mi' } };
+export const HCLOUD_CHART_RESOURCES = {
+    ccm: { requests: { cpu: '100m', memory: '50Mi' }, limits: { cpu: '500m', memory: '256Mi' } },
+    csiController: { csiAttacher: small, csiResizer: small, csiProvisioner: small, livenessProbe: small, hcloudCSIDriver: driver },
+    csiNode: { csiNodeDriverRegistrar: small, livenessProbe: small, hcloudCSIDriver: driver },
+} as const;
+
+/**
+ * The CSI controller's pod runs as a non-root user (it only calls the Hetzner API and serves a socket in an emptyDir
+ * that fsGroup makes writable). The node plugin cannot: policy/policies/kubernetes.ts NON_ROOT_EXEMPTIONS says why.
+ */
+export const HCLOUD_CSI_CONTROLLER_POD_SECURITY = { enabled: true, fsGroup: 1001, runAsNonRoot: true, runAsUser: 1001, runAsGroup: 1001, seccompProfile: { type: 'RuntimeDefault' } } as const;
+
 export function ccmValues(location: string): Record<string, unknown> {
     return {
+        resources: HCLOUD_CHART_RESOURCES.ccm,
         networking: { enabled: true, clusterCIDR: K3S_CLUSTER_CIDR },
         env: {
             HCLOUD_TOKEN: { valueFrom: { secretKeyRef: { name: HCLOUD_SECRET_NAME, key: 'token' } } },
@@ -377,10 +396,12 @@ export function ccmValues(location: string): Record<string, unknown> {
 /**
  * Helm values of hcloud-csi (which reads the token from the `hcloud` Secret by default): one default StorageClass,
  * reclaiming with `Retain` while the stack protects its stateful resources (volumes outlive their claims and
- * `pulumi destroy`), `Delete` otherwise.
+ * `pulumi destroy`), `Delete` otherwise; resource limits on every container; the controller's pod non-root.
  */
 export function csiValues(protect = true): Record<string, unknown> {
     return {
         storageClasses: [{ name: HCLOUD_STORAGE_CLASS, defaultStorageClass: true, reclaimPolicy: protect ? 'Retain' : 'Delete' }],
+        controller: { resources: HCLOUD_CHART_RESOURCES.csiController, podSecurityContext: HCLOUD_CSI_CONTROLLER_POD_SECURITY },
+        node: { resources: HCLOUD_CHART_RESOURCES.csiNode },
     };
 }

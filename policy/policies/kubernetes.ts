@@ -211,21 +211,102 @@ function effective(spec: Props, c: Props, key: string): unknown {
     return readOr(() => spec["securityContext"]?.[key], undefined);
 }
 
+/** What k8s-non-root checks of a container; an exemption names the ones a container is allowed to break. */
+export type NonRootCheck = "root" | "escalation" | "privileged";
+
+/**
+ * An explicit, narrow exemption from k8s-non-root for a workload that a real component deploys and that cannot work
+ * otherwise. It applies only to one object (kind, namespace, name), only when the engine registered it below the
+ * given parent types (the URN's type chain ends with `parentTypes`) and its URN name ends with `urnNameSuffix` (a
+ * Helm v4 Chart names its children `<chart resource>:<namespace>/<name>`), and only to the listed containers and
+ * checks. Every other container of that object, every other check (and every other policy: limits, pinned images)
+ * still applies.
+ */
+export interface NonRootExemption {
+    id: string;
+    why: string;
+    type: string;
+    namespace: string;
+    name: string;
+    parentTypes: readonly string[];
+    urnNameSuffix: string;
+    containers: Readonly<Record<string, readonly NonRootCheck[]>>;
+}
+
+export const NON_ROOT_EXEMPTIONS: readonly NonRootExemption[] = [
+    {
+        id: "hcloud-csi-node",
+        why:
+            "the Hetzner CSI node plugin mounts volumes for pods on the host (/var/lib/kubelet with Bidirectional mount propagation and /dev, which need a privileged container) and its sidecars register and probe the driver's socket in the kubelet's root-owned plugin directories",
+        type: K.daemonSet,
+        namespace: "kube-system",
+        name: "hcloud-csi-node",
+        parentTypes: ["nkp:cloud:HetznerCloud", "kubernetes:helm.sh/v4:Chart"],
+        urnNameSuffix: "-hcloud-csi:kube-system/hcloud-csi-node",
+        containers: {
+            "hcloud-csi-driver": ["root", "escalation", "privileged"],
+            "csi-node-driver-registrar": ["root", "escalation"],
+            "liveness-probe": ["root", "escalation"],
+        },
+    },
+    {
+        id: "hcloud-csi-controller",
+        why:
+            "the Hetzner CSI controller chart sets no container securityContext (so no allowPrivilegeEscalation: false); the program runs its pod as a non-root user (controller.podSecurityContext, components/cloud/hetzner-plan.ts csiValues), so only the escalation check is waived",
+        type: K.deployment,
+        namespace: "kube-system",
+        name: "hcloud-csi-controller",
+        parentTypes: ["nkp:cloud:HetznerCloud", "kubernetes:helm.sh/v4:Chart"],
+        urnNameSuffix: "-hcloud-csi:kube-system/hcloud-csi-controller",
+        containers: { "hcloud-csi-driver": ["escalation"], "csi-attacher": ["escalation"], "csi-resizer": ["escalation"], "csi-provisioner": ["escalation"], "liveness-probe": ["escalation"] },
+    },
+    {
+        id: "hcloud-cloud-controller-manager",
+        why:
+            "the Hetzner cloud-controller-manager chart (hcloud-cloud-controller-manager) offers no securityContext setting, so its one container runs as the image's user without allowPrivilegeEscalation: false; it is not privileged",
+        type: K.deployment,
+        namespace: "kube-system",
+        name: "hcloud-cloud-controller-manager",
+        parentTypes: ["nkp:cloud:HetznerCloud", "kubernetes:helm.sh/v4:Chart"],
+        urnNameSuffix: "-hcloud-ccm:kube-system/hcloud-cloud-controller-manager",
+        containers: { "hcloud-cloud-controller-manager": ["root", "escalation"] },
+    },
+];
+
+/** The exemption covering this resource, if any (see {@link NonRootExemption} for what must match). */
+export function nonRootExemptionFor(args: { type: string; urn: string; props: Props }, exemptions: readonly NonRootExemption[] = NON_ROOT_EXEMPTIONS): NonRootExemption | undefined {
+    const [, , typeChain = "", ...nameParts] = args.urn.split("::");
+    const urnName = nameParts.join("::");
+    const parents = typeChain.split("$").slice(0, -1);
+    return exemptions.find(
+        (e) =>
+            e.type === args.type &&
+            k8sNamespace(args.props) === e.namespace &&
+            k8sName(args.props) === e.name &&
+            urnName.endsWith(e.urnNameSuffix) &&
+            parents.length >= e.parentTypes.length &&
+            e.parentTypes.every((t, i) => parents[parents.length - e.parentTypes.length + i] === t),
+    );
+}
+
 export const nonRootContainers: ResourceValidationPolicy = {
     name: "k8s-non-root",
     description:
-        "Every container runs as a non-root user (runAsNonRoot: true or a non-zero runAsUser), is not privileged and sets allowPrivilegeEscalation: false.",
+        "Every container runs as a non-root user (runAsNonRoot: true or a non-zero runAsUser), is not privileged and sets allowPrivilegeEscalation: false. Exempt (only the named containers and checks): the workloads of the Hetzner CSI and cloud-controller-manager charts the HetznerCloud component installs (NON_ROOT_EXEMPTIONS).",
     enforcementLevel: "mandatory",
     validateResource: (args, reportViolation) => {
+        const exemption = nonRootExemptionFor(args);
         forEachContainer(args, (spec, c) => {
+            const allowed = exemption?.containers[c.name] ?? [];
             const problems: string[] = [];
             const nonRoot = effective(spec, c.c, "runAsNonRoot");
             const user = effective(spec, c.c, "runAsUser");
             const rootOk = nonRoot === true || nonRoot === "unknown" || (typeof user === "number" && user > 0) || user === "unknown";
-            if (!rootOk || user === 0) problems.push("may run as root (set securityContext.runAsNonRoot: true, runAsUser > 0)");
+            if ((!rootOk || user === 0) && !allowed.includes("root")) problems.push("may run as root (set securityContext.runAsNonRoot: true, runAsUser > 0)");
+            const privileged = readOr(() => c.c["securityContext"]?.["privileged"], false) === true;
             const esc = readOr(() => c.c["securityContext"]?.["allowPrivilegeEscalation"], false);
-            if (esc !== false) problems.push("allows privilege escalation (set securityContext.allowPrivilegeEscalation: false)");
-            if (readOr(() => c.c["securityContext"]?.["privileged"], false) === true) problems.push("is privileged (remove securityContext.privileged)");
+            if (esc !== false && !allowed.includes("escalation")) problems.push("allows privilege escalation (set securityContext.allowPrivilegeEscalation: false)");
+            if (privileged && !allowed.includes("privileged")) problems.push("is privileged (remove securityContext.privileged)");
             if (problems.length > 0) reportViolation(`${describe(args)} ${c.kind} "${c.name}" ${problems.join("; ")}.`);
         });
     },
