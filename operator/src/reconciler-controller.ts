@@ -5,7 +5,7 @@
 import type { KubeAccess } from './runtime/kubeconfig.js';
 import { MANAGED_BY_LABEL, MANAGED_BY_VALUE, objectKey, type NebariApp } from './api/types.js';
 import { operatorConfig, type OperatorConfig } from './desired/facts.js';
-import { CERTIFICATE, CHILD_KINDS, HTTPROUTE, LISTENERSET, SECURITYPOLICY } from './desired/objects.js';
+import { CERTIFICATE, CHILD_KINDS, HTTPROUTE, LISTENERSET, SECURITYPOLICY, objectId, type KubeObject as DesiredObject } from './desired/objects.js';
 import type { OperatorSettings } from './config.js';
 import type { AuthProvisioner } from './reconciler-auth.js';
 import { AppIndex, gatewayClassesOf, keysForAppEvent, keysForChild } from './reconciler-index.js';
@@ -71,6 +71,8 @@ export class Operator {
     children: Map<string, InformerGroup>;
   };
   private readonly pool: WorkerPool;
+  /** Events of keys being reconciled that may be echoes of that reconcile's own writes (enqueueUnlessOwnWrite). */
+  private readonly deferred = new Map<string, { id: string; rv: string }[]>();
   private elector: LeaderElector | undefined;
   private server: ProbeServer | undefined;
   private active = false;
@@ -184,12 +186,46 @@ export class Operator {
       log: this.log,
       metrics: this.metrics,
       reconcile: (key) => this.reconciler.reconcile(key),
+      beforeDone: (key) => this.settleDeferred(key),
     });
   }
 
   private enqueue(keys: Iterable<string>): void {
     if (!this.active) return;
     for (const k of keys) this.queue.add(k);
+  }
+
+  /**
+   * The watch event of one of the operator's own writes (a status, the finalizer, a child it applied: the same
+   * resourceVersion its write returned) brings nothing the reconcile that wrote it did not know: the caches and
+   * indexes take it, but no reconcile is queued for it. An event for a key being reconciled may arrive before the
+   * response of that reconcile's write: it is judged when that reconcile is over (settleDeferred). Anything else
+   * (someone else's change, a version we did not write) is queued as always.
+   */
+  private enqueueUnlessOwnWrite(keys: readonly string[], id: string, obj: KubeObject): void {
+    if (!this.active) return;
+    const rv = obj.metadata.resourceVersion;
+    for (const k of keys) {
+      if (this.queue.isProcessing(k) && rv !== undefined) {
+        let d = this.deferred.get(k);
+        if (!d) this.deferred.set(k, (d = []));
+        d.push({ id, rv });
+      } else if (this.reconciler.recent.isOwnEcho(id, obj)) {
+        this.metrics.ownEchoes.inc();
+      } else {
+        this.queue.add(k);
+      }
+    }
+  }
+
+  /** Called when the reconcile of `key` is over (before the queue hands the key out again): see enqueueUnlessOwnWrite. */
+  private settleDeferred(key: string): void {
+    const d = this.deferred.get(key);
+    if (!d) return;
+    this.deferred.delete(key);
+    const foreign = d.filter((e) => !this.reconciler.recent.isOwnEcho(e.id, { metadata: { resourceVersion: e.rv } }));
+    this.metrics.ownEchoes.inc(d.length - foreign.length);
+    if (foreign.length > 0) this.enqueue([key]);
   }
 
   private wireEvents(): void {
@@ -201,7 +237,8 @@ export class Operator {
       else this.index.upsert(app);
       this.metrics.managedApps.set(this.index.size);
       for (const k of keysForAppEvent(this.index, app, old)) keys.push(k);
-      this.enqueue(keys);
+      if (type === 'update') this.enqueueUnlessOwnWrite(keys, `app/${key}`, app);
+      else this.enqueue(keys);
     });
     c.namespaces.on((_t, ns) => this.enqueue(this.index.forNamespace(ns.metadata.name)));
     c.services.on((_t, svc) => this.enqueue(this.index.forService(svc.metadata.namespace!, svc.metadata.name)));
@@ -214,8 +251,9 @@ export class Operator {
         if (old) this.owned.remove(old);
         if (type === 'delete') this.owned.remove(child);
         else this.owned.upsert(child);
-        this.enqueue(keysForChild(child));
-        if (old) this.enqueue(keysForChild(old));
+        const keys = [...keysForChild(child), ...(old ? keysForChild(old) : [])];
+        if (type === 'delete') this.enqueue(keys);
+        else this.enqueueUnlessOwnWrite(keys, objectId(child as DesiredObject), child);
       });
     }
   }

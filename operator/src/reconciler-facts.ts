@@ -31,18 +31,40 @@ interface K8sCondition {
 interface StatusEntry {
   controllerName?: string;
   conditions?: K8sCondition[];
+  parentRef?: ParentRef;
+}
+
+interface ParentRef {
+  group?: string;
+  kind?: string;
+  namespace?: string;
+  name?: string;
+  sectionName?: string;
+  port?: number;
+}
+
+/** A parentRef with the Gateway API defaults filled in (group, kind Gateway, the route's namespace), as one string. */
+function parentRefKey(r: ParentRef, routeNamespace: string | undefined): string {
+  return [r.group ?? 'gateway.networking.k8s.io', r.kind ?? 'Gateway', r.namespace ?? routeNamespace ?? '', r.name ?? '', r.sectionName ?? '', r.port ?? ''].join('/');
 }
 
 /**
  * What the gateway controller says about an HTTPRoute (status.parents) or a SecurityPolicy (status.ancestors):
  * refused when a deciding condition (`types`) is False on any entry, accepted when every entry has them True for
  * the object's generation, pending otherwise (nothing reported yet, or only for an older generation).
- * Undefined when the object does not exist.
+ * Undefined when the object does not exist. A route's entries count only for the parents its spec still names:
+ * Envoy Gateway keeps the entry of a parent the route no longer references (the Gateway's HTTP listener, once TLS
+ * moved the route to the app's ListenerSet), frozen at the old generation.
  */
 export function acceptanceFact(obj: KubeObject | undefined, entriesOf: 'parents' | 'ancestors', types: readonly string[]): AcceptanceFact | undefined {
   if (!obj) return undefined;
   const generation = obj.metadata.generation;
-  const entries = ((obj as { status?: Record<string, StatusEntry[] | undefined> }).status?.[entriesOf] ?? []) as StatusEntry[];
+  let entries = ((obj as { status?: Record<string, StatusEntry[] | undefined> }).status?.[entriesOf] ?? []) as StatusEntry[];
+  const specRefs = (obj as { spec?: { parentRefs?: ParentRef[] } }).spec?.parentRefs;
+  if (entriesOf === 'parents' && specRefs) {
+    const named = new Set(specRefs.map((r) => parentRefKey(r, obj.metadata.namespace)));
+    entries = entries.filter((e) => !e.parentRef || named.has(parentRefKey(e.parentRef, obj.metadata.namespace)));
+  }
   const current = (c: K8sCondition): boolean => generation === undefined || c.observedGeneration === undefined || c.observedGeneration >= generation;
   for (const e of entries) {
     const bad = (e.conditions ?? []).find((c) => types.includes(c.type ?? '') && c.status === 'False' && current(c));

@@ -16,7 +16,7 @@ import {
   objectKey,
   type NebariApp,
 } from './api/types.js';
-import { childrenToDelete, needsWrite, notOwnedMessage, ownership, statusNeedsWrite } from './desired/compare.js';
+import { childrenToDelete, needsFinalizer, needsWrite, notOwnedMessage, ownership, statusNeedsWrite } from './desired/compare.js';
 import type { OperatorConfig, ProvisioningFact } from './desired/facts.js';
 import { CERTIFICATE, LISTENERSET, SECURITYPOLICY, REFERENCEGRANT, objectId, type ChildNames, type KubeObject as DesiredObject } from './desired/objects.js';
 import { desiredState, type DesiredState } from './desired/state.js';
@@ -117,7 +117,13 @@ export class Reconciler {
       if (app.metadata.finalizers?.includes(FINALIZER)) return this.finalize(app);
       return;
     }
-    if (!app.metadata.finalizers?.includes(FINALIZER)) await this.addFinalizer(app);
+    // The finalizer only where owner references cannot clean up (needsFinalizer); it is written before anything
+    // that needs it exists: before Keycloak is asked for a client, else alongside the reads of the children and
+    // before the first of them is written.
+    let finalizer: Promise<void> | undefined = app.metadata.finalizers?.includes(FINALIZER) ? Promise.resolve() : undefined;
+    const ensureFinalizer = (): Promise<void> => (finalizer ??= this.addFinalizer(app));
+    const provisions = wantsProvisioning(app) || !!app.status?.authConfigHash;
+    if (provisions) await ensureFinalizer();
 
     const log = this.d.log.child({ nebariapp: key });
     let provisioning: ProvisioningFact | undefined;
@@ -168,36 +174,69 @@ export class Reconciler {
     const failures: ChildFailure[] = [];
     const withheld = new Set<string>();
     const observedOwned = new Map<string, KubeObject | undefined>();
-    for (const child of ordered) {
-      try {
-        observedOwned.set(objectId(child), await this.observeOwned(child));
-      } catch (err) {
-        if (!(err instanceof NotOwnedError)) throw err;
-        failures.push({ child, reason: REASONS.ResourceNotOwned, message: err.message });
-        for (const id of withheldWithout(child, 'not-owned', desired.names, ordered)) withheld.add(id);
-        log.warn('child name taken by an object the operator does not own', { kind: child.kind, object: `${child.metadata.namespace}/${child.metadata.name}`, owner: err.owner });
+    // the ownership reads (a GET where the cache cannot tell) all at once, and the finalizer write beside them
+    if (needsFinalizer(desired.children, this.ownedObserved(key) as DesiredObject[], provisions)) void ensureFinalizer().catch(() => undefined);
+    const seen = await Promise.all(
+      ordered.map((child) =>
+        this.observeOwned(child).then(
+          (observed) => ({ observed }),
+          (err: unknown) => {
+            if (!(err instanceof NotOwnedError)) throw err;
+            return { notOwned: err };
+          },
+        ),
+      ),
+    );
+    await finalizer;
+    ordered.forEach((child, i) => {
+      const r = seen[i]!;
+      if (!('notOwned' in r)) {
+        observedOwned.set(objectId(child), r.observed);
+        return;
       }
-    }
+      const err = r.notOwned;
+      failures.push({ child, reason: REASONS.ResourceNotOwned, message: err.message });
+      for (const id of withheldWithout(child, 'not-owned', desired.names, ordered)) withheld.add(id);
+      log.warn('child name taken by an object the operator does not own', { kind: child.kind, object: `${child.metadata.namespace}/${child.metadata.name}`, owner: err.owner });
+    });
     const keep: DesiredObject[] = [];
-    for (const child of ordered) {
-      const id = objectId(child);
-      if (!observedOwned.has(id)) continue; // not ours
-      if (withheld.has(id)) {
-        failures.push({ child, reason: REASONS.AuthNotReady, message: '', withheld: true });
-        continue;
-      }
-      try {
-        await this.applyIfChanged(child, observedOwned.get(id) ?? null);
-        keep.push(child);
-      } catch (err) {
-        if (!isInvalidObject(err)) throw err;
+    // written in two rounds, each all at once: everything but the routes (the SecurityPolicy among them), then the
+    // routes, so no route is ever served before its SecurityPolicy exists; a rejection in the first round can
+    // still withhold a route of the second (withheldWithout)
+    for (const round of applyRounds(ordered)) {
+      const results = await Promise.all(
+        round.map(async (child): Promise<unknown> => {
+          const id = objectId(child);
+          if (!observedOwned.has(id) || withheld.has(id)) return 'skipped';
+          try {
+            await this.applyIfChanged(child, observedOwned.get(id) ?? null);
+            return undefined;
+          } catch (err) {
+            if (!isInvalidObject(err)) throw err;
+            return err;
+          }
+        }),
+      );
+      // outcomes in the apply order, so the first failure of a condition names it whatever finished first
+      round.forEach((child, i) => {
+        const id = objectId(child);
+        if (!observedOwned.has(id)) return; // not ours
+        if (withheld.has(id)) {
+          failures.push({ child, reason: REASONS.AuthNotReady, message: '', withheld: true });
+          return;
+        }
+        const err = results[i];
+        if (err === undefined) {
+          keep.push(child);
+          return;
+        }
         const previous = observedOwned.get(id);
         // the previous version stays (a rejected update changes nothing on the server)
         if (previous) keep.push(child);
         failures.push({ child, reason: REASONS.Failed, message: `was rejected by the API server: ${(err as Error).message}` });
         if (!previous) for (const w of withheldWithout(child, 'rejected', desired.names, ordered)) withheld.add(w);
         log.warn('child rejected by the API server', { kind: child.kind, object: `${child.metadata.namespace}/${child.metadata.name}`, err });
-      }
+      });
     }
     if (failures.length > 0) failedChildrenStatus(desired, failures, app, this.now());
     // an object the operator does not own is not watched (the caches hold labelled objects only): look again with
@@ -404,6 +443,11 @@ export class Reconciler {
   }
 }
 
+
+/** Pure: the children (already in apply order) in the rounds they are written in: all but the routes, then the routes. */
+export function applyRounds(ordered: readonly DesiredObject[]): DesiredObject[][] {
+  return [ordered.filter((c) => c.kind !== 'HTTPRoute'), ordered.filter((c) => c.kind === 'HTTPRoute')].filter((r) => r.length > 0);
+}
 
 interface ChildFailure {
   child: DesiredObject;

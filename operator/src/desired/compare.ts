@@ -71,3 +71,18 @@ export function notOwnedMessage(o: { kind: string; metadata: { namespace?: strin
   const who = owner ? `it belongs to NebariApp ${owner}` : 'it was not created by nebari-operator';
   return `${o.kind} ${o.metadata.namespace}/${o.metadata.name} already exists and ${who}; the operator neither changes nor deletes it (rename or remove it to let NebariApp ${app} create its own)`;
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// the finalizer: only for what owner references cannot remove
+
+/**
+ * Whether deleting the app needs the operator's finalizer, given its desired children and the ones it owns now:
+ * a child without an owner reference to the app (outside its namespace: the backend's ReferenceGrant), a
+ * Certificate (cert-manager's TLS Secret carries no owner reference) or provisioned auth state (`provisions`:
+ * Keycloak clients, now or from before). Everything else carries a controller owner reference, so the API server's
+ * garbage collector removes it with the app, and the finalizer write (and its wait at deletion) is skipped.
+ */
+export function needsFinalizer(children: readonly KubeObject[], owned: readonly KubeObject[], provisions: boolean): boolean {
+  if (provisions) return true;
+  return [...children, ...owned].some((c) => c.kind === 'Certificate' || !(c.metadata.ownerReferences?.length ?? 0));
+}

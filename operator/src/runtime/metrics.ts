@@ -19,6 +19,7 @@ export class OperatorMetrics {
   readonly informerRestarts: Counter<'resource' | 'cause'>;
   readonly isLeader: Gauge;
   readonly managedApps: Gauge;
+  readonly ownEchoes: Counter;
   /** verb -> resource -> count, mirrors apiRequests without the code label. */
   private readonly requestCounts = new Map<string, Map<string, number>>();
 
@@ -40,6 +41,11 @@ export class OperatorMetrics {
     this.informerRestarts = new Counter({ name: 'nebari_operator_informer_restarts_total', help: 'Watch restarts by resource and cause (relist after 410, error, closed).', labelNames: ['resource', 'cause'], registers });
     this.isLeader = new Gauge({ name: 'nebari_operator_leader', help: '1 while this instance holds the leader Lease.', registers });
     this.managedApps = new Gauge({ name: 'nebari_operator_nebariapps', help: 'NebariApps in the informer cache.', registers });
+    this.ownEchoes = new Counter({
+      name: 'nebari_operator_own_write_events_total',
+      help: 'Watch events that were exactly the result of one of the operator\'s own writes (no reconcile queued for them).',
+      registers,
+    });
     if (opts.defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'nebari_operator_' });
   }
 
@@ -63,7 +69,7 @@ export class OperatorMetrics {
   writeCount(exclude: readonly string[] = []): number {
     let n = 0;
     for (const [verb, byRes] of this.requestCounts) {
-      if (!WRITE_VERBS.has(verb)) continue;
+      if (!WRITE_VERBS.has(verb.split('/')[0]!)) continue;
       for (const [res, c] of byRes) if (!exclude.includes(res)) n += c;
     }
     return n;
@@ -72,7 +78,7 @@ export class OperatorMetrics {
   writesByResource(exclude: readonly string[] = []): Record<string, number> {
     const out: Record<string, number> = {};
     for (const [verb, byRes] of this.requestCounts) {
-      if (!WRITE_VERBS.has(verb)) continue;
+      if (!WRITE_VERBS.has(verb.split('/')[0]!)) continue;
       for (const [res, c] of byRes) if (!exclude.includes(res)) out[`${verb} ${res}`] = c;
     }
     return out;

@@ -19,6 +19,13 @@ interface Rec {
 
 export class RecentWrites {
   private readonly recs = new Map<string, Rec>();
+  /**
+   * `id` -> resourceVersions our writes of it produced in the last ttlMs, and when the last was made. Kept apart
+   * from `recs` (which observe() drops as soon as the cache caught up): the watch event of a write can arrive
+   * before its response, and is then judged only when the reconcile that made it is over (isOwnEcho).
+   */
+  private readonly own = new Map<string, { rvs: Set<string>; at: number }>();
+  private writesSincePrune = 0;
   constructor(private readonly ttlMs = 60_000) {}
 
   recordWrite(id: string, cached: KubeObject | undefined, written: KubeObject): void {
@@ -26,6 +33,35 @@ export class RecentWrites {
     const kept = written && written.metadata && 'managedFields' in written.metadata ? { ...written, metadata: { ...written.metadata } } : written;
     if (kept !== written) delete kept.metadata.managedFields;
     this.recs.set(id, { older: this.olderThanNow(id, cached), written: kept, at: Date.now() });
+    const rv = kept?.metadata?.resourceVersion;
+    if (rv !== undefined) this.rememberOwn(id, rv);
+  }
+
+  /**
+   * Whether `obj`, received from a watch, is exactly what one of our own writes of `id` in the last ttlMs returned
+   * (same resourceVersion): the reconcile that wrote it knew it already, so its event needs no reconcile of its own.
+   * A version we did not write (someone else's change, or the object before our write) is never an echo.
+   */
+  isOwnEcho(id: string, obj: { metadata?: { resourceVersion?: string; [k: string]: unknown } } | undefined): boolean {
+    const rv = obj?.metadata?.resourceVersion;
+    const o = this.own.get(id);
+    return rv !== undefined && o !== undefined && Date.now() - o.at <= this.ttlMs && o.rvs.has(rv);
+  }
+
+  private rememberOwn(id: string, rv: string): void {
+    const now = Date.now();
+    const o = this.own.get(id);
+    if (o && now - o.at <= this.ttlMs) {
+      o.rvs.add(rv);
+      o.at = now;
+    } else {
+      this.own.set(id, { rvs: new Set([rv]), at: now });
+    }
+    // forget old entries now and then (memory stays bounded by the writes of one ttl)
+    if (++this.writesSincePrune >= 1000) {
+      this.writesSincePrune = 0;
+      for (const [k, v] of this.own) if (now - v.at > this.ttlMs) this.own.delete(k);
+    }
   }
 
   recordDelete(id: string, cached: KubeObject | undefined): void {

@@ -49,6 +49,11 @@ export interface WorkerPoolOptions {
   bucket?: TokenBucket;
   log: Logger;
   metrics?: OperatorMetrics;
+  /**
+   * Called when a key's reconcile and its retry decision are over, in the same synchronous step as the queue's
+   * done(key): nothing can happen to the key between the two (the controller settles events it held back for it).
+   */
+  beforeDone?: (key: string) => void;
 }
 
 export class WorkerPool {
@@ -100,7 +105,11 @@ export class WorkerPool {
           }
         }
       } finally {
-        queue.done(key);
+        try {
+          this.o.beforeDone?.(key);
+        } finally {
+          queue.done(key);
+        }
       }
     }
   }

@@ -195,15 +195,22 @@ export function condition(app: NebariApp | undefined, type: string): { status: s
 
 /** Wait until condition `type` has `reason` (and optionally `status`); returns the app. */
 export async function waitForReason(c: KubeClient, ns: string, name: string, type: string, reason: string, status?: string, timeoutMs = 30_000): Promise<NebariApp> {
-  return eventually(
-    `${ns}/${name} ${type}=${status ?? '*'}/${reason}`,
-    async () => {
-      const app = await getApp(c, ns, name);
-      const cond = condition(app, type);
-      return cond && cond.reason === reason && (!status || cond.status === status) && app?.status?.observedGeneration === app?.metadata.generation ? app : undefined;
-    },
-    timeoutMs,
-  );
+  let last: NebariApp | undefined;
+  try {
+    return await eventually(
+      `${ns}/${name} ${type}=${status ?? '*'}/${reason}`,
+      async () => {
+        const app = (last = await getApp(c, ns, name));
+        const cond = condition(app, type);
+        return cond && cond.reason === reason && (!status || cond.status === status) && app?.status?.observedGeneration === app?.metadata.generation ? app : undefined;
+      },
+      timeoutMs,
+    );
+  } catch (err) {
+    // what the app said last: which condition held it back
+    const said = last ? `generation ${last.metadata.generation}, observed ${last.status?.observedGeneration}, conditions ${JSON.stringify((last.status?.conditions ?? []).map((x) => `${x.type}=${x.status}/${x.reason}: ${x.message}`))}` : 'no such NebariApp';
+    throw new Error(`${(err as Error).message}; last seen: ${said}`);
+  }
 }
 
 /** Waits until the real cert-manager has issued the Certificate (its Ready condition True); returns it. */

@@ -37,7 +37,7 @@ describe('operator (integration): NebariApp lifecycle against a real API server'
   let run: RunningOperator;
   // every namespace this suite uses, known up front: the operator watches only these (other suites' NebariApps
   // on the shared control plane are never touched)
-  const NS = Object.fromEntries(['life', 'upd', 'optin', 'drift', 'svc', 'conf-a', 'conf-b', 'norte', 'auth', 'oidc', 'kc', 'fin', 'fin-be'].map((n) => [n, uniqueName(n)])) as Record<string, string>;
+  const NS = Object.fromEntries(['life', 'upd', 'optin', 'drift', 'svc', 'conf-a', 'conf-b', 'norte', 'auth', 'oidc', 'kc', 'fin', 'fin-be', 'nofin'].map((n) => [n, uniqueName(n)])) as Record<string, string>;
 
   before(async function () {
     this.timeout(300_000);
@@ -266,6 +266,45 @@ describe('operator (integration): NebariApp lifecycle against a real API server'
     assert.match(condition(app, 'AuthReady')!.message, /provisioning/);
     assert.equal(condition(app, 'RoutingReady')?.status, 'False');
     assert.equal(await exists(c, HTTPROUTE_RT, ns, 'app-route'), false);
+  });
+
+  it('no finalizer where owner references clean up; added before the first child that needs it; no reconcile for the events of its own writes', async () => {
+    const ns = NS['nofin'];
+    await ensureNamespace(c, ns, true);
+    await createService(c, ns, 'web', 8080);
+    const echoes = async () => (await run.metrics.ownEchoes.get()).values[0]?.value ?? 0;
+    const echoesBefore = await echoes();
+    // HTTP only, backend in the app's namespace, no auth: the route carries a controller owner reference
+    await applyApp(c, ns, 'plain', { hostname: `plain.${ns}.example.test`, service: { name: 'web', port: 8080 }, routing: { tls: { enabled: false } } });
+    let app = await waitForReason(c, ns, 'plain', 'Ready', 'Available', 'True');
+    assert.equal(app.metadata.finalizers, undefined, 'no finalizer: nothing the garbage collector cannot remove');
+    const route = await c.get<AnyObject>(HTTPROUTE_RT, ns, 'plain-route');
+    assert.equal(route?.metadata.ownerReferences?.[0]?.uid, app.metadata.uid);
+    // the route's creation and the status write came back as watch events that queued no reconcile
+    const seen = (await echoes()) - echoesBefore;
+    assert.ok(seen >= 2, `own write events seen: ${seen}`);
+
+    // TLS on: cert-manager's Secret has no owner reference, so the finalizer is written before the Certificate
+    await applyApp(c, ns, 'plain', { hostname: `plain.${ns}.example.test`, service: { name: 'web', port: 8080 }, routing: { tls: { enabled: true } } });
+    const cert = await waitCertificateIssued(c, ns, 'plain-tls');
+    app = (await getApp(c, ns, 'plain'))!;
+    assert.ok(app.metadata.finalizers?.includes(FINALIZER), 'finalizer added with the Certificate');
+    await waitForReason(c, ns, 'plain', 'Ready', 'Available', 'True').catch(async (err: Error) => {
+      const r = await c.get<AnyObject>(HTTPROUTE_RT, ns, 'plain-route');
+      throw new Error(`${err.message}; route generation ${r?.metadata.generation}, parentRefs ${JSON.stringify(r?.spec.parentRefs)}, status ${JSON.stringify(r?.status)}`);
+    });
+    await deleteApp(c, ns, 'plain');
+    await eventually('NebariApp gone (finalizer released)', async () => !(await getApp(c, ns, 'plain')));
+    const SECRET_RT = { group: '', version: 'v1', plural: 'secrets', kind: 'Secret', namespaced: true };
+    assert.equal(await exists(c, SECRET_RT, ns, cert.spec.secretName), false, "cert-manager's TLS Secret removed by the finalizer");
+
+    // an app without the finalizer goes at once; the garbage collector takes its route (owner reference)
+    await applyApp(c, ns, 'gc', { hostname: `gc.${ns}.example.test`, service: { name: 'web', port: 8080 }, routing: { tls: { enabled: false } } });
+    await eventually('route of gc', () => exists(c, HTTPROUTE_RT, ns, 'gc-route'));
+    assert.equal((await getApp(c, ns, 'gc'))?.metadata.finalizers, undefined);
+    await deleteApp(c, ns, 'gc');
+    assert.equal(await getApp(c, ns, 'gc'), undefined, 'deleted at once');
+    await eventually('route removed by the garbage collector', async () => !(await exists(c, HTTPROUTE_RT, ns, 'gc-route')), 60_000);
   });
 
   it('delete with a cross-namespace backend: the finalizer removes the ReferenceGrant, owner references take the rest', async () => {

@@ -94,6 +94,35 @@ describe('operator runtime: RecentWrites', () => {
   });
 });
 
+describe('operator runtime: RecentWrites, the events of our own writes', () => {
+  it('an event carrying exactly what one of our writes returned is an echo; anything newer or older is not', () => {
+    const rw = new RecentWrites();
+    const start = { metadata: { name: 'a', resourceVersion: '1' } };
+    const finalizer = { metadata: { name: 'a', resourceVersion: '2', finalizers: ['f'] } };
+    const status = { metadata: { name: 'a', resourceVersion: '3' }, status: { observedGeneration: 1 } };
+    assert.equal(rw.isOwnEcho('app', finalizer), false, 'nothing written yet');
+    rw.recordWrite('app', start, finalizer);
+    rw.recordWrite('app', start, status);
+    assert.equal(rw.isOwnEcho('app', start), false, 'the version before our writes');
+    assert.equal(rw.isOwnEcho('app', finalizer), true, 'the first write of the chain');
+    assert.equal(rw.isOwnEcho('app', status), true, 'the second');
+    assert.equal(rw.isOwnEcho('app', { metadata: { name: 'a', resourceVersion: '4' } }), false, 'someone else changed it since');
+    assert.equal(rw.isOwnEcho('other', status), false, 'another object');
+    assert.equal(rw.isOwnEcho('app', { metadata: { name: 'a' } }), false, 'no resourceVersion');
+  });
+  it('an echo is still recognised after the cache caught up (its event may be judged after the reconcile that wrote it), not after the time-to-live', () => {
+    const rw = new RecentWrites();
+    const written = { metadata: { name: 'a', resourceVersion: '2' } };
+    rw.recordWrite('app', { metadata: { name: 'a', resourceVersion: '1' } }, written);
+    assert.equal(rw.observe('app', written), written, 'the cache holds our write');
+    assert.equal(rw.size, 0, 'the observation record is gone');
+    assert.equal(rw.isOwnEcho('app', written), true, 'the version is still known as ours');
+    const short = new RecentWrites(-1);
+    short.recordWrite('app', undefined, written);
+    assert.equal(short.isOwnEcho('app', written), false, 'expired');
+  });
+});
+
 describe('operator config', () => {
   it('defaults match the foundation (gateways public/internal in envoy-gateway-system, namespace nkp-operator, 127.0.0.1)', () => {
     const s = loadConfig({}, []);
@@ -258,6 +287,22 @@ describe('operator reconciler: event mapping', () => {
       acceptanceFact(route([{ controllerName: ctrl, conditions: [ok('Accepted'), { type: 'ResolvedRefs', status: 'False', reason: 'RefNotPermitted', message: 'm', observedGeneration: 2 }] }]), 'parents', types),
       { state: 'refused', controller: ctrl, condition: 'ResolvedRefs', reason: 'RefNotPermitted', message: 'm' },
     );
+    // a parent the route no longer names (TLS moved it from the Gateway to its ListenerSet): its stale entry is left out
+    const gatewayRef = { group: 'gateway.networking.k8s.io', kind: 'Gateway', namespace: 'gw', name: 'public' };
+    const moved = {
+      metadata: { name: 'r', namespace: 'app', generation: 2 },
+      spec: { parentRefs: [{ group: 'gateway.networking.k8s.io', kind: 'ListenerSet', name: 'r', sectionName: 'https' }] },
+      status: {
+        parents: [
+          { controllerName: ctrl, parentRef: gatewayRef, conditions: [ok('Accepted', 1), ok('ResolvedRefs', 1)] },
+          { controllerName: ctrl, parentRef: { group: 'gateway.networking.k8s.io', kind: 'ListenerSet', name: 'r', sectionName: 'https' }, conditions: [ok('Accepted'), ok('ResolvedRefs')] },
+        ],
+      },
+    };
+    assert.deepEqual(acceptanceFact(moved as never, 'parents', types), { state: 'accepted', controller: ctrl });
+    const back = { ...moved, spec: { parentRefs: [{ name: 'public', namespace: 'gw' }] } };
+    assert.deepEqual(acceptanceFact(back as never, 'parents', types), { state: 'pending' }, 'the Gateway named again (defaults filled in): its entry counts, and it is of an older generation');
+    assert.deepEqual(acceptanceFact({ ...moved, spec: { parentRefs: [] } } as never, 'parents', types), { state: 'pending' }, 'no parent named: nothing counts');
     const policy = { metadata: { name: 'p', generation: 1 }, status: { ancestors: [{ controllerName: ctrl, conditions: [{ type: 'Accepted', status: 'False', reason: 'Invalid', message: 'x', observedGeneration: 1 }] }] } } as never;
     assert.deepEqual(acceptanceFact(policy, 'ancestors', ['Accepted']), { state: 'refused', controller: ctrl, condition: 'Accepted', reason: 'Invalid', message: 'x' });
   });

@@ -118,6 +118,44 @@ describe('operator runtime: WorkerPool', () => {
     assert.equal(new Set(seen).size, 10);
   });
 
+  it('beforeDone runs once per reconcile while the key still counts as processing, and may re-queue it', async () => {
+    const q = new WorkQueue();
+    const calls: string[] = [];
+    let requeued = false;
+    const pool = new WorkerPool({
+      queue: q,
+      concurrency: 1,
+      log: silentLogger,
+      reconcile: async (key) => {
+        calls.push(`reconcile ${key}`);
+        if (key === 'b') throw new Error('boom');
+      },
+      beforeDone: (key) => {
+        calls.push(`beforeDone ${key} processing=${q.isProcessing(key)}`);
+        // a held-back event that turned out not to be the reconcile's own: the key runs once more
+        if (key === 'a' && !requeued) {
+          requeued = true;
+          q.add('a');
+        }
+      },
+    });
+    pool.start();
+    q.add('a');
+    for (let i = 0; i < 100 && calls.length < 4; i++) await tick(5);
+    q.add('b');
+    for (let i = 0; i < 100 && calls.length < 6; i++) await tick(5);
+    q.shutdown();
+    await pool.drained();
+    assert.deepEqual(calls, [
+      'reconcile a',
+      'beforeDone a processing=true',
+      'reconcile a',
+      'beforeDone a processing=true',
+      'reconcile b',
+      'beforeDone b processing=true',
+    ]);
+  });
+
   it('retries a failing key with backoff, counts results in metrics, then succeeds', async () => {
     const q = new WorkQueue({ backoffBaseMs: 20, backoffMaxMs: 400 });
     const metrics = new OperatorMetrics();

@@ -10,6 +10,7 @@ import {
   desiredState,
   effectiveSpec,
   hostnameHolder,
+  needsFinalizer,
   needsWrite,
   ownership,
   statusNeedsWrite,
@@ -255,5 +256,27 @@ describe('desired state: properties', () => {
         for (const c of claims) assert.ok(compareClaims(h, c) <= 0);
       }),
     );
+  });
+});
+
+describe('desired state: needsFinalizer (only what owner references cannot remove)', () => {
+  const children = (spec: Partial<NebariApp['spec']>) => desiredState(app(spec), facts(), config(), NOW).children;
+  it('children in the app namespace with owner references and no TLS Certificate: no finalizer', () => {
+    const cs = children({ routing: { tls: { enabled: false } } });
+    assert.ok(cs.length > 0 && cs.every((c) => c.metadata.ownerReferences?.length));
+    assert.equal(needsFinalizer(cs, [], false), false);
+  });
+  it('a cert-manager Certificate (its TLS Secret has no owner reference), a child outside the namespace, or provisioned auth: finalizer', () => {
+    assert.equal(needsFinalizer(children({}), [], false), true, 'TLS via cert-manager');
+    const cross = children({ routing: { tls: { enabled: false } }, service: { name: 'hub', port: 8080, namespace: 'backend' } });
+    assert.ok(cross.some((c) => c.kind === 'ReferenceGrant' && !c.metadata.ownerReferences));
+    assert.equal(needsFinalizer(cross, [], false), true, 'ReferenceGrant in the backend namespace');
+    assert.equal(needsFinalizer(children({ routing: { tls: { enabled: false } } }), [], true), true, 'Keycloak clients');
+    assert.equal(needsFinalizer([], [], false), false, 'nothing at all');
+  });
+  it('what the app still owns counts too (a ReferenceGrant from an earlier spec, not desired any more)', () => {
+    const cross = children({ routing: { tls: { enabled: false } }, service: { name: 'hub', port: 8080, namespace: 'backend' } });
+    const grant = cross.find((c) => c.kind === 'ReferenceGrant')!;
+    assert.equal(needsFinalizer(children({ routing: { tls: { enabled: false } } }), [grant], false), true);
   });
 });
