@@ -45,7 +45,6 @@ import {
   parseReadInput,
   parseRequestInput,
   requestView,
-  requestableFor,
   setPin,
 } from './features.js';
 import { KeycloakAdminError, type KeycloakAdmin } from './keycloak-admin.js';
@@ -54,7 +53,7 @@ import { packsView, type PackWatcher } from './packs.js';
 import type { AppStore } from './store.js';
 import type { ClusterState } from './userstate.js';
 import { MAX_PAGE, pageGroups, type AdminPayload, type UserPayload } from './view.js';
-import { GZIP_MIN_BYTES, ViewCache, type CachedView, type Encoded } from './viewcache.js';
+import { GZIP_MIN_BYTES, MAX_CACHED_VIEWS, ViewCache, type CachedView, type Encoded } from './viewcache.js';
 
 export interface OidcOptions {
   settings: OidcSettings;
@@ -212,11 +211,7 @@ export function createLandingServer(opts: LandingServerOptions): LandingServer {
   if (oidc) getProvider().catch((e: unknown) => log.warn('oidc discovery failed; retrying on demand', { err: e }));
 
   // ---- per-viewer lists: encoded once, dropped only by the store changes that touch them ----
-  const views = new ViewCache((v) => {
-    metrics.viewBuilds.inc();
-    const groups = viewFor(store.all(), v, store.healthOf);
-    return { groups, payload: v && state ? { groups, requestable: requestableFor(store.all(), v) } : { groups } };
-  }, state !== null);
+  const views = new ViewCache(store, state !== null, MAX_CACHED_VIEWS, () => metrics.viewBuilds.inc());
   const view = (v: Viewer | null): CachedView => views.get(v);
   const page = (v: CachedView, offset: number, limit: number): Encoded =>
     v.page(`${offset}:${limit}`, () => {
@@ -317,8 +312,8 @@ export function createLandingServer(opts: LandingServerOptions): LandingServer {
     if (!flushTimer) flushTimer = setTimeout(flush, coalesceMs);
   };
   const unsubscribers = [
+    views.stop,
     store.onChange((c) => {
-      views.apply(c);
       if (c.kind !== 'health') updateAppGauge();
       schedule();
     }),
