@@ -4,7 +4,9 @@
  * (air-gapped installs, the embedded cluster). Pure: the release's objects in, the objects Pulumi applies out,
  * carrying the very settings the chart gets from {@link argocdValues} (one source of truth for both routes).
  */
-import { parseAllDocuments } from 'yaml';
+// js-yaml, not the `yaml` package the rest of the repository uses: the release's install.yaml (1.4 MB) is parsed on
+// every program run, and js-yaml does it in a quarter of the CPU time (0.16 s against 0.7 s here; both YAML 1.2).
+import { loadAll } from 'js-yaml';
 import { NS } from '../cluster/namespaces.js';
 import { ARGOCD_CHART } from './spec.js';
 
@@ -80,10 +82,15 @@ export function chartValuesWithoutCm<V extends { configs: object }>(values: V): 
 
 /** Parse a multi-document manifest; empty documents are dropped; a YAML error names the source. */
 export function parseManifest(text: string, source: string): KubeObject[] {
+    let docs: unknown[];
+    try {
+        docs = loadAll(text);
+    } catch (e) {
+        throw new Error(`${source}: not valid YAML (${String((e as Error).message).split('\n')[0]})`);
+    }
     const out: KubeObject[] = [];
-    for (const doc of parseAllDocuments(text)) {
-        if (doc.errors.length > 0) throw new Error(`${source}: not valid YAML (${doc.errors[0]!.message.split('\n')[0]})`);
-        const o = doc.toJS() as KubeObject | null;
+    for (const doc of docs) {
+        const o = doc as KubeObject | null | undefined;
         if (o === null || o === undefined) continue;
         if (typeof o.kind !== 'string' || typeof o.metadata?.name !== 'string') throw new Error(`${source}: a document without kind or metadata.name`);
         out.push(o);

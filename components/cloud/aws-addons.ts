@@ -8,11 +8,14 @@
  * delete, ./wait-lb-services.mjs) then waits until the controller has deleted every NLB it made, and only then is
  * the controller's Application removed: no NLB is orphaned, and the VPC can be deleted afterwards.
  */
-import * as command from '@pulumi/command';
+import type * as Command from '@pulumi/command';
+import { lazySdk } from '../sdk.js';
 import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
 import { customResourceArgs } from '../argocd/index.js';
 import { AWS_ADDON_APP_NAMES, AWS_ADDON_NAMESPACE, EXTERNAL_DNS_CLOUDFLARE_SECRET, awsAddonApplications, awsAddonsProject, type AwsAddonsInput } from './aws-addons-plan.js';
+
+const command = lazySdk<typeof Command>('@pulumi/command');
 
 export interface AwsClusterAddonsArgs {
     clusterName: pulumi.Input<string>;

@@ -7,8 +7,9 @@
  * (AZs, CIDRs, node-group sizes...), are plain values: the stack reads them synchronously from config.
  * Everything else is a `pulumi.Input`.
  */
-import * as aws from '@pulumi/aws';
-import * as eks from '@pulumi/eks';
+import type * as Aws from '@pulumi/aws';
+import { lazySdk } from '../sdk.js';
+import type * as Eks from '@pulumi/eks';
 import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
 import {
@@ -31,6 +32,9 @@ import { costTagMap } from './validate.js';
 import { EXTERNAL_DNS_SERVICE_ACCOUNT, LB_CONTROLLER_SERVICE_ACCOUNT, loadBalancerControllerPolicy } from './aws-addons-plan.js';
 import { externalDnsRoute53Policy } from './dns-plan.js';
 import { eksOidcIdentityProviderConfig } from './kube-oidc.js';
+
+const aws = lazySdk<typeof Aws>('@pulumi/aws');
+const eks = lazySdk<typeof Eks>('@pulumi/eks');
 
 /** A Kubernetes node taint. */
 export interface NodeTaint {

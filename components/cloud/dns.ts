@@ -3,10 +3,14 @@
  * domain, `*.domain`, `argocd.` and `keycloak.` in a Route 53 hosted zone or a Cloudflare zone. Used where Pulumi
  * knows the address (Hetzner's gateway load balancer); on AWS ExternalDNS keeps the records (./aws-addons-plan.ts).
  */
-import * as aws from '@pulumi/aws';
-import * as cloudflare from '@pulumi/cloudflare';
+import type * as Aws from '@pulumi/aws';
+import { lazySdk } from '../sdk.js';
+import type * as Cloudflare from '@pulumi/cloudflare';
 import * as pulumi from '@pulumi/pulumi';
 import { DNS_TTL, platformDnsNames, type DnsSettings } from './dns-plan.js';
+
+const aws = lazySdk<typeof Aws>('@pulumi/aws');
+const cloudflare = lazySdk<typeof Cloudflare>('@pulumi/cloudflare');
 
 export interface PlatformDnsRecordsArgs {
     dns: DnsSettings;

@@ -7,12 +7,13 @@
  * (server counts, CIDRs, K3s version...), are plain values: the stack reads them synchronously from config.
  * Secrets (hcloud token, SSH private key) are `pulumi.Input`s and should be Pulumi secrets.
  */
-import * as command from '@pulumi/command';
-import * as hcloud from '@pulumi/hcloud';
+import type * as Command from '@pulumi/command';
+import { lazySdk } from '../sdk.js';
+import type * as Hcloud from '@pulumi/hcloud';
 import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
-import * as random from '@pulumi/random';
-import * as tls from '@pulumi/tls';
+import type * as Random from '@pulumi/random';
+import type * as Tls from '@pulumi/tls';
 import {
     GATEWAY_NODE_PORTS,
     GATEWAY_TARGET_LABEL,
@@ -32,6 +33,11 @@ import {
     validateHetznerCloudArgs,
 } from './hetzner-plan.js';
 import type { ApiServerOidc, CloudOutputs, CostTags } from './types.js';
+
+const command = lazySdk<typeof Command>('@pulumi/command');
+const hcloud = lazySdk<typeof Hcloud>('@pulumi/hcloud');
+const random = lazySdk<typeof Random>('@pulumi/random');
+const tls = lazySdk<typeof Tls>('@pulumi/tls');
 
 /** A pool of identical K3s worker servers. */
 export interface HetznerWorkerPoolArgs {

@@ -10,9 +10,10 @@
  * before a resource needs it. A thin shell over ./spec.ts.
  */
 import * as pulumi from '@pulumi/pulumi';
-import * as keycloak from '@pulumi/keycloak';
+import type * as Keycloak from '@pulumi/keycloak';
+import { lazySdk } from '../sdk.js';
 import * as k8s from '@pulumi/kubernetes';
-import * as random from '@pulumi/random';
+import type * as Random from '@pulumi/random';
 import { NS } from '../cluster/namespaces.js';
 import {
     argocdClient,
@@ -35,6 +36,9 @@ import {
     upstreamGroupMappers,
     type UpstreamSpec,
 } from './spec.js';
+
+const keycloak = lazySdk<typeof Keycloak>('@pulumi/keycloak');
+const random = lazySdk<typeof Random>('@pulumi/random');
 
 export * from './spec.js';
 
