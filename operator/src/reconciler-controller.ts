@@ -8,7 +8,7 @@ import { operatorConfig, type OperatorConfig } from './desired/facts.js';
 import { CERTIFICATE, CHILD_KINDS, HTTPROUTE, LISTENERSET, SECURITYPOLICY, objectId, type KubeObject as DesiredObject } from './desired/objects.js';
 import type { OperatorSettings } from './config.js';
 import type { AuthProvisioner } from './reconciler-auth.js';
-import { AppIndex, gatewayClassesOf, keysForAppEvent, keysForChild } from './reconciler-index.js';
+import { AppIndex, gatewayClassesOf, keysForAppEvent, keysForChild, sameCachedForm } from './reconciler-index.js';
 import {
   GATEWAY,
   NAMESPACE,
@@ -240,10 +240,19 @@ export class Operator {
       if (type === 'update') this.enqueueUnlessOwnWrite(keys, `app/${key}`, app);
       else this.enqueue(keys);
     });
-    c.namespaces.on((_t, ns) => this.enqueue(this.index.forNamespace(ns.metadata.name)));
-    c.services.on((_t, svc) => this.enqueue(this.index.forService(svc.metadata.namespace!, svc.metadata.name)));
-    c.secrets.on((_t, sec) => this.enqueue(this.index.forSecret(sec.metadata.namespace!, sec.metadata.name)));
-    c.gateways.on((_t, gw) => {
+    // These caches keep a trimmed form (only what reconciliation reads): an update that leaves it as it was (a
+    // Gateway's status, which Envoy Gateway rewrites as routes attach; a Namespace's annotations) queues nothing.
+    c.namespaces.on((t, ns, old) => {
+      if (!sameCachedForm(t, ns, old)) this.enqueue(this.index.forNamespace(ns.metadata.name));
+    });
+    c.services.on((t, svc, old) => {
+      if (!sameCachedForm(t, svc, old)) this.enqueue(this.index.forService(svc.metadata.namespace!, svc.metadata.name));
+    });
+    c.secrets.on((t, sec, old) => {
+      if (!sameCachedForm(t, sec, old)) this.enqueue(this.index.forSecret(sec.metadata.namespace!, sec.metadata.name));
+    });
+    c.gateways.on((t, gw, old) => {
+      if (sameCachedForm(t, gw, old)) return;
       for (const cls of gatewayClassesOf(this.config.gateways, gw.metadata.namespace!, gw.metadata.name)) this.enqueue(this.index.forGatewayClass(cls));
     });
     for (const cache of c.children.values()) {

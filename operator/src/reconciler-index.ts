@@ -3,7 +3,7 @@
  * (`namespace/name`) they affect. Pure bookkeeping, no I/O.
  */
 import { clientSecretName, objectKey, type NebariApp } from './api/types.js';
-import { ownerOf } from './desired/objects.js';
+import { canonicalJson, ownerOf } from './desired/objects.js';
 import { tlsSecretNameOf } from './reconciler-facts.js';
 import type { GatewayConfig } from './desired/facts.js';
 import type { KubeObject } from './runtime/kube.js';
@@ -152,4 +152,14 @@ export function keysForChild(obj: KubeObject): string[] {
 /** Gateway classes (public/internal) served by the Gateway `namespace/name`. */
 export function gatewayClassesOf(gateways: { public: GatewayConfig; internal: GatewayConfig }, namespace: string, name: string): string[] {
   return (['public', 'internal'] as const).filter((c) => gateways[c].namespace === namespace && gateways[c].name === name);
+}
+
+/**
+ * Whether an informer event changed nothing reconciliation can see: an update whose cached (trimmed) form equals
+ * the previous one apart from its resourceVersion. Adds and deletes always count.
+ */
+export function sameCachedForm(type: 'add' | 'update' | 'delete', obj: KubeObject, old: KubeObject | undefined): boolean {
+  if (type !== 'update' || !old) return false;
+  const strip = (o: KubeObject) => ({ ...o, metadata: { ...o.metadata, resourceVersion: undefined } });
+  return canonicalJson(strip(obj)) === canonicalJson(strip(old));
 }

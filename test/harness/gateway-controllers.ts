@@ -49,6 +49,8 @@ export interface GatewayControllersOptions {
   certManager?: boolean;
   /** Envoy Gateway's log level. Default warn (info with NKP_HARNESS_DEBUG). */
   logLevel?: 'debug' | 'info' | 'warn' | 'error';
+  /** Envoy Gateway's Kubernetes client rate limit (its EnvoyGateway provider.kubernetes.client.rateLimit); default: its own (50 QPS, burst 100). */
+  envoyGatewayClientRateLimit?: { qps: number; burst: number };
 }
 
 /** The Envoy configuration served for one Gateway (xds-dump's output; Envoy's protobuf JSON, typed configs decoded). */
@@ -76,6 +78,12 @@ export interface GatewayControllers {
   httpsFront(target: string): Promise<string>;
   /** The Envoy configuration Envoy Gateway serves for a Gateway (`<namespace>/<name>`), read over xDS. */
   xds(gateway: string): Promise<XdsConfig>;
+  /**
+   * Stops Envoy Gateway and starts it again (same namespace directory, certificates, exposed ports and xDS
+   * address), as `kubectl rollout restart` would: the workaround its maintainers give for routes whose status it
+   * never writes under watch churn (envoyproxy/gateway#6898, #9536). Resolves once it is ready again.
+   */
+  restartEnvoyGateway(): Promise<void>;
   pids(): number[];
   stop(): Promise<void>;
 }
@@ -96,8 +104,11 @@ export function gatewayControllersBinDirs(): { 'envoy-gateway': string; 'cert-ma
   return dirs as { 'envoy-gateway': string; 'cert-manager': string };
 }
 
-/** Envoy Gateway's own configuration (EnvoyGateway resource): Kubernetes provider, no topology injector, no leader election. */
-export function envoyGatewayConfig(logLevel: string): string {
+/**
+ * Envoy Gateway's own configuration (EnvoyGateway resource): Kubernetes provider, no topology injector, no leader
+ * election; its Kubernetes client's rate limit only when given (else its default, 50 QPS with a burst of 100).
+ */
+export function envoyGatewayConfig(logLevel: string, clientRateLimit?: { qps: number; burst: number }): string {
   return [
     'apiVersion: gateway.envoyproxy.io/v1alpha1',
     'kind: EnvoyGateway',
@@ -106,6 +117,7 @@ export function envoyGatewayConfig(logLevel: string): string {
     'provider:',
     '  type: Kubernetes',
     '  kubernetes:',
+    ...(clientRateLimit ? ['    client:', '      rateLimit:', `        qps: ${clientRateLimit.qps}`, `        burst: ${clientRateLimit.burst}`] : []),
     '    proxyTopologyInjector:',
     '      disabled: true',
     '    leaderElection:',
@@ -295,6 +307,7 @@ export async function startGatewayControllers(opts: GatewayControllersOptions): 
     const trust = createPki(trustDir);
     const exposed = new Set<number>([apiPort]);
     let xdsAddress: string | undefined;
+    let startEnvoyGateway: (() => Promise<void>) | undefined;
 
     if (withEg) {
       const eg = join(bins['envoy-gateway'], 'envoy-gateway');
@@ -313,7 +326,7 @@ export async function startGatewayControllers(opts: GatewayControllersOptions): 
         mkdirSync(join(dir, sub), { mode: 0o700 });
         for (const k of ['ca.crt', 'tls.crt', 'tls.key']) writeFileSync(join(dir, sub, k), Buffer.from(data[k]!, 'base64'), { mode: 0o600 });
       }
-      writeFileSync(join(dir, 'envoy-gateway.yaml'), envoyGatewayConfig(logLevel));
+      writeFileSync(join(dir, 'envoy-gateway.yaml'), envoyGatewayConfig(logLevel, opts.envoyGatewayClientRateLimit));
       writeFileSync(join(dir, 'enter.sh'), ENTER_NAMESPACE_SH);
 
       // the host end of outward connections: header "<port>\n", only ports exposed on purpose
@@ -334,25 +347,31 @@ export async function startGatewayControllers(opts: GatewayControllersOptions): 
       servers.push(out);
       await new Promise<void>((r) => out.listen(join(dir, 'out.sock'), r));
 
-      const server = launch(
-        'envoy-gateway',
-        'unshare',
-        ['--mount', '--net', '--propagation', 'private', '--fork', '--kill-child', 'sh', join(dir, 'enter.sh'), dir, eg, 'server', '--config-path', join(dir, 'envoy-gateway.yaml')],
-        {
-          ...env,
-          NKP_NODE: process.execPath,
-          NKP_FORWARDER: join(repoRoot, 'test', 'harness', 'netns-forwarder.mjs'),
-          NKP_OUT_PORTS: String(apiPort),
-          // outgoing HTTPS of Envoy Gateway (OIDC discovery) trusts the harness CA (httpsFront) and nothing else
-          SSL_CERT_FILE: trust.caCert,
-        },
-      );
-      const deadline = Date.now() + 120_000;
-      while ((await httpGetInward(dir, HEALTH_PORT, '/readyz')) !== 200) {
-        if (server.child.exitCode !== null) throw new Error(`envoy-gateway exited with ${server.child.exitCode}\n${tail(server.log)}\n${tail(join(dir, 'forwarder.log'))}`);
-        if (Date.now() > deadline) throw new Error(`envoy-gateway not ready after 120 s\n${tail(server.log)}`);
-        await sleep(300);
-      }
+      startEnvoyGateway = async (): Promise<void> => {
+        // a previous instance's forwarder leaves its sockets behind: the new one binds the same paths
+        for (const f of ['ctl.sock', 'in.sock']) rmSync(join(dir, f), { force: true });
+        const server = launch(
+          'envoy-gateway',
+          'unshare',
+          ['--mount', '--net', '--propagation', 'private', '--fork', '--kill-child', 'sh', join(dir, 'enter.sh'), dir, eg, 'server', '--config-path', join(dir, 'envoy-gateway.yaml')],
+          {
+            ...env,
+            NKP_NODE: process.execPath,
+            NKP_FORWARDER: join(repoRoot, 'test', 'harness', 'netns-forwarder.mjs'),
+            // the API server and every port exposed so far (a restarted instance gets them all back)
+            NKP_OUT_PORTS: [...exposed].join(' '),
+            // outgoing HTTPS of Envoy Gateway (OIDC discovery) trusts the harness CA (httpsFront) and nothing else
+            SSL_CERT_FILE: trust.caCert,
+          },
+        );
+        const deadline = Date.now() + 120_000;
+        while ((await httpGetInward(dir, HEALTH_PORT, '/readyz')) !== 200) {
+          if (server.child.exitCode !== null) throw new Error(`envoy-gateway exited with ${server.child.exitCode}\n${tail(server.log)}\n${tail(join(dir, 'forwarder.log'))}`);
+          if (Date.now() > deadline) throw new Error(`envoy-gateway not ready after 120 s\n${tail(server.log)}`);
+          await sleep(300);
+        }
+      };
+      await startEnvoyGateway();
       // xDS on a host loopback port, carried into the namespace
       const xds = createServer((sock) => {
         sockets.add(sock);
@@ -431,6 +450,18 @@ export async function startGatewayControllers(opts: GatewayControllersOptions): 
           ),
         );
         return JSON.parse(out) as XdsConfig;
+      },
+      async restartEnvoyGateway(): Promise<void> {
+        if (!startEnvoyGateway) throw new Error('Envoy Gateway is not running in this instance');
+        if (stopped) throw new Error('the gateway controllers were stopped');
+        const i = procs.findIndex((p) => p.name === 'envoy-gateway');
+        if (i >= 0) {
+          await stopProc(procs[i]!, 5_000);
+          procs.splice(i, 1);
+        }
+        await startEnvoyGateway();
+        // the watchdog kills the process groups it was given: the new instance needs one too
+        watchdog();
       },
       pids: () => procs.filter((p) => p.child.exitCode === null && p.child.signalCode === null).map((p) => p.child.pid!),
       async stop(): Promise<void> {

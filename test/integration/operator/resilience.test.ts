@@ -1,5 +1,6 @@
 // The operator against a real kube-apiserver under failure and at rest: the API server restarted mid-run with
-// no app left behind, and zero writes from the operator on an idle cluster (counted by its own API metrics).
+// no app left behind (Envoy Gateway restarted too when it shows its known bug of routes without status), and zero
+// writes from the operator on an idle cluster (counted by its own API metrics, status writes included).
 import assert from 'node:assert/strict';
 import type { KubeClient } from '../../../operator/src/runtime/kube.js';
 import {
@@ -10,7 +11,10 @@ import {
   deleteApp,
   ensureNamespace,
   eventually,
+  exists,
   getApp,
+  GW_NAMESPACE,
+  GW_PUBLIC,
   HTTPROUTE_RT,
   waitCertificateIssued,
   startOperator,
@@ -19,8 +23,9 @@ import {
   type RunningOperator,
   type AnyObject,
 } from './helpers.js';
-import { NEBARIAPP } from '../../../operator/src/reconciler-resources.js';
+import { GATEWAY as GATEWAY_RT, NEBARIAPP } from '../../../operator/src/reconciler-resources.js';
 import { childNames } from '../../../operator/src/desired/objects.js';
+import { sharedGatewayControllers } from '../../harness/gateway-controllers.js';
 
 async function allReady(c: KubeClient, ns: string, names: string[]): Promise<boolean> {
   const list = await c.list<AnyObject>(NEBARIAPP, ns);
@@ -33,24 +38,45 @@ async function allReady(c: KubeClient, ns: string, names: string[]): Promise<boo
 }
 
 /**
- * Apps the operator has left behind: not Ready for their current generation, except an app whose main route exists
- * and simply has no status from the gateway controller, which the app reports as waiting (RoutingReady=False
- * Reconciling). Envoy Gateway sometimes never writes the status of routes created under watch churn (here: around
- * the API server restart) until it restarts itself (envoyproxy/gateway#6898, #9536); that is its bug, not an app
- * the operator lost. An app without its route, with a stale observedGeneration or not Ready although its route was
- * accepted still counts.
+ * Apps not Ready for their current generation, except (`waiting`) those whose main route exists without any status
+ * from the gateway controller while the app reports exactly that (RoutingReady=False Reconciling): the operator did
+ * its part and waits for Envoy Gateway.
  */
-async function leftBehind(c: KubeClient, ns: string, names: string[]): Promise<string[]> {
+async function notReady(c: KubeClient, ns: string, names: string[]): Promise<{ behind: string[]; waiting: string[] }> {
   const apps = new Map((await c.list<AnyObject>(NEBARIAPP, ns)).items.map((a) => [a.metadata.name as string, a]));
   const routes = new Map((await c.list<AnyObject>(HTTPROUTE_RT, ns)).items.map((r) => [r.metadata.name as string, r]));
-  return names.filter((n) => {
+  const behind: string[] = [];
+  const waiting: string[] = [];
+  for (const n of names) {
     const a = apps.get(n);
-    if (!a || a.status?.observedGeneration !== a.metadata.generation) return true;
-    if (condition(a as never, 'Ready')?.status === 'True') return false;
+    if (a && a.status?.observedGeneration === a.metadata.generation && condition(a as never, 'Ready')?.status === 'True') continue;
     const route = routes.get(childNames(ns, n).mainRoute);
     const unreported = route !== undefined && (route.status?.parents ?? []).length === 0;
-    return !(unreported && condition(a as never, 'RoutingReady')?.reason === 'Reconciling');
-  });
+    if (a && a.status?.observedGeneration === a.metadata.generation && unreported && condition(a as never, 'RoutingReady')?.reason === 'Reconciling') waiting.push(n);
+    else behind.push(n);
+  }
+  return { behind, waiting };
+}
+
+/** The routes of `names` Envoy Gateway has written no status on, once that set stayed the same for `quietMs`. */
+async function unreportedWhenQuiet(c: KubeClient, ns: string, names: string[], quietMs: number, timeoutMs: number): Promise<string[]> {
+  const mains = new Set(names.map((n) => childNames(ns, n).mainRoute));
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  let since = Date.now();
+  for (;;) {
+    const now = (await c.list<AnyObject>(HTTPROUTE_RT, ns)).items
+      .filter((r) => mains.has(r.metadata.name as string) && (r.status?.parents ?? []).length === 0)
+      .map((r) => r.metadata.name as string)
+      .sort();
+    const key = now.join(',');
+    if (key !== last) {
+      last = key;
+      since = Date.now();
+    }
+    if (now.length === 0 || Date.now() - since >= quietMs || Date.now() > deadline) return now;
+    await new Promise((r) => setTimeout(r, 500));
+  }
 }
 
 function countOf(run: RunningOperator): number {
@@ -117,6 +143,12 @@ describe('operator (integration): resilience and idle behaviour against a real A
       await new Promise((r) => setTimeout(r, 5000)); // idle window
       assert.equal(run.metrics.writeCount() - before, 0, `writes while idle: ${JSON.stringify(run.metrics.writesByResource())}`);
 
+      // an update of a watched object that changes nothing the operator reads (a Gateway's annotations; Envoy
+      // Gateway's own status writes on it are the same to the operator) queues no reconcile at all
+      await c.apply(GATEWAY_RT, { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'Gateway', metadata: { name: GW_PUBLIC, namespace: GW_NAMESPACE, annotations: { 'nkp-test/touched': String(Date.now()) } } }, 'nkp-test-idle');
+      await new Promise((r) => setTimeout(r, 2000));
+      assert.equal(countOf(run), reconcilesBefore, 'a Gateway update the operator cannot see queued reconciles');
+
       // a forced resync (every app reconciled again with nothing changed) must not write either
       for (const n of names) run.op.queue.add(`${ns}/${n}`);
       await settle(run);
@@ -158,16 +190,28 @@ describe('operator (integration): resilience and idle behaviour against a real A
       }
       await deleteApp(c, ns, 'a0');
       names.shift();
-      let behind: string[] = [];
+      // the operator's part: every app Ready, or its route written and the app waiting for the gateway controller
+      let last = { behind: [] as string[], waiting: [] as string[] };
       try {
-        await eventually('every app Ready after the restart', async () => (behind = await leftBehind(c, ns, names)).length === 0, 90_000, 250);
+        await eventually('every app reconciled after the restart', async () => (last = await notReady(c, ns, names)).behind.length === 0, 90_000, 250);
       } catch (err) {
-        throw new Error(`${(err as Error).message}; left behind: ${behind.join(', ')}`);
+        throw new Error(`${(err as Error).message}; left behind: ${last.behind.join(', ')}`);
       }
-      // the gateway controller did report on the other routes: those apps are Ready
-      // (asynchronously: under load its first reports can come after every app is merely waiting for it)
-      await eventually('some apps Ready', async () => (await c.list<AnyObject>(NEBARIAPP, ns)).items.some((a) => condition(a as never, 'Ready')?.status === 'True'), 60_000, 250);
-      await eventually('deleted app released by its finalizer', async () => !(await getApp(c, ns, 'a0')), 30_000);
+      // Envoy Gateway sometimes never writes the status of routes created under watch churn (here: around the API
+      // server restart) until it is restarted (envoyproxy/gateway#6898, #9536; its maintainers' workaround is a
+      // restart). Only when routes are still without status after it has been quiet for 10 s is it restarted, as
+      // they say; either way every app must then be Ready: an app whose route status the operator missed (the
+      // gateway writes no status that is already there) still fails the test.
+      const unreported = await unreportedWhenQuiet(c, ns, names, 10_000, 60_000);
+      if (unreported.length > 0) {
+        console.log(`      Envoy Gateway left ${unreported.length} of ${names.length} routes without status (envoyproxy/gateway#6898, #9536): restarting it (${unreported.join(', ')})`);
+        await (await sharedGatewayControllers()).restartEnvoyGateway();
+      }
+      await eventually('every app Ready', () => allReady(c, ns, names), 90_000, 250).catch(async (err: Error) => {
+        throw new Error(`${err.message}; not Ready: ${JSON.stringify(await notReady(c, ns, names))}`);
+      });
+      // a0 needs no finalizer (HTTP only, backend beside it): the garbage collector takes its route
+      await eventually('deleted app gone, its route removed', async () => !(await getApp(c, ns, 'a0')) && !(await exists(c, HTTPROUTE_RT, ns, childNames(ns, 'a0').mainRoute)), 60_000);
       const stats = run.op.informerStats();
       const restarted = Object.values(stats).some((s) => s.watches > 1);
       assert.ok(restarted, `watches were re-established: ${JSON.stringify(stats)}`);

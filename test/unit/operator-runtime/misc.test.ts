@@ -4,7 +4,7 @@ import { canAcquire, microTime } from '../../../operator/src/runtime/leader.js';
 import { RecentWrites } from '../../../operator/src/runtime/recent-writes.js';
 import { parseListenAddress } from '../../../operator/src/runtime/server.js';
 import { KEYCLOAK_ADMIN_CREDENTIALS_DIR, configWarnings, loadConfig } from '../../../operator/src/config.js';
-import { AppIndex, gatewayClassesOf, keysForAppEvent, keysForChild } from '../../../operator/src/reconciler-index.js';
+import { AppIndex, gatewayClassesOf, keysForAppEvent, keysForChild, sameCachedForm } from '../../../operator/src/reconciler-index.js';
 import { secretToKeys } from '../../../operator/src/reconciler-resources.js';
 import { wantsGenericJwks, wantsProvisioning, OidcDiscovery } from '../../../operator/src/reconciler-auth.js';
 import { acceptanceFact, certificateFact, listenerFact } from '../../../operator/src/reconciler-facts.js';
@@ -120,6 +120,19 @@ describe('operator runtime: RecentWrites, the events of our own writes', () => {
     const short = new RecentWrites(-1);
     short.recordWrite('app', undefined, written);
     assert.equal(short.isOwnEcho('app', written), false, 'expired');
+  });
+});
+
+describe('operator runtime: sameCachedForm (events that change nothing reconciliation reads)', () => {
+  it('an update equal apart from resourceVersion is nothing; any other difference, an add or a delete is something', () => {
+    const gw = (rv: string, extra: object = {}) => ({ apiVersion: 'gateway.networking.k8s.io/v1', kind: 'Gateway', metadata: { name: 'public', namespace: 'gw', uid: 'u', resourceVersion: rv, ...extra } });
+    assert.equal(sameCachedForm('update', gw('2'), gw('1')), true, 'a status write on the Gateway: the trimmed form is the same');
+    assert.equal(sameCachedForm('update', gw('2', { uid: 'v' }), gw('1')), false, 'a different object');
+    assert.equal(sameCachedForm('add', gw('1'), undefined), false);
+    assert.equal(sameCachedForm('delete', gw('1'), undefined), false);
+    const ns = (labels: Record<string, string>, rv: string) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'a', resourceVersion: rv, labels } });
+    assert.equal(sameCachedForm('update', ns({ 'nebari.dev/managed': 'true' }, '2'), ns({}, '1')), false, 'the opt-in label changed');
+    assert.equal(sameCachedForm('update', ns({ b: '1', a: '2' }, '2'), ns({ a: '2', b: '1' }, '1')), true, 'key order does not matter');
   });
 });
 
