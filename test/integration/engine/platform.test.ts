@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseAllDocuments, stringify } from 'yaml';
+import { parse, parseAllDocuments, stringify } from 'yaml';
 import { AppsV1Api, CoreV1Api, CustomObjectsApi, NetworkingV1Api, RbacAuthorizationV1Api } from '@kubernetes/client-node';
 import { startControlPlane, type ControlPlane } from '../../harness/control-plane.js';
 import { createPulumiWorkspace, type PulumiResult, type PulumiWorkspace } from '../../harness/pulumi.js';
@@ -75,6 +75,16 @@ describe('engine: pulumi up of the platform (embedded stack) with the real Pulum
         const caSecret = await core.readNamespacedSecret({ namespace: NS.certManager, name: 'nkp-ca' });
         const stackCa = JSON.parse((await ok(['stack', 'output', 'localCaCertificate', '--json'])).stdout) as string;
         assert.equal(Buffer.from(caSecret.data!['tls.crt']!, 'base64').toString(), stackCa, 'cert-manager signs with the CA the stack exports');
+        // Kubernetes API sign-in (nkp:kubernetesOidc): a plain output, this cluster's address and CA, kubelogin against the realm.
+        const shown = (await ok(['stack', 'output', 'kubeconfigOidc'])).stdout;
+        assert.doesNotMatch(shown, /\[secret\]/, 'a kubeconfig without credentials is a plain output');
+        const oidcKc = parse(JSON.parse((await ok(['stack', 'output', 'kubeconfigOidc', '--json'])).stdout) as string) as { clusters: { cluster: { server: string } }[]; users: { user: { exec: { command: string; args: string[] }; token?: string } }[] };
+        assert.equal(oidcKc.clusters[0]!.cluster.server, cp.server);
+        assert.equal(oidcKc.users[0]!.user.exec.command, 'kubectl');
+        assert.ok(oidcKc.users[0]!.user.exec.args.includes('--oidc-issuer-url=https://keycloak.nkp.localtest.me/realms/nebari'), oidcKc.users[0]!.user.exec.args.join(' '));
+        assert.equal(oidcKc.users[0]!.user.token, undefined);
+        const flags = JSON.parse((await ok(['stack', 'output', 'kubeApiServerOidcFlags', '--json'])).stdout) as string[];
+        assert.ok(flags.includes('--oidc-groups-prefix=oidc:'), flags.join(' '));
     });
 
     it('a second pulumi up --expect-no-changes succeeds', async () => {
