@@ -15,7 +15,7 @@ import { spawn } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { writeFileSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { constants as perfConstants, monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { gunzipSync } from 'node:zlib';
 import { Session } from 'node:inspector/promises';
 import { fileURLToPath } from 'node:url';
@@ -232,6 +232,15 @@ async function main(): Promise<void> {
       }
       // The service's event loop (this process) while the load runs: how long a ready callback waited.
       const loop = monitorEventLoopDelay({ resolution: 1 });
+      // Garbage collection pauses in the service process meanwhile (scavenges vs mark-compact).
+      const gc = { minor: [] as number[], major: [] as number[] };
+      const gcObserver = new PerformanceObserver((list) => {
+        for (const e of list.getEntries()) {
+          const kind = (e as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind;
+          (kind === perfConstants.NODE_PERFORMANCE_GC_MAJOR ? gc.major : gc.minor).push(e.duration);
+        }
+      });
+      gcObserver.observe({ entryTypes: ['gc'] });
       const builds0 = (await svc.metrics.viewBuilds.get()).values[0]?.value ?? 0;
       const cpu0 = process.cpuUsage();
       loop.enable();
@@ -247,6 +256,7 @@ async function main(): Promise<void> {
       const code = await exited;
       await churning;
       loop.disable();
+      gcObserver.disconnect();
       const cpu = process.cpuUsage(cpu0);
       const builds = ((await svc.metrics.viewBuilds.get()).values[0]?.value ?? 0) - builds0;
       if (session) {
@@ -270,6 +280,8 @@ async function main(): Promise<void> {
       console.log(`  checked after the run: sampled answers hold ${r.decode.anonymous.apps.join('/')} apps (anonymous) and ${r.decode.bearer.apps.join('/')} (bearer), encoding ${[...new Set([...r.decode.anonymous.encodings, ...r.decode.bearer.encodings])].join('/')}; ` +
         `decoding one costs the client ${r.decode.anonymous.msPerBody.toFixed(2)} ms (anonymous) / ${r.decode.bearer.msPerBody.toFixed(2)} ms (bearer)`);
       console.log(`  CPU: service ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s (this process${editsPerSecond > 0 ? ', edits included' : ''}), load generator ${r.cpuSeconds.toFixed(2)} s, over ${r.seconds.toFixed(2)} s; lists built (warm-up included): ${builds}`);
+      const gcLine = (xs: number[]): string => `${xs.length} (total ${xs.reduce((a, b) => a + b, 0).toFixed(0)} ms, max ${Math.max(0, ...xs).toFixed(1)} ms)`;
+      console.log(`  service GC pauses: scavenges and others ${gcLine(gc.minor)}, mark-compact ${gcLine(gc.major)}`);
       console.log(`  service event loop delay: p50 ${(loop.percentile(50) / 1e6).toFixed(2)} ms  p99 ${(loop.percentile(99) / 1e6).toFixed(2)} ms  max ${(loop.max / 1e6).toFixed(1)} ms;  load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
       const want = (n: number): number => (path === '/api/apps' ? n : Math.min(n, 100));
       if (r.decode.anonymous.apps.some((n) => n !== want(publicCount)) || r.decode.bearer.apps.some((n) => n !== want(nApps))) {
