@@ -5,12 +5,14 @@
 // API as the Pulumi Keycloak provider would, whose plugin cannot run here), and users sign in through the broker the
 // way a browser does: the platform's authorization endpoint with kc_idp_hint, the upstream's own login form, back
 // through the broker endpoint (first broker login), to the platform client's redirect with a code. Driven with fetch
-// and a cookie jar (Keycloak's login pages need no JavaScript), not Chromium.
+// and a cookie jar (Keycloak's login pages need no JavaScript), and once in Chromium from the platform's own login
+// page (its "Company sign-in" button).
 // Stand-ins (named): the upstream realm stands in for Entra ID / AD FS; its endpoints are http on loopback (the
 // stack config accepts only https upstream URLs).
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import type KcAdminClient from '@keycloak/keycloak-admin-client';
+import { launchChromium } from '../../harness/browser.js';
 import { sharedKeycloak, type KeycloakInstance } from '../../harness/keycloak.js';
 import { claims, createRealm, masterAdmin, pkcePair, tokenRequest } from './oidc-helpers.js';
 import { KUBELOGIN_REDIRECT_URIS } from '../../../components/cloud/kube-oidc.js';
@@ -210,6 +212,33 @@ describe('upstream identity provider through the real Keycloak broker: upstream 
     assert.ok((alice.hops as string[]).some((h) => h.includes(`/realms/${platformRealm}/broker/${UPSTREAM_IDP_ALIAS}/endpoint`)), 'through the broker endpoint');
     assert.deepEqual((await brokerSignIn('dave')).groups, ['developers']);
     assert.deepEqual((await brokerSignIn('vic')).groups, ['viewers']);
+  });
+
+  it('in Chromium: the platform\'s login page offers "Company sign-in", which leads to the upstream\'s form and back as a developer', async () => {
+    const chrome = await launchChromium();
+    try {
+      const page = await (await chrome.browser.newContext()).newPage();
+      // kubelogin's loopback listener: the browser's last hop is answered here, as kubelogin would (nothing listens on 8000)
+      await page.route((u) => u.host === 'localhost:8000', (route) => route.fulfill({ status: 200, contentType: 'text/plain', body: 'signed in' }));
+      const { verifier, challenge } = pkcePair();
+      const state = randomBytes(8).toString('hex');
+      const q = new URLSearchParams({ client_id: 'kubernetes', response_type: 'code', scope: 'openid', redirect_uri: KUBELOGIN_REDIRECT_URIS[0], state, code_challenge: challenge, code_challenge_method: 'S256' });
+      await page.goto(`${platformIssuer}/protocol/openid-connect/auth?${q}`);
+      const button = page.locator(`#social-${UPSTREAM_IDP_ALIAS}`);
+      assert.match((await button.innerText()).trim(), /Company sign-in/, 'the platform realm\'s login page shows the upstream provider');
+      await button.click();
+      await page.waitForURL((u) => u.pathname.startsWith(`/realms/${upstreamRealm}/`), { timeout: 60_000 });
+      await page.fill('#username', 'dave');
+      await page.fill('#password', upstreamPasswords.dave!);
+      const [back] = await Promise.all([page.waitForRequest((r) => r.url().startsWith(KUBELOGIN_REDIRECT_URIS[0]), { timeout: 60_000 }), page.click('#kc-login')]);
+      const callback = new URL(back.url());
+      assert.equal(callback.searchParams.get('state'), state);
+      const t = await tokenRequest(platformIssuer, { grant_type: 'authorization_code', code: callback.searchParams.get('code')!, redirect_uri: KUBELOGIN_REDIRECT_URIS[0], client_id: 'kubernetes', code_verifier: verifier });
+      assert.equal(t.status, 200, JSON.stringify(t.body));
+      assert.deepEqual(claims(t.body.id_token).groups, ['developers']);
+    } finally {
+      await chrome.close();
+    }
   });
 
   it('an unmapped upstream group gives no platform group, even one literally named admins', async () => {
