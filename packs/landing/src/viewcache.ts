@@ -1,8 +1,9 @@
 // The encoded app lists, one per distinct viewer (anonymous, or a set of groups), kept until a store change that
 // touches them: JSON, ETag and gzip are computed once per list, not per request. Which change touches which list
 // is a pure decision (changeAffects); the cache itself only stores, bounds and drops. A list is built from the
-// entries kept in display order (re-sorted only when an entry changes) and each card's JSON bytes (made once per
-// entry and health), so a rebuild after a change filters and concatenates instead of sorting and serialising.
+// entries kept in display order (one entry moved per change, sorted only after a re-list) and each card's JSON bytes
+// (made once per entry and health), so a rebuild after a change filters and concatenates instead of sorting and
+// serialising everything.
 import { createHash } from 'node:crypto';
 import { gzip } from 'node:zlib';
 import { canRequest, requestableFor } from './features.js';
@@ -102,7 +103,7 @@ const GROUP_END = Buffer.from(']}');
 
 export class ViewCache {
   private readonly views = new Map<string, CachedView>();
-  /** All entries in display order; null after an entry change (re-sorted on the next build). */
+  /** All entries in display order, kept across entry changes; null after a re-list (sorted on the next build). */
   private ordered: Entry[] | null = null;
   /** Each entry's card and its JSON bytes, for the health they were made with (entries are replaced, never edited). */
   private readonly cards = new WeakMap<Entry, { health: Health | null; card: Card; bytes: Buffer }>();
@@ -173,8 +174,9 @@ export class ViewCache {
 
   /** Drops exactly the lists the change can alter. */
   apply(c: StoreChange): void {
-    if (c.kind !== 'health') this.ordered = null;
+    if (c.kind === 'entry') this.reorder(c.before, c.after);
     if (c.kind === 'all') {
+      this.ordered = null;
       this.views.clear();
       return;
     }
@@ -183,5 +185,29 @@ export class ViewCache {
 
   get size(): number {
     return this.views.size;
+  }
+
+  /** Keeps the display order across one entry change: the old entry out, the new one in at its place. */
+  private reorder(before: Entry | undefined, after: Entry | undefined): void {
+    const list = this.ordered;
+    if (!list) return;
+    if (before) {
+      const i = list.indexOf(before);
+      if (i < 0) {
+        this.ordered = null;
+        return;
+      }
+      list.splice(i, 1);
+    }
+    if (after) {
+      let lo = 0;
+      let hi = list.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (displayOrder(list[mid]!, after) < 0) lo = mid + 1;
+        else hi = mid;
+      }
+      list.splice(lo, 0, after);
+    }
   }
 }
