@@ -4,9 +4,14 @@
 // under clusters/embedded/packs, the Applications that deploy it: project `packs`, namespace nkp-pack-apps, the
 // same pack twice (staging and production values), plus two the `packs` AppProject must refuse, and the Helm pack
 // packs/chat through the repository's example Application (examples/gitops).
-// Real: control plane, Pulumi engine + program, Argo CD's three components, Redis, git, kustomize.
-// Stood in for (named): the kubelet (kwok). Not covered here: the operator reconciling the pack's NebariApp and
-// the landing page showing it (the NebariApp is applied; no operator runs in this file).
+// Then the rest of the seam: the operator (in process, with the real Keycloak) reconciles each deployment's NebariApp
+// into Ready with the real Envoy Gateway and cert-manager controllers, the landing page shows its card to the pack's
+// group, and removing the Application removes every child the operator made and the Keycloak client.
+// Real: control plane, Pulumi engine + program, Argo CD's three components, Redis, git, kustomize, Keycloak, Envoy
+// Gateway and cert-manager's controllers, the operator and landing page code (./../packs/platform-fixture.ts).
+// Stood in for (named): the kubelet (kwok); the foundation's gateway configuration (the platform Gateways and the
+// ClusterIssuer), which this file's parent Application cannot render because it serves no platform repository:
+// ensureGateways() creates the operator tests' Gateways instead.
 import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,6 +26,13 @@ import { repoRoot } from '../../harness/upstream.js';
 import { sleep } from '../../harness/util.js';
 import { NS } from '../../../components/cluster/namespaces.js';
 import { APP_FINALIZER, PROJECT_PACKS, ROOT_APP_NAME } from '../../../components/argocd/spec.js';
+import { sharedKeycloak } from '../../harness/keycloak.js';
+import { startGatewayControllers, type GatewayControllers } from '../../harness/gateway-controllers.js';
+import { childNames } from '../../../operator/src/desired/objects.js';
+import { ROLE, ROLEBINDING, SECRET } from '../../../operator/src/reconciler-resources.js';
+import type { KubeClient } from '../../../operator/src/runtime/kube.js';
+import { CERTIFICATE_RT, HTTPROUTE_RT, LISTENERSET_RT, SECURITYPOLICY_RT, adminClient, ensureGateways, exists, waitForReason } from '../operator/helpers.js';
+import { startPackPlatform, type PackPlatform } from '../packs/platform-fixture.js';
 
 const GITOPS_PATH = 'clusters/embedded/packs';
 const ENVS = { staging: 'my-pack.staging.example.com', production: 'my-pack.example.com' } as const;
@@ -58,7 +70,13 @@ describe('Argo CD: packs through the root app-of-apps into opted-in namespaces; 
   let work: string;
   let gitopsUrl: string;
   let packRevision: string;
+  let gc: GatewayControllers;
+  let c: KubeClient;
+  let pp: PackPlatform;
   const files: Record<string, string> = {};
+  /** The pack's group (packs/template's auth.groups) and a member of it; `other` is in no group. */
+  const GROUP = 'my-pack-users';
+  const [member, other] = ['erin', 'frank'];
 
   const pulumi = (args: string[], timeoutMs = 600_000): Promise<PulumiResult> => ws.run([...args, '--stack', EMBEDDED_STACK, '--non-interactive'], { cwd: project.dir, timeoutMs });
   const co = () => cp.kubeConfig().makeApiClient(CustomObjectsApi);
@@ -116,8 +134,15 @@ describe('Argo CD: packs through the root app-of-apps into opted-in namespaces; 
     const up = await pulumi(['up', '--yes']);
     if (up.code !== 0) throw pulumiFailure('pulumi up', up);
     argo = await startArgoCD({ kubeconfigPath: cp.kubeconfigPath });
+    c = adminClient(cp);
+    const [kc, controllers] = await Promise.all([sharedKeycloak(), startGatewayControllers({ kubeconfigPath: cp.kubeconfigPath })]);
+    gc = controllers;
+    await ensureGateways(c, { controllers: false });
+    pp = await startPackPlatform(cp, kc, { name: 'argocd-packs', users: [member, other], watchNamespaces: [nsOf('staging'), nsOf('production')] });
   });
   after(async () => {
+    await pp?.stop();
+    await gc?.stop();
     await argo?.stop();
     await git?.stop();
     ws?.dispose();
@@ -143,6 +168,24 @@ describe('Argo CD: packs through the root app-of-apps into opted-in namespaces; 
       const na = (await co().getNamespacedCustomObject({ group: 'reconcilers.nebari.dev', version: 'v1', namespace: nsOf(env), plural: 'nebariapps', name: 'my-pack' })) as { spec: { hostname: string } };
       assert.equal(na.spec.hostname, host, `${env} values`);
     }
+  });
+
+  it("the operator reconciles each deployment's NebariApp into Ready (routes, certificate, login); the landing page shows its card to the pack's group only", async () => {
+    for (const [env, host] of Object.entries(ENVS)) {
+      const ready = await waitForReason(c, nsOf(env), 'my-pack', 'Ready', 'Available', 'True', 120_000).catch(async (err: Error) => {
+        throw new Error(`${env}: ${err.message}\n${JSON.stringify(((await co().getNamespacedCustomObject({ group: 'reconcilers.nebari.dev', version: 'v1', namespace: nsOf(env), plural: 'nebariapps', name: 'my-pack' })) as { status?: unknown }).status)}`);
+      });
+      for (const t of ['RoutingReady', 'TLSReady', 'AuthReady']) assert.equal(ready.status?.conditions?.find((x) => x.type === t)?.status, 'True', `${env} ${t}`);
+      const route = (await c.get(HTTPROUTE_RT, nsOf(env), childNames(nsOf(env), 'my-pack').mainRoute)) as unknown as { spec: { hostnames: string[] } };
+      assert.deepEqual(route.spec.hostnames, [host], `${env}: the route carries this deployment's values`);
+      assert.equal((await pp.admin.clients.find({ realm: pp.realm, clientId: `${nsOf(env)}-my-pack` })).length, 1, `${env}: Keycloak client`);
+    }
+    await pp.addToGroup(member, GROUP);
+    const mine = (ids: string[]) => ids.filter((x) => x.endsWith('/my-pack')).sort();
+    const both = Object.keys(ENVS).map((env) => `${nsOf(env)}/my-pack`).sort();
+    await until('both cards for the member', async () => (JSON.stringify(mine(await pp.cardsFor(member))) === JSON.stringify(both) ? true : undefined), 30_000, async () => JSON.stringify(await pp.cardsFor(member)));
+    assert.deepEqual(mine(await pp.cardsFor(other)), [], 'no card outside the group');
+    assert.ok(!(await pp.anonymous()).includes('/my-pack"'), 'no card for anonymous users');
   });
 
   it('a Helm pack arrives through its example Application: packs/chat rendered by the repo-server\'s Helm with the staging values', async () => {
@@ -191,7 +234,7 @@ describe('Argo CD: packs through the root app-of-apps into opted-in namespaces; 
     assert.equal(rbac, false, 'the ClusterRole was not created');
   });
 
-  it('removing a pack Application from the gitops repository (new pinned revision, pulumi up) removes that deployment of the pack', async () => {
+  it('removing a pack Application from the gitops repository (new pinned revision, pulumi up) removes that deployment of the pack, every child the operator made for it and its Keycloak client', async () => {
     delete files[`${GITOPS_PATH}/my-pack-production.yaml`];
     const c3 = writeRepo(git, 'gitops', { ...files, [`${GITOPS_PATH}/my-pack-production.yaml`]: null } as Record<string, string | null>, 'remove my-pack from production');
     const set = await ws.run(['config', 'set', 'gitopsRevision', c3.revision, '--stack', EMBEDDED_STACK, '--non-interactive'], { cwd: project.dir, timeoutMs: 60_000 });
@@ -215,7 +258,23 @@ describe('Argo CD: packs through the root app-of-apps into opted-in namespaces; 
       180_000,
       async () => `root: ${show(await app(NS.argocd, ROOT_APP_NAME).catch(() => undefined))}`,
     );
+    // Argo CD pruned the NebariApp; the operator's finalizer removed every child it made and the Keycloak client.
+    const prod = nsOf('production');
+    const names = childNames(prod, 'my-pack');
+    await until(
+      "production's operator children and Keycloak client gone",
+      async () => {
+        for (const [rt, name] of [[HTTPROUTE_RT, names.mainRoute], [HTTPROUTE_RT, names.publicRoute], [LISTENERSET_RT, names.listenerSet], [CERTIFICATE_RT, names.certificate], [SECURITYPOLICY_RT, names.securityPolicy], [SECRET, 'my-pack-oidc-client'], [ROLE, 'my-pack-oidc-client-reader'], [ROLEBINDING, 'my-pack-oidc-client-reader']] as const) {
+          if (await exists(c, rt, prod, name)) return undefined;
+        }
+        return (await pp.admin.clients.find({ realm: pp.realm, clientId: `${prod}-my-pack` })).length === 0 ? true : undefined;
+      },
+      60_000,
+      async () => 'children left',
+    );
+    assert.deepEqual((await pp.cardsFor(member)).filter((x) => x.endsWith('/my-pack')), [`${nsOf('staging')}/my-pack`], 'only the staging card is left');
     await apps.readNamespacedDeployment({ namespace: nsOf('staging'), name: 'my-pack' });
     assert.equal((await app(NS.packApps, 'my-pack-staging')).status?.sync?.status, 'Synced', 'staging stays');
+    assert.ok(await exists(c, HTTPROUTE_RT, nsOf('staging'), childNames(nsOf('staging'), 'my-pack').mainRoute), "staging's route stays");
   });
 });

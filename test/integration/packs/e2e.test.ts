@@ -4,31 +4,17 @@
 // Gateway (route and policy status) and the REAL cert-manager (certificates) turns each NebariApp Ready; the landing
 // page service (in-process, the real one, signing tokens in against the same Keycloak realm) shows each pack's card
 // to members of its groups only; deleting the NebariApp removes every child and the Keycloak client.
-// The operator is configured with the platform's public issuer URL (https://keycloak.<domain>/realms/<realm>, the one
-// issuer browsers and the gateway both use; Envoy Gateway accepts only https issuers), while its provisioner talks
-// to the harness Keycloak's admin API on loopback http; the landing page validates tokens from that Keycloak.
+// (operator and landing page as ./platform-fixture.ts runs them).
 // Stood in for (named): the kubelet (no pod runs, so no request reaches JupyterLab or Open WebUI), and Argo CD
 // (the charts are applied the way its Application renders them; test/integration/argocd/packs.test.ts drives the
 // root app-of-apps for real).
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { parse } from 'yaml';
-import type KcAdminClient from '@keycloak/keycloak-admin-client';
-import { freePort, sharedControlPlane, type ControlPlane } from '../../harness/control-plane.js';
+import { sharedControlPlane, type ControlPlane } from '../../harness/control-plane.js';
 import { sharedKeycloak, type KeycloakInstance } from '../../harness/keycloak.js';
-import { repoRoot } from '../../harness/upstream.js';
-import { Operator } from '../../../operator/src/reconciler-controller.js';
 import { NAMESPACE, ROLE, ROLEBINDING, SECRET } from '../../../operator/src/reconciler-resources.js';
 import { childNames } from '../../../operator/src/desired/objects.js';
-import type { KubeClient, KubeObject } from '../../../operator/src/runtime/kube.js';
-import { silentLogger } from '../../../operator/src/runtime/logger.js';
-import { OperatorMetrics } from '../../../operator/src/runtime/metrics.js';
-import { createKeycloakAuthProvisioner, type RawSecret } from '../../../operator/src/keycloak/index.js';
-import { startLandingService, type LandingService } from '../../../packs/landing/src/service.js';
-import { webAssets } from '../landing/helpers.js';
-import { createRealm, masterAdmin } from '../keycloak/oidc-helpers.js';
+import type { KubeClient } from '../../../operator/src/runtime/kube.js';
 import { KubeApi, describeRejections } from '../platform/kube-api.js';
 import {
     CERTIFICATE_RT,
@@ -36,19 +22,18 @@ import {
     LISTENERSET_RT,
     SECURITYPOLICY_RT,
     adminClient,
-    createSecret,
     deleteApp,
     ensureGateways,
     ensureNamespace,
     eventually,
     exists,
     getApp,
-    testSettings,
     waitCertificateIssued,
     waitForReason,
     type AnyObject,
 } from '../operator/helpers.js';
 import { packTools, renderChart } from './helpers.js';
+import { startPackPlatform, type PackPlatform } from './platform-fixture.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- rendered manifests and API answers are untyped JSON */
 
@@ -71,91 +56,25 @@ describe('packs end to end: notebook and chat Ready through the operator, on the
         { pack: 'notebook', ns: `pack-nb-${id}`, host: `notebook-${id}.example.test`, group: 'data-science', member: 'dana', outsider: 'carl', gatewayLogin: true, redirectPath: '/oauth2/callback' },
         { pack: 'chat', ns: `pack-chat-${id}`, host: `chat-${id}.example.test`, group: 'chat-users', member: 'carl', outsider: 'dana', gatewayLogin: false, redirectPath: '/oauth/oidc/callback' },
     ];
-    const opNs = `pack-e2e-op-${id}`;
     let cp: ControlPlane;
-    let kc: KeycloakInstance;
     let c: KubeClient;
-    let op: Operator;
-    let admin: KcAdminClient;
-    let landing: LandingService;
-    let realm: string;
-    let issuer: string;
-    let publicIssuer: string;
-    let passwords: Record<string, string>;
-    let landingClient: { id: string; secret: string };
+    let pp: PackPlatform;
 
     before(async function () {
         this.timeout(600_000);
         packTools();
+        let kc: KeycloakInstance;
         [cp, kc] = await Promise.all([sharedControlPlane(), sharedKeycloak()]);
         c = adminClient(cp);
-        realm = `packs-${id}`;
-        passwords = await createRealm(kc, realm, ['dana', 'carl']);
-        issuer = `${kc.baseUrl}/realms/${realm}`;
-        publicIssuer = `https://keycloak.example.test/realms/${realm}`;
-        admin = await masterAdmin(kc);
         await ensureGateways(c);
-        await ensureNamespace(c, opNs, false);
-        await createSecret(c, opNs, 'keycloak-admin', { username: kc.adminUsername, password: kc.adminPassword });
-        const readSecret = async (ref: { namespace: string; name: string }): Promise<RawSecret | undefined> => (await c.get<KubeObject & RawSecret>(SECRET, ref.namespace, ref.name)) as RawSecret | undefined;
-        const auth = createKeycloakAuthProvisioner({ url: kc.baseUrl, realm, adminSecret: { namespace: opNs, name: 'keycloak-admin' } }, publicIssuer, readSecret);
-        const settings = testSettings({ OIDC_ISSUER_URL: publicIssuer, POD_NAMESPACE: opNs, WATCH_NAMESPACES: cases.map((x) => x.ns).join(',') });
-        op = new Operator({ settings, kubeConfig: cp.kubeConfig(), metrics: new OperatorMetrics(), log: silentLogger, provisioner: auth, serveHttp: false });
-        await op.start();
-
-        // The landing page's own client, as the operator provisions it for the shipped landing NebariApp (its
-        // protocol mappers put the groups and the landing audience into access tokens); direct grants so the
-        // test can sign users in without a browser.
-        const shipped = parse(readFileSync(join(repoRoot, 'packs', 'landing', 'manifests', 'nebariapp.yaml'), 'utf8'));
-        const landingId = `${shipped.metadata.namespace}-${shipped.metadata.name}`;
-        const port = await freePort();
-        const { id: cid } = await admin.clients.create({
-            realm,
-            clientId: landingId,
-            publicClient: false,
-            standardFlowEnabled: true,
-            directAccessGrantsEnabled: true,
-            redirectUris: [`http://127.0.0.1:${port}${shipped.spec.auth.redirectURI}`],
-            protocolMappers: (shipped.spec.auth.keycloakConfig.protocolMappers as any[]).map((m) => ({ name: m.name, protocol: 'openid-connect', protocolMapper: m.protocolMapper, config: m.config })),
-        });
-        landingClient = { id: landingId, secret: (await admin.clients.getClientSecret({ realm, id: cid })).value! };
-        landing = await startLandingService({
-            kubeConfig: cp.kubeConfig(),
-            oidc: { settings: { issuer, clientId: landingId, clientSecret: landingClient.secret, publicUrl: `http://127.0.0.1:${port}`, redirectPath: shipped.spec.auth.redirectURI, scopes: shipped.spec.auth.scopes, sessionTtlSeconds: 3600 } },
-            staticDir: await webAssets(),
-            log: silentLogger,
-            port,
-        });
+        pp = await startPackPlatform(cp, kc, { name: `packs-${id}`, users: ['dana', 'carl'], watchNamespaces: cases.map((x) => x.ns) });
     });
 
     after(async () => {
-        await landing?.stop();
-        await op?.stop();
-        for (const ns of [...cases.map((x) => x.ns), opNs]) await c?.delete(NAMESPACE, '', ns).catch(() => undefined);
-        if (admin && realm) await admin.realms.del({ realm }).catch(() => undefined);
+        await pp?.stop();
+        for (const ns of cases.map((x) => x.ns)) await c?.delete(NAMESPACE, '', ns).catch(() => undefined);
         await c?.close();
     });
-
-    async function token(user: string): Promise<string> {
-        const res = await fetch(`${issuer}/protocol/openid-connect/token`, {
-            method: 'POST',
-            headers: { 'content-type': 'application/x-www-form-urlencoded' },
-            body: new URLSearchParams({ grant_type: 'password', client_id: landingClient.id, client_secret: landingClient.secret, username: user, password: passwords[user]!, scope: 'openid' }),
-        });
-        const body = (await res.json()) as { access_token?: string; error_description?: string };
-        assert.ok(body.access_token, `token for ${user}: ${body.error_description}`);
-        return body.access_token;
-    }
-
-    /** Card ids (namespace/name) the landing page API shows this user. */
-    async function cardsFor(user: string): Promise<string[]> {
-        const r = await fetch(`${landing.url}/api/apps`, { headers: { authorization: `Bearer ${await token(user)}` } });
-        assert.equal(r.status, 200, await r.clone().text());
-        const text = await r.text();
-        const ids = [...text.matchAll(/"id":"([^"]+)"/g)].map((m) => m[1]!);
-        if (!text.includes('"groups"')) throw new Error(`unexpected /api/apps answer: ${text.slice(0, 300)}`);
-        return ids;
-    }
 
     for (const k of cases) {
         it(`${k.pack}: applied as rendered by Helm, its NebariApp is Ready with routes, certificate and login (${k.gatewayLogin ? 'at the gateway' : 'in the app, with the operator\'s client'})`, async () => {
@@ -177,7 +96,7 @@ describe('packs end to end: notebook and chat Ready through the operator, on the
             assert.deepEqual(cert.spec.dnsNames, [k.host]);
 
             // Login: the Keycloak client with the pack's redirect URI, its Secret readable by the pack's ServiceAccount.
-            const [client] = await admin.clients.find({ realm, clientId: `${k.ns}-${k.pack}` });
+            const [client] = await pp.admin.clients.find({ realm: pp.realm, clientId: `${k.ns}-${k.pack}` });
             assert.ok(client, 'Keycloak client provisioned');
             assert.deepEqual(client.redirectUris, [`https://${k.host}${k.redirectPath}`]);
             assert.ok(await c.get(SECRET, k.ns, `${k.pack}-oidc-client`));
@@ -186,7 +105,7 @@ describe('packs end to end: notebook and chat Ready through the operator, on the
             const sp = (await c.get(SECURITYPOLICY_RT, k.ns, names.securityPolicy)) as AnyObject | undefined;
             if (k.gatewayLogin) {
                 assert.ok(sp, 'SecurityPolicy: login at the gateway');
-                assert.equal(sp.spec.oidc.provider.issuer, publicIssuer);
+                assert.equal(sp.spec.oidc.provider.issuer, pp.publicIssuer);
                 assert.ok(sp.spec.authorization, 'the groups rule');
                 assert.ok(JSON.stringify(sp.spec.authorization).includes(k.group), JSON.stringify(sp.spec.authorization));
                 const pub = (await c.get(HTTPROUTE_RT, k.ns, names.publicRoute)) as AnyObject;
@@ -200,17 +119,14 @@ describe('packs end to end: notebook and chat Ready through the operator, on the
 
     it('the landing page API shows each pack\'s card to members of its groups and not to others', async () => {
         for (const k of cases) {
-            const group = (await admin.groups.find({ realm })).find((g) => g.name === k.group);
-            assert.ok(group?.id, `group ${k.group} created by the operator`);
-            const [u] = await admin.users.find({ realm, username: k.member, exact: true });
-            await admin.users.addToGroup({ realm, id: u!.id!, groupId: group.id });
+            await pp.addToGroup(k.member, k.group);
         }
         const mine = (ids: string[]) => ids.filter((x) => cases.some((k) => x.startsWith(`${k.ns}/`))).sort();
         await eventually('cards per user', async () => {
-            const [dana, carl] = [mine(await cardsFor('dana')), mine(await cardsFor('carl'))];
+            const [dana, carl] = [mine(await pp.cardsFor('dana')), mine(await pp.cardsFor('carl'))];
             return JSON.stringify(dana) === JSON.stringify([`${cases[0]!.ns}/notebook`]) && JSON.stringify(carl) === JSON.stringify([`${cases[1]!.ns}/chat`]);
         }, 30_000, 250);
-        const anonymous = await (await fetch(`${landing.url}/api/apps`)).text();
+        const anonymous = await pp.anonymous();
         for (const k of cases) assert.ok(!anonymous.includes(`${k.ns}/${k.pack}`), 'nothing for anonymous users');
     });
 
@@ -225,7 +141,7 @@ describe('packs end to end: notebook and chat Ready through the operator, on the
                     for (const [rt, name] of [[HTTPROUTE_RT, names.mainRoute], [HTTPROUTE_RT, names.publicRoute], [LISTENERSET_RT, names.listenerSet], [CERTIFICATE_RT, names.certificate], [SECURITYPOLICY_RT, names.securityPolicy], [SECRET, `${k.pack}-oidc-client`], [ROLE, `${k.pack}-oidc-client-reader`], [ROLEBINDING, `${k.pack}-oidc-client-reader`]] as const) {
                         if (await exists(c, rt, k.ns, name)) return false;
                     }
-                    return (await admin.clients.find({ realm, clientId: `${k.ns}-${k.pack}` })).length === 0;
+                    return (await pp.admin.clients.find({ realm: pp.realm, clientId: `${k.ns}-${k.pack}` })).length === 0;
                 },
                 60_000,
                 250,
