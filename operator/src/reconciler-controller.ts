@@ -232,6 +232,7 @@ export class Operator {
     const c = this.caches;
     c.apps.on((type, app, old) => {
       const key = objectKey(app.metadata.namespace!, app.metadata.name);
+      this.reconciler.recent.cacheUpdated(`app/${key}`, type === 'delete' ? undefined : app);
       const keys = keysForAppEvent(this.index, app, old);
       if (type === 'delete') this.index.remove(key);
       else this.index.upsert(app);
@@ -260,6 +261,7 @@ export class Operator {
         if (old) this.owned.remove(old);
         if (type === 'delete') this.owned.remove(child);
         else this.owned.upsert(child);
+        this.reconciler.recent.cacheUpdated(objectId(child as DesiredObject), type === 'delete' ? undefined : child);
         const keys = [...keysForChild(child), ...(old ? keysForChild(old) : [])];
         if (type === 'delete') this.enqueue(keys);
         else this.enqueueUnlessOwnWrite(keys, objectId(child as DesiredObject), child);

@@ -38,6 +38,15 @@ export class RecentWrites {
   }
 
   /**
+   * The cache of `id` now holds `cached` (an informer event): drop the record once the cache caught up with it,
+   * as observe() would. Without it a written copy would stay until the object's next reconcile, which the events
+   * of our own writes no longer cause (up to ttlMs, or for good on an idle cluster).
+   */
+  cacheUpdated(id: string, cached: KubeObject | undefined): void {
+    if (this.recs.has(id)) this.observe(id, cached);
+  }
+
+  /**
    * Whether `obj`, received from a watch, is exactly what one of our own writes of `id` in the last ttlMs returned
    * (same resourceVersion): the reconcile that wrote it knew it already, so its event needs no reconcile of its own.
    * A version we did not write (someone else's change, or the object before our write) is never an echo.
@@ -61,6 +70,7 @@ export class RecentWrites {
     if (++this.writesSincePrune >= 1000) {
       this.writesSincePrune = 0;
       for (const [k, v] of this.own) if (now - v.at > this.ttlMs) this.own.delete(k);
+      for (const [k, r] of this.recs) if (now - r.at > this.ttlMs) this.recs.delete(k);
     }
   }
 

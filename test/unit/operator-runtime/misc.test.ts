@@ -110,6 +110,25 @@ describe('operator runtime: RecentWrites, the events of our own writes', () => {
     assert.equal(rw.isOwnEcho('other', status), false, 'another object');
     assert.equal(rw.isOwnEcho('app', { metadata: { name: 'a' } }), false, 'no resourceVersion');
   });
+  it('cacheUpdated drops the written copy as soon as the cache holds it (no reconcile needed), keeps it while the cache is behind', () => {
+    const rw = new RecentWrites();
+    const start = { metadata: { name: 'a', resourceVersion: '1' } };
+    const finalizer = { metadata: { name: 'a', resourceVersion: '2' } };
+    const status = { metadata: { name: 'a', resourceVersion: '3' } };
+    rw.recordWrite('app', start, finalizer);
+    rw.recordWrite('app', start, status);
+    rw.cacheUpdated('app', finalizer);
+    assert.equal(rw.size, 1, 'the cache caught up with the first write only');
+    assert.equal(rw.observe('app', finalizer), status);
+    rw.cacheUpdated('app', status);
+    assert.equal(rw.size, 0, 'caught up: the copy is gone');
+    rw.recordDelete('gone', start);
+    rw.cacheUpdated('gone', undefined);
+    assert.equal(rw.size, 0, 'the deletion arrived');
+    rw.cacheUpdated('never-written', status);
+    assert.equal(rw.size, 0);
+  });
+
   it('an echo is still recognised after the cache caught up (its event may be judged after the reconcile that wrote it), not after the time-to-live', () => {
     const rw = new RecentWrites();
     const written = { metadata: { name: 'a', resourceVersion: '2' } };
