@@ -28,6 +28,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { freePort, sharedControlPlane } from './control-plane.js';
+import { forward } from './https-front.js';
 import { createPki, type Pki } from './pki.js';
 import { repoRoot } from './upstream.js';
 import { onProcessExit, sleep, tail } from './util.js';
@@ -416,20 +417,7 @@ export async function startGatewayControllers(opts: GatewayControllersOptions): 
       },
       async httpsFront(target: string): Promise<string> {
         const t = new URL(target);
-        const srv = createHttpsServer({ cert: readFileSync(trust.serverCert), key: readFileSync(trust.serverKey) }, (req, res) => {
-          const up = httpRequest(
-            { host: t.hostname, port: t.port, method: req.method, path: req.url, headers: { ...req.headers, host: t.host } },
-            (ures) => {
-              res.writeHead(ures.statusCode ?? 502, ures.headers);
-              ures.pipe(res);
-            },
-          );
-          up.on('error', () => {
-            res.statusCode = 502;
-            res.end();
-          });
-          req.pipe(up);
-        });
+        const srv = createHttpsServer({ cert: readFileSync(trust.serverCert), key: readFileSync(trust.serverKey) }, (req, res) => forward(t, req, res));
         const port = await freePort();
         await new Promise<void>((r) => srv.listen(port, '127.0.0.1', r));
         fronts.push(srv);

@@ -8,7 +8,7 @@
 //   ... front.url === 'https://localhost:<port>' ...
 //   await front.stop();
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { request as httpRequest } from 'node:http';
+import { request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -29,6 +29,19 @@ export interface HttpsFront {
   stop(): Promise<void>;
 }
 
+/** Passes one request on to `target` (an http:// base URL) and its answer back; 502 when the target cannot be reached. */
+export function forward(target: URL, req: IncomingMessage, res: ServerResponse): void {
+  const up = httpRequest({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: { ...req.headers, host: target.host } }, (ures) => {
+    res.writeHead(ures.statusCode ?? 502, ures.headers);
+    ures.pipe(res);
+  });
+  up.on('error', () => {
+    res.statusCode = 502;
+    res.end();
+  });
+  req.pipe(up);
+}
+
 export async function startHttpsFront(): Promise<HttpsFront> {
   const dir = mkdtempSync(join(tmpdir(), 'nkp-https-front-'));
   const pki = createPki(dir);
@@ -42,18 +55,7 @@ export async function startHttpsFront(): Promise<HttpsFront> {
       res.end('no target yet');
       return;
     }
-    const up = httpRequest(
-      { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: { ...req.headers, host: target.host } },
-      (ures) => {
-        res.writeHead(ures.statusCode ?? 502, ures.headers);
-        ures.pipe(res);
-      },
-    );
-    up.on('error', () => {
-      res.statusCode = 502;
-      res.end();
-    });
-    req.pipe(up);
+    forward(target, req, res);
   });
   srv.on('connection', (s: Socket) => {
     sockets.add(s);

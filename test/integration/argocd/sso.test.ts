@@ -22,7 +22,7 @@ import { startArgoCD, type ArgoCDProcesses } from '../../harness/argocd.js';
 import { argocdReleaseManifest } from '../../harness/embedded.js';
 import { createPki } from '../../harness/pki.js';
 import { sleep } from '../../harness/util.js';
-import { createRealm, masterAdmin } from '../keycloak/oidc-helpers.js';
+import { createRealm, masterAdmin, providerClientRepresentation } from '../keycloak/oidc-helpers.js';
 import { KubeApi, describeRejections, type KubeObject } from '../platform/kube-api.js';
 import { NS } from '../../../components/cluster/namespaces.js';
 import {
@@ -75,32 +75,7 @@ describe('Argo CD SSO through the real Keycloak (Chromium), with the client and 
     passwords = await createRealm(kc, realm, ['ada', 'vic', 'nora']);
     admin = await masterAdmin(kc);
     admin.setConfig({ realmName: realm });
-    const c = argocdClient(argoUrl);
-    const m = groupsMapper();
-    await admin.clients.create({
-      clientId: c.clientId,
-      name: c.name,
-      protocol: 'openid-connect',
-      publicClient: c.accessType !== 'CONFIDENTIAL',
-      secret: clientSecret,
-      standardFlowEnabled: c.standardFlowEnabled,
-      implicitFlowEnabled: c.implicitFlowEnabled,
-      directAccessGrantsEnabled: c.directAccessGrantsEnabled,
-      serviceAccountsEnabled: c.serviceAccountsEnabled,
-      rootUrl: c.rootUrl,
-      baseUrl: c.baseUrl,
-      redirectUris: c.validRedirectUris,
-      webOrigins: c.webOrigins,
-      attributes: { 'pkce.code.challenge.method': c.pkceCodeChallengeMethod, 'post.logout.redirect.uris': c.validPostLogoutRedirectUris.join('##') },
-      protocolMappers: [
-        {
-          name: m.name,
-          protocol: 'openid-connect',
-          protocolMapper: 'oidc-group-membership-mapper',
-          config: { 'claim.name': m.claimName, 'full.path': String(m.fullPath), 'id.token.claim': String(m.addToIdToken), 'access.token.claim': String(m.addToAccessToken), 'userinfo.token.claim': String(m.addToUserinfo) },
-        },
-      ],
-    });
+    await admin.clients.create(providerClientRepresentation(argocdClient(argoUrl), { secret: clientSecret, groups: groupsMapper() }));
     const groupId = async (name: string) => (await admin.groups.create({ name })).id;
     const admins = await groupId('admins');
     const viewers = await groupId('viewers');

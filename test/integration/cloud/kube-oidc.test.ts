@@ -26,7 +26,7 @@ import { startControlPlane, type ControlPlane } from '../../harness/control-plan
 import { startHttpsFront, type HttpsFront } from '../../harness/https-front.js';
 import { sharedKeycloak, type KeycloakInstance } from '../../harness/keycloak.js';
 import { sleep } from '../../harness/util.js';
-import { claims, createRealm, loginForCode, masterAdmin, pkcePair, tokenRequest } from '../keycloak/oidc-helpers.js';
+import { claims, createRealm, loginForCode, masterAdmin, pkcePair, providerClientRepresentation, tokenRequest } from '../keycloak/oidc-helpers.js';
 import { KubeApi, describeRejections, type KubeObject } from '../platform/kube-api.js';
 import { apiServerEndpointOf, KUBELOGIN_REDIRECT_URIS, kubeApiServerOidcFlags, oidcKubeconfig } from '../../../components/cloud/kube-oidc.js';
 import type { ApiServerOidc } from '../../../components/cloud/types.js';
@@ -36,32 +36,9 @@ import { settingsForStack } from '../../../stacks/stack-files.js';
 
 type Res = { status: number; body: any }; // eslint-disable-line @typescript-eslint/no-explicit-any -- API answers
 
-/** The admin REST representation the Keycloak provider sends for an openid.Client + GroupMembershipProtocolMapper. */
+/** The client as the Keycloak provider would create it (openid.Client + GroupMembershipProtocolMapper). */
 async function createClientAsProviderWould(admin: KcAdminClient, realm: string, c: ReturnType<typeof kubernetesClient>): Promise<void> {
-  const m = groupsMapper();
-  await admin.clients.create({
-    realm,
-    clientId: c.clientId,
-    name: c.name,
-    protocol: 'openid-connect',
-    publicClient: c.accessType === 'PUBLIC',
-    standardFlowEnabled: c.standardFlowEnabled,
-    implicitFlowEnabled: c.implicitFlowEnabled,
-    directAccessGrantsEnabled: c.directAccessGrantsEnabled,
-    serviceAccountsEnabled: c.serviceAccountsEnabled,
-    fullScopeAllowed: c.fullScopeAllowed,
-    redirectUris: c.validRedirectUris,
-    webOrigins: c.webOrigins,
-    attributes: { 'pkce.code.challenge.method': c.pkceCodeChallengeMethod, 'post.logout.redirect.uris': c.validPostLogoutRedirectUris.join('##') },
-    protocolMappers: [
-      {
-        name: m.name,
-        protocol: 'openid-connect',
-        protocolMapper: 'oidc-group-membership-mapper',
-        config: { 'claim.name': m.claimName, 'full.path': String(m.fullPath), 'id.token.claim': String(m.addToIdToken), 'access.token.claim': String(m.addToAccessToken), 'userinfo.token.claim': String(m.addToUserinfo) },
-      },
-    ],
-  });
+  await admin.clients.create({ realm, ...providerClientRepresentation(c, { groups: groupsMapper() }) });
 }
 
 describe('Kubernetes API sign-in: real Keycloak ID tokens (kubelogin\'s flow) against a real kube-apiserver with the platform\'s OIDC flags and baseline RBAC', function () {

@@ -2,10 +2,12 @@
 // through Keycloak's own login form (fetch + cookies, no browser needed), the token endpoint, token exchange.
 import { createHash, randomBytes } from 'node:crypto';
 import KcAdminClient from '@keycloak/keycloak-admin-client';
+import type ClientRepresentation from '@keycloak/keycloak-admin-client/lib/defs/clientRepresentation.js';
 import { decodeJwt, type JWTPayload } from 'jose';
 import type { KeycloakInstance } from '../../harness/keycloak.js';
 import type { RawSecret } from '../../../operator/src/keycloak/credentials.js';
 import type { NebariApp } from '../../../operator/src/api/types.js';
+import type { groupsMapper } from '../../../components/identity/spec.js';
 
 /** Visible text of an HTML page (scripts and styles dropped), for assertions on Keycloak's error pages. */
 function pageText(html: string): string {
@@ -217,4 +219,64 @@ export async function createServiceAccountClient(admin: KcAdminClient, realm: st
     await admin.users.addClientRoleMappings({ realm, id: sa.id!, clientUniqueId: rm.id!, roles: wanted.map((r) => ({ id: r.id!, name: r.name! })) });
   }
   return secret;
+}
+
+/** A client spec of components/identity/spec.ts (argocdClient, kubernetesClient, operatorClient...). */
+export interface IdentityClientSpec {
+  clientId: string;
+  name: string;
+  description?: string;
+  accessType: string;
+  standardFlowEnabled: boolean;
+  implicitFlowEnabled: boolean;
+  directAccessGrantsEnabled: boolean;
+  serviceAccountsEnabled: boolean;
+  fullScopeAllowed?: boolean;
+  pkceCodeChallengeMethod?: string;
+  rootUrl?: string;
+  baseUrl?: string;
+  validRedirectUris: string[];
+  validPostLogoutRedirectUris?: string[];
+  webOrigins: string[];
+}
+
+/**
+ * The admin REST representation @pulumi/keycloak sends for an openid.Client of that spec (its provider cannot be
+ * built here, so tests create the client through the admin API with these arguments), with `secret` for a
+ * confidential client and, given `groups` (groupsMapper()), its GroupMembershipProtocolMapper.
+ */
+export function providerClientRepresentation(c: IdentityClientSpec, opts: { secret?: string; groups?: ReturnType<typeof groupsMapper> } = {}): ClientRepresentation {
+  const m = opts.groups;
+  return {
+    clientId: c.clientId,
+    name: c.name,
+    ...(c.description !== undefined ? { description: c.description } : {}),
+    protocol: 'openid-connect',
+    // accessType CONFIDENTIAL = a non-public, non-bearer-only client with a secret.
+    publicClient: c.accessType === 'PUBLIC',
+    bearerOnly: false,
+    ...(opts.secret !== undefined ? { secret: opts.secret } : {}),
+    standardFlowEnabled: c.standardFlowEnabled,
+    implicitFlowEnabled: c.implicitFlowEnabled,
+    directAccessGrantsEnabled: c.directAccessGrantsEnabled,
+    serviceAccountsEnabled: c.serviceAccountsEnabled,
+    ...(c.fullScopeAllowed !== undefined ? { fullScopeAllowed: c.fullScopeAllowed } : {}),
+    ...(c.rootUrl !== undefined ? { rootUrl: c.rootUrl } : {}),
+    ...(c.baseUrl !== undefined ? { baseUrl: c.baseUrl } : {}),
+    redirectUris: c.validRedirectUris,
+    webOrigins: c.webOrigins,
+    ...(c.pkceCodeChallengeMethod !== undefined ? { attributes: { 'pkce.code.challenge.method': c.pkceCodeChallengeMethod, 'post.logout.redirect.uris': (c.validPostLogoutRedirectUris ?? []).join('##') } } : {}),
+    ...(m
+      ? {
+          protocolMappers: [
+            {
+              name: m.name,
+              protocol: 'openid-connect',
+              protocolMapper: 'oidc-group-membership-mapper',
+              config: { 'claim.name': m.claimName, 'full.path': String(m.fullPath), 'id.token.claim': String(m.addToIdToken), 'access.token.claim': String(m.addToAccessToken), 'userinfo.token.claim': String(m.addToUserinfo) },
+            },
+          ],
+        }
+      : {}),
+  };
 }

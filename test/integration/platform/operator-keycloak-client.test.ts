@@ -14,7 +14,7 @@ import type KcAdminClient from '@keycloak/keycloak-admin-client';
 import { sharedKeycloak, type KeycloakInstance } from '../../harness/keycloak.js';
 import { KeycloakError, KeycloakProvisioner } from '../../../operator/src/keycloak/index.js';
 import { operatorClient, OPERATOR_CREDENTIALS_SECRET, OPERATOR_REALM_MANAGEMENT_ROLES, REALM_MANAGEMENT_CLIENT_ID } from '../../../components/identity/spec.js';
-import { InMemorySecretStore, app, createRealm, masterAdmin, tokenRequest } from '../keycloak/oidc-helpers.js';
+import { InMemorySecretStore, app, createRealm, masterAdmin, providerClientRepresentation, tokenRequest } from '../keycloak/oidc-helpers.js';
 
 describe('platform (integration): the nkp-operator Keycloak client has exactly the rights the operator needs', function () {
     this.timeout(400_000);
@@ -32,25 +32,8 @@ describe('platform (integration): the nkp-operator Keycloak client has exactly t
     /** The client of operatorClient() under `clientId`, its service account holding `roles` of realm-management; returns its secret. */
     async function serviceAccountClient(clientId: string, roles: readonly string[]): Promise<string> {
         await admin.auth({ grantType: 'password', clientId: 'admin-cli', username: kc.adminUsername, password: kc.adminPassword });
-        const c = operatorClient();
         const secret = randomBytes(24).toString('hex');
-        const { id } = await admin.clients.create({
-            realm,
-            clientId,
-            name: c.name,
-            description: c.description,
-            // @pulumi/keycloak accessType CONFIDENTIAL = a non-public, non-bearer-only client with a secret.
-            publicClient: c.accessType !== 'CONFIDENTIAL',
-            bearerOnly: false,
-            secret,
-            standardFlowEnabled: c.standardFlowEnabled,
-            implicitFlowEnabled: c.implicitFlowEnabled,
-            directAccessGrantsEnabled: c.directAccessGrantsEnabled,
-            serviceAccountsEnabled: c.serviceAccountsEnabled,
-            fullScopeAllowed: c.fullScopeAllowed,
-            redirectUris: c.validRedirectUris,
-            webOrigins: c.webOrigins,
-        });
+        const { id } = await admin.clients.create({ realm, ...providerClientRepresentation(operatorClient(), { secret }), clientId });
         const sa = await admin.clients.getServiceAccountUser({ realm, id });
         const [rm] = await admin.clients.find({ realm, clientId: REALM_MANAGEMENT_CLIENT_ID });
         const available = await admin.clients.listRoles({ realm, id: rm!.id! });
