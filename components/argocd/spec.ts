@@ -23,6 +23,8 @@ export const APP_FINALIZER = 'resources-finalizer.argocd.argoproj.io';
 /** The label of the platform layer an Application belongs to; the foundation's children carry LAYER_LABEL=foundation. */
 export const LAYER_LABEL = 'nkp.nebari.dev/layer';
 export const FOUNDATION_LAYER = 'foundation';
+/** The layer of the cloud's in-cluster add-ons (components/cloud/aws-addons-plan.ts). */
+export const CLOUD_LAYER = 'cloud';
 
 /**
  * Health of an Application as its parent app-of-apps sees it (argocd-cm
@@ -73,6 +75,73 @@ export function syncPolicy(createNamespace = false) {
         automated: { prune: true, selfHeal: true },
         syncOptions: ['ServerSideApply=true', ...(createNamespace ? ['CreateNamespace=true'] : []), 'PruneLast=true'],
         retry: { limit: 10, backoff: { duration: '10s', factor: 2, maxDuration: '5m' } },
+    };
+}
+
+export interface ApplicationSource {
+    repoURL: string;
+    targetRevision: string;
+    chart?: string;
+    path?: string;
+    helm?: { releaseName?: string; valuesObject?: Record<string, unknown> };
+    kustomize?: { images?: string[]; patches?: { target: Record<string, string>; patch: string }[] };
+}
+
+export interface ApplicationBody {
+    apiVersion: 'argoproj.io/v1alpha1';
+    kind: 'Application';
+    metadata: { name: string; namespace: string; labels: Record<string, string>; annotations: Record<string, string>; finalizers: string[] };
+    spec: {
+        project: string;
+        source: ApplicationSource;
+        destination: { server: string; namespace: string };
+        syncPolicy: ReturnType<typeof syncPolicy>;
+        ignoreDifferences?: unknown[];
+    };
+}
+
+const FLOATING = /^(head|main|master|latest|stable|\*)$/i;
+
+/** Throws unless a revision is exact: no HEAD, branch-like names, wildcards or ranges. */
+export function assertPinnedRevision(app: string, rev: string): void {
+    if (rev.trim() === '' || FLOATING.test(rev.trim()) || /[*^~<>]|(^|\.)x(\.|$)/i.test(rev)) {
+        throw new Error(`Application ${app}: targetRevision "${rev}" is not pinned; allowed: an exact chart version or a git tag/commit`);
+    }
+}
+
+/**
+ * An Application the platform program owns (the foundation's children, the AWS add-ons): in the argocd namespace,
+ * labelled part-of nkp with its layer ({@link LAYER_LABEL}), the resources finalizer (deleting it deletes what it
+ * synced), a pinned source, and the platform's sync policy into an in-cluster namespace the baseline owns (never
+ * created by Argo CD).
+ */
+export function platformApplication(a: {
+    name: string;
+    layer: string;
+    project: string;
+    source: ApplicationSource;
+    namespace: string;
+    annotations?: Record<string, string>;
+    extra?: Partial<ApplicationBody['spec']>;
+}): ApplicationBody {
+    assertPinnedRevision(a.name, a.source.targetRevision);
+    return {
+        apiVersion: 'argoproj.io/v1alpha1',
+        kind: 'Application',
+        metadata: {
+            name: a.name,
+            namespace: NS.argocd,
+            labels: { 'app.kubernetes.io/part-of': 'nkp', [LAYER_LABEL]: a.layer },
+            annotations: a.annotations ?? {},
+            finalizers: [APP_FINALIZER],
+        },
+        spec: {
+            project: a.project,
+            source: a.source,
+            destination: { server: IN_CLUSTER, namespace: a.namespace },
+            syncPolicy: syncPolicy(false),
+            ...a.extra,
+        },
     };
 }
 

@@ -6,8 +6,8 @@
  * IAM: the autoscaler and the Load Balancer Controller reach AWS through EKS Pod Identity (roles and associations
  * made by AwsCloud for the service accounts named here); the device plugin needs no AWS access.
  */
-import { APP_FINALIZER, IN_CLUSTER, syncPolicy, type AppProjectBody } from '../argocd/spec.js';
-import type { ApplicationBody, ChartPin } from '../foundation/spec.js';
+import { CLOUD_LAYER, IN_CLUSTER, platformApplication, type AppProjectBody, type ApplicationBody } from '../argocd/spec.js';
+import type { ChartPin } from '../foundation/spec.js';
 import { NS } from '../cluster/namespaces.js';
 import type { NodeTaint } from './aws.js';
 import { GPU_NODE_LABEL } from './aws-plan.js';
@@ -62,23 +62,13 @@ export function awsAddonsProblem(i: Pick<AwsAddonsInput, 'kubernetesVersion' | '
 }
 
 function application(name: string, pin: ChartPin, valuesObject: Record<string, unknown>): ApplicationBody {
-    return {
-        apiVersion: 'argoproj.io/v1alpha1',
-        kind: 'Application',
-        metadata: {
-            name,
-            namespace: NS.argocd,
-            labels: { 'app.kubernetes.io/part-of': 'nkp', 'nkp.nebari.dev/layer': 'cloud' },
-            annotations: {},
-            finalizers: [APP_FINALIZER],
-        },
-        spec: {
-            project: AWS_ADDONS_PROJECT,
-            source: { repoURL: pin.repoURL, chart: pin.chart, targetRevision: pin.version, helm: { releaseName: name, valuesObject } },
-            destination: { server: IN_CLUSTER, namespace: AWS_ADDON_NAMESPACE },
-            syncPolicy: syncPolicy(false),
-        },
-    };
+    return platformApplication({
+        name,
+        layer: CLOUD_LAYER,
+        project: AWS_ADDONS_PROJECT,
+        source: { repoURL: pin.repoURL, chart: pin.chart, targetRevision: pin.version, helm: { releaseName: name, valuesObject } },
+        namespace: AWS_ADDON_NAMESPACE,
+    });
 }
 
 /** Helm values of the AWS Load Balancer Controller: NLBs for annotated Services only, Pod Identity, two replicas. */

@@ -5,7 +5,7 @@
  */
 import { stringify } from 'yaml';
 import { NS } from '../cluster/namespaces.js';
-import { APP_FINALIZER, FOUNDATION_LAYER, IN_CLUSTER, LAYER_LABEL, PROJECT_FOUNDATION, syncPolicy } from '../argocd/spec.js';
+import { APP_FINALIZER, FOUNDATION_LAYER, IN_CLUSTER, LAYER_LABEL, PROJECT_FOUNDATION, assertPinnedRevision, platformApplication, syncPolicy, type ApplicationBody, type ApplicationSource } from '../argocd/spec.js';
 import { GATEWAY_NODE_PORTS } from '../cloud/hetzner-plan.js';
 import { platformDnsNames } from '../cloud/dns-plan.js';
 
@@ -165,58 +165,19 @@ export interface FoundationInput {
     chartMirror?: string;
 }
 
-export interface ApplicationSource {
-    repoURL: string;
-    targetRevision: string;
-    chart?: string;
-    path?: string;
-    helm?: { releaseName?: string; valuesObject?: Record<string, unknown> };
-    kustomize?: { images?: string[]; patches?: { target: Record<string, string>; patch: string }[] };
-}
-
-export interface ApplicationBody {
-    apiVersion: 'argoproj.io/v1alpha1';
-    kind: 'Application';
-    metadata: { name: string; namespace: string; labels: Record<string, string>; annotations: Record<string, string>; finalizers: string[] };
-    spec: {
-        project: string;
-        source: ApplicationSource;
-        destination: { server: string; namespace: string };
-        syncPolicy: ReturnType<typeof syncPolicy>;
-        ignoreDifferences?: unknown[];
-    };
-}
-
-const FLOATING = /^(head|main|master|latest|stable|\*)$/i;
-
-/** Throws unless a revision is exact: no HEAD, branch-like names, wildcards or ranges. */
-export function assertPinnedRevision(app: string, rev: string): void {
-    if (rev.trim() === '' || FLOATING.test(rev.trim()) || /[*^~<>]|(^|\.)x(\.|$)/i.test(rev)) {
-        throw new Error(`Application ${app}: targetRevision "${rev}" is not pinned; allowed: an exact chart version or a git tag/commit`);
-    }
-}
+export type { ApplicationBody, ApplicationSource };
+export { assertPinnedRevision };
 
 function application(name: FoundationAppName, namespace: string, source: ApplicationSource, extra: Partial<ApplicationBody['spec']> = {}): ApplicationBody {
-    assertPinnedRevision(name, source.targetRevision);
-    return {
-        apiVersion: 'argoproj.io/v1alpha1',
-        kind: 'Application',
-        metadata: {
-            name,
-            namespace: NS.argocd,
-            labels: { 'app.kubernetes.io/part-of': 'nkp', [LAYER_LABEL]: FOUNDATION_LAYER },
-            annotations: { 'argocd.argoproj.io/sync-wave': String(SYNC_WAVES[name]) },
-            finalizers: [APP_FINALIZER],
-        },
-        spec: {
-            project: PROJECT_FOUNDATION,
-            source,
-            destination: { server: IN_CLUSTER, namespace },
-            // Every destination is a platform namespace the baseline owns (with its labels): never created by ArgoCD.
-            syncPolicy: syncPolicy(false),
-            ...extra,
-        },
-    };
+    return platformApplication({
+        name,
+        layer: FOUNDATION_LAYER,
+        project: PROJECT_FOUNDATION,
+        annotations: { 'argocd.argoproj.io/sync-wave': String(SYNC_WAVES[name]) },
+        source,
+        namespace,
+        extra,
+    });
 }
 
 const helmSource = (pin: ChartPin, valuesObject: Record<string, unknown>, releaseName: string, mirror: string | undefined): ApplicationSource => ({
