@@ -1,7 +1,8 @@
 // The admin packs view: Argo CD Applications of the packs project (in the pack-apps namespace, "apps in any
 // namespace") with their sync and health status, and each pack's NebariApps (from the Application's
 // status.resources) with their conditions. packsView() is pure; PackWatcher is the informer edge.
-import { CustomObjectsApi, makeInformer, type Informer, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
+import { CustomObjectsApi, makeInformer, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
+import { RestartingInformer } from './restarting-informer.js';
 import { NEBARIAPP_GROUP } from './contract.js';
 import type { PackAppView, PackView } from './view.js';
 
@@ -40,10 +41,8 @@ export function packsView(apps: Iterable<ArgoApplication>, project: string, cond
 
 /** Watches the Applications of one namespace; calls onChange after every add/update/delete. */
 export class PackWatcher {
-  private informer: Informer<ArgoApplication> | undefined;
+  private informer: RestartingInformer<ArgoApplication> | undefined;
   readonly apps = new Map<string, ArgoApplication>();
-  private stopped = false;
-  private retry: NodeJS.Timeout | undefined;
   version = 0;
 
   private readonly listeners = new Set<() => void>();
@@ -73,22 +72,12 @@ export class PackWatcher {
     inf.on('add', (o) => (this.apps.set(key(o), o), changed()));
     inf.on('update', (o) => (this.apps.set(key(o), o), changed()));
     inf.on('delete', (o) => (this.apps.delete(key(o)), changed()));
-    const fail = (err: unknown): void => {
-      if (this.stopped) return;
-      this.onError(err);
-      clearTimeout(this.retry);
-      this.retry = setTimeout(() => void inf.start().catch(fail), 5000);
-      this.retry.unref();
-    };
-    inf.on('error', fail);
-    this.informer = inf;
+    this.informer = new RestartingInformer(inf, 5000, this.onError);
     // Argo CD may not be installed (yet): the view then stays empty and the informer keeps retrying.
-    await inf.start().catch(fail);
+    await this.informer.start();
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.retry);
     await this.informer?.stop();
   }
 }

@@ -6,7 +6,8 @@
 // watch, create, update). Every replica watches the labelled ConfigMaps, so a pin or a decision made on one
 // replica reaches streams on the others.
 import { randomBytes } from 'node:crypto';
-import { CoreV1Api, makeInformer, type Informer, type KubeConfig, type V1ConfigMap } from '@kubernetes/client-node';
+import { CoreV1Api, makeInformer, type KubeConfig, type V1ConfigMap } from '@kubernetes/client-node';
+import { RestartingInformer } from './restarting-informer.js';
 import {
   REQUEST_KEY,
   STATE_LABEL,
@@ -124,10 +125,8 @@ const isCode = (e: unknown, code: number): boolean => (e as { code?: number })?.
 
 export class ClusterState {
   readonly cache = new StateCache();
-  private informer: (Informer<V1ConfigMap> & object) | undefined;
+  private informer: RestartingInformer<V1ConfigMap> | undefined;
   private readonly api: CoreV1Api;
-  private stopped = false;
-  private retry: NodeJS.Timeout | undefined;
   synced = false;
 
   constructor(
@@ -153,21 +152,11 @@ export class ClusterState {
     inf.on('add', (o) => this.cache.apply(o));
     inf.on('update', (o) => this.cache.apply(o));
     inf.on('delete', (o) => this.cache.remove(o));
-    const fail = (err: unknown): void => {
-      if (this.stopped) return;
-      this.onError(err);
-      clearTimeout(this.retry);
-      this.retry = setTimeout(() => void inf.start().catch(fail), 2000);
-      this.retry.unref();
-    };
-    inf.on('error', fail);
-    this.informer = inf;
-    await inf.start().catch(fail);
+    this.informer = new RestartingInformer(inf, 2000, this.onError);
+    await this.informer.start();
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.retry);
     await this.informer?.stop();
   }
 
