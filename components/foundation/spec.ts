@@ -64,14 +64,20 @@ export const REPO_PATHS = {
 /** Image names used in operator/manifests and packs/landing/manifests that kustomize replaces with the configured images. */
 export const IMAGE_PLACEHOLDERS = { operator: 'nkp-operator', landing: 'nkp-landing' } as const;
 
-/** ArgoCD sync waves (annotation argocd.argoproj.io/sync-wave): lower syncs first. */
+/**
+ * ArgoCD sync waves (annotation argocd.argoproj.io/sync-wave): lower syncs first, each wave once the earlier ones are
+ * Healthy. Keycloak comes before the gateway configuration: its HTTPRoute names Keycloak's Service as backend, and
+ * until that Service exists Envoy Gateway reports the route ResolvedRefs=False (BackendNotFound), which Argo CD judges
+ * Degraded, so a gateway configuration ahead of Keycloak would hold the foundation at its wave for ever (found by
+ * running the real controllers under the real Argo CD: test/integration/argocd/foundation.test.ts).
+ */
 export const SYNC_WAVES = {
     'cert-manager': 10,
     'envoy-gateway': 20,
     'cloudnative-pg': 20,
-    'gateway-config': 30,
-    'keycloak-database': 35,
-    keycloak: 40,
+    'keycloak-database': 30,
+    keycloak: 35,
+    'gateway-config': 40,
     'otel-collector': 45,
     'nkp-operator': 50,
     'nkp-landing': 60,

@@ -34,16 +34,17 @@ export interface HelmRepository {
 
 /**
  * A stand-in for a chart that cannot be fetched here: one ConfigMap in the release namespace, named after the chart,
- * that says which chart it stands in for.
+ * that says which chart it stands in for, and the `extra` objects (e.g. a Service the real chart makes that other
+ * Applications name).
  */
-export function standInChart(name: string, version: string): ChartFiles {
+export function standInChart(name: string, version: string, extra: readonly object[] = []): ChartFiles {
   const cm = {
     apiVersion: 'v1',
     kind: 'ConfigMap',
     metadata: { name: `${name}-stand-in`, labels: { 'app.kubernetes.io/managed-by': '{{ .Release.Service }}', 'app.kubernetes.io/instance': '{{ .Release.Name }}' } },
     data: { standsInFor: `the ${name} chart ${version}, which this machine cannot download` },
   };
-  return { name, version, files: { 'templates/stand-in.yaml': stringify(cm) } };
+  return { name, version, files: { 'templates/stand-in.yaml': stringify(cm), ...Object.fromEntries(extra.map((o, i) => [`templates/extra-${i}.yaml`, stringify(o)])) } };
 }
 
 export async function startHelmRepository(): Promise<HelmRepository> {

@@ -11,8 +11,13 @@
 // registry reachable here; cert-manager's and Envoy Gateway's ship in their Go modules, but their webhooks and
 // controllers run as pods, which cannot run here (kwok), and the webhooks' failurePolicy Fail would refuse the
 // gateway configuration of wave 30. CloudNativePG's CRDs, which the cloudnative-pg chart would install, come from its Go
-// module. cert-manager's and Envoy Gateway's controllers are not started here, so the gateway configuration (wave
-// 30) stays Progressing, which is what shows the waves holding the later Applications back.
+// module. First nothing stands in for the CloudNativePG operator (its Postgres pods cannot run here), so the Keycloak
+// database stays Progressing, which is what shows the waves holding the later Applications back. Then the gate is
+// opened: cert-manager's and Envoy Gateway's REAL controllers start (test/harness/gateway-controllers.ts, with the
+// gateway shim that issues the listeners' certificates), a STAND-IN for a load-balancer implementation gives
+// LoadBalancer Services an address (k3s's servicelb or a cloud's controller runs pods), the database is reported
+// healthy (STAND-IN for the CloudNativePG operator's status), and the keycloakx stand-in chart carries the Service the
+// real chart makes: every later wave, through the landing page, syncs in order.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -24,13 +29,14 @@ import { EMBEDDED_STACK, generatedSecrets, initEmbeddedStack, prepareEmbeddedPro
 import { servePlatformRepo, startArgoCD, startGitDaemon, type ArgoCDProcesses, type GitDaemon } from '../../harness/argocd.js';
 import { standInChart, startHelmRepository, type HelmRepository } from '../../harness/helm-repo.js';
 import { sleep } from '../../harness/util.js';
+import { startGatewayControllers, type GatewayControllers } from '../../harness/gateway-controllers.js';
 import { KubeApi } from '../platform/kube-api.js';
 import { cloudnativePgCrds } from '../platform/pulumi-objects.js';
 import { NS } from '../../../components/cluster/namespaces.js';
 import { CHARTS, FOUNDATION_PARENT, SYNC_WAVES, type FoundationAppName } from '../../../components/foundation/spec.js';
 
-/** The gateway configuration: the first wave whose health needs a controller this test does not run. */
-const HOLDING = 'gateway-config' satisfies FoundationAppName;
+/** The Keycloak database: the first wave whose health needs what this test runs only later (the CloudNativePG operator's status). */
+const HOLDING = 'keycloak-database' satisfies FoundationAppName;
 const byWave = (names: readonly FoundationAppName[]) => [...names].sort((a, b) => SYNC_WAVES[a] - SYNC_WAVES[b]);
 const UP_TO_HOLDING = byWave((Object.keys(SYNC_WAVES) as FoundationAppName[]).filter((n) => SYNC_WAVES[n] <= SYNC_WAVES[HOLDING]));
 const AFTER_HOLDING = byWave((Object.keys(SYNC_WAVES) as FoundationAppName[]).filter((n) => SYNC_WAVES[n] > SYNC_WAVES[HOLDING]));
@@ -55,6 +61,7 @@ describe('Argo CD v3.1.8 as processes syncs the foundation the platform program 
   let ws: PulumiWorkspace;
   let project: EmbeddedProject;
   let argo: ArgoCDProcesses;
+  let gc: GatewayControllers | undefined;
   let work: string;
   let platform: { url: string; revision: string };
   let upStarted = 0;
@@ -87,7 +94,10 @@ describe('Argo CD v3.1.8 as processes syncs the foundation the platform program 
     git = await startGitDaemon();
     platform = servePlatformRepo(git);
     charts = await startHelmRepository();
-    for (const pin of Object.values(CHARTS)) charts.publish(standInChart(pin.chart, pin.version));
+    // The keycloakx stand-in also carries the Service the real chart makes (<fullnameOverride>-http, 80 -> 8080), the
+    // backend of the gateway configuration's keycloak route.
+    const keycloakService = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'keycloak-http' }, spec: { selector: { 'app.kubernetes.io/name': 'keycloak' }, ports: [{ name: 'http', port: 80, targetPort: 8080 }] } };
+    for (const pin of Object.values(CHARTS)) charts.publish(standInChart(pin.chart, pin.version, pin === CHARTS.keycloak ? [keycloakService] : []));
     ws = await createPulumiWorkspace();
     work = mkdtempSync(join(tmpdir(), 'nkp-argocd-foundation-'));
     project = prepareEmbeddedProject(join(work, 'project'), cp.kubeconfigPath, { platformRepo: platform });
@@ -104,6 +114,7 @@ describe('Argo CD v3.1.8 as processes syncs the foundation the platform program 
   });
   after(async () => {
     if (Object.keys(figures).length) process.stderr.write(`[argocd figures] ${JSON.stringify(figures)}\n`);
+    await gc?.stop();
     await argo?.stop();
     await charts?.stop();
     await git?.stop();
@@ -112,7 +123,7 @@ describe('Argo CD v3.1.8 as processes syncs the foundation the platform program 
     if (work) rmSync(work, { recursive: true, force: true });
   });
 
-  it('Pulumi creates only the parent; Argo CD renders the children from the chart at the pinned commit and syncs them wave by wave up to the gateway configuration', async () => {
+  it('Pulumi creates only the parent; Argo CD renders the children from the chart at the pinned commit and syncs them wave by wave up to the Keycloak database', async () => {
     const before = await apps();
     assert.deepEqual([...before.keys()].filter((n) => n !== 'packs'), [FOUNDATION_PARENT.name], 'pulumi up created the parent only');
     const parent = before.get(FOUNDATION_PARENT.name)!;
@@ -135,28 +146,27 @@ describe('Argo CD v3.1.8 as processes syncs the foundation the platform program 
         assert.ok(charts.requests().some((r) => r.startsWith(`200 /charts/${a.spec.source.chart}-${a.spec.source.targetRevision}.tgz`)), `${n}'s chart was fetched from the mirror: ${charts.requests().join(', ')}`);
       } else assert.deepEqual([a.spec.source.repoURL, a.spec.source.targetRevision], [platform.url, platform.revision]);
     }
-    // What the stand-in charts and the gateway configuration put on the cluster is on the real API server.
+    // What the stand-in charts put on the cluster is on the real API server.
     const standIn = await cp.kubeConfig().makeApiClient(CoreV1Api).readNamespacedConfigMap({ namespace: NS.certManager, name: `${CHARTS.certManager.chart}-stand-in` });
     assert.match(standIn.metadata!.annotations?.['argocd.argoproj.io/tracking-id'] ?? '', /^cert-manager:/);
-    const gw = (await co().getNamespacedCustomObject({ group: 'gateway.networking.k8s.io', version: 'v1', namespace: NS.gateway, plural: 'gateways', name: 'public' })) as { metadata: { annotations: Record<string, string> } };
-    assert.equal(gw.metadata.annotations['cert-manager.io/cluster-issuer'], 'selfsigned-ca', "gateway-config's per-stack patch applied");
   });
 
-  it('the waves hold: each wave was created only after every earlier wave was Synced and Healthy, and nothing after the still-Progressing gateway configuration exists', async () => {
+  it('the waves hold: each wave was created only after every earlier wave was Synced and Healthy, and nothing after the still-Progressing Keycloak database exists', async () => {
     const held = await until(
       `the parent waiting for ${HOLDING}'s health`,
       async () => {
         const p = await app(FOUNDATION_PARENT.name);
-        return p.status?.operationState?.phase === 'Running' && /waiting for healthy state of argoproj\.io\/Application\/gateway-config/.test(p.status.operationState.message ?? '') ? p : undefined;
+        return p.status?.operationState?.phase === 'Running' && (p.status.operationState.message ?? '').includes(`waiting for healthy state of argoproj.io/Application/${HOLDING}`) ? p : undefined;
       },
       60_000,
       explainApps,
     );
     const all = await apps();
-    const gateway = all.get(HOLDING)!;
-    // Without cert-manager's and Envoy Gateway's controllers the ClusterIssuers and Gateways never report Ready:
-    // Argo CD's own health checks of those kinds keep gateway-config Progressing, and the gate shut.
-    assert.equal(gateway.status?.health?.status, 'Progressing', describeApp(gateway));
+    const database = all.get(HOLDING)!;
+    // Without the CloudNativePG operator the Cluster never reports a status: Argo CD's own health check of
+    // postgresql.cnpg.io Clusters keeps the Keycloak database from Healthy (Progressing, or Unknown while that check
+    // trips over the missing status), and the gate shut.
+    assert.ok(['Progressing', 'Unknown'].includes(database.status?.health?.status ?? ''), describeApp(database));
     await sleep(3000);
     const later = await apps();
     for (const n of AFTER_HOLDING) assert.ok(!later.has(n), `${n} (wave ${SYNC_WAVES[n]}) must wait for ${HOLDING} (wave ${SYNC_WAVES[HOLDING]}): ${held.status?.operationState?.message}`);
@@ -167,6 +177,57 @@ describe('Argo CD v3.1.8 as processes syncs the foundation the platform program 
         const finished = Date.parse(all.get(earlier)!.status!.operationState!.finishedAt!);
         assert.ok(created >= finished, `${n} (wave ${SYNC_WAVES[n]}) created at ${all.get(n)!.metadata.creationTimestamp}, before ${earlier} (wave ${SYNC_WAVES[earlier]}) finished its sync at ${all.get(earlier)!.status!.operationState!.finishedAt}`);
       }
+    }
+  });
+
+  it('the gate opens: with the real cert-manager and Envoy Gateway controllers and the database reported healthy, every later wave syncs in order through the landing page, the gateway configuration Healthy', async () => {
+    const opened = Date.now();
+    gc = await startGatewayControllers({ kubeconfigPath: cp.kubeconfigPath });
+    const core = cp.kubeConfig().makeApiClient(CoreV1Api);
+    // STAND-IN for a load-balancer implementation (k3s's servicelb, a cloud's controller), whose pods cannot run
+    // here: LoadBalancer Services get an address, which Envoy Gateway reports as the Gateway's.
+    let lbStop = false;
+    const lb = (async () => {
+      while (!lbStop) {
+        for (const svc of (await core.listServiceForAllNamespaces().catch(() => ({ items: [] }))).items) {
+          if (svc.spec?.type !== 'LoadBalancer' || (svc.status?.loadBalancer?.ingress ?? []).length > 0) continue;
+          await core.patchNamespacedServiceStatus({ name: svc.metadata!.name!, namespace: svc.metadata!.namespace!, body: [{ op: 'add', path: '/status/loadBalancer', value: { ingress: [{ ip: '127.0.0.2' }] } }] }).catch(() => undefined);
+        }
+        await sleep(500);
+      }
+    })();
+    try {
+      // STAND-IN for the CloudNativePG operator: the Keycloak database's Cluster reports the phase it would.
+      const cluster = (await app(HOLDING)).status?.resources?.find((r) => r.kind === 'Cluster');
+      assert.ok(cluster?.namespace, `the Keycloak database Application applied a CloudNativePG Cluster: ${describeApp(await app(HOLDING))}`);
+      await co().patchNamespacedCustomObjectStatus({ group: 'postgresql.cnpg.io', version: 'v1', namespace: cluster.namespace, plural: 'clusters', name: cluster.name, body: [{ op: 'add', path: '/status', value: { phase: 'Cluster in healthy state', instances: 1, readyInstances: 1, conditions: [{ type: 'Ready', status: 'True', reason: 'ClusterIsReady', message: 'Cluster is Ready', lastTransitionTime: new Date().toISOString() }] } }] });
+      const all = await until(
+        'every foundation Application Synced, the gateway configuration Healthy',
+        async () => {
+          const m = await apps();
+          return Object.keys(SYNC_WAVES).every((n) => settled(m.get(n))) && m.get('gateway-config')?.status?.health?.status === 'Healthy' ? m : undefined;
+        },
+        300_000,
+        explainApps,
+      );
+      figures['gate opened -> every wave synced'] = `${((Date.now() - opened) / 1000).toFixed(1)} s`;
+      const names = byWave(Object.keys(SYNC_WAVES) as FoundationAppName[]);
+      for (const n of names) {
+        const created = Date.parse(all.get(n)!.metadata.creationTimestamp!);
+        for (const earlier of names.filter((e) => SYNC_WAVES[e] < SYNC_WAVES[n])) {
+          const finished = Date.parse(all.get(earlier)!.status!.operationState!.finishedAt!);
+          assert.ok(created >= finished, `${n} (wave ${SYNC_WAVES[n]}) created before ${earlier} (wave ${SYNC_WAVES[earlier]}) finished its sync`);
+        }
+      }
+      for (const n of names.filter((x) => SYNC_WAVES[x] <= SYNC_WAVES['gateway-config'])) assert.equal(all.get(n)!.status?.health?.status, 'Healthy', describeApp(all.get(n)!));
+      // The gateway configuration, served by the real controllers: issuer Ready, Gateways Programmed, listeners' certificates issued.
+      const gw = (await co().getNamespacedCustomObject({ group: 'gateway.networking.k8s.io', version: 'v1', namespace: NS.gateway, plural: 'gateways', name: 'public' })) as { metadata: { annotations: Record<string, string> }; status?: { conditions?: { type: string; status: string }[]; listeners?: { name: string; conditions?: { type: string; status: string }[] }[] } };
+      assert.equal(gw.metadata.annotations['cert-manager.io/cluster-issuer'], 'selfsigned-ca', "gateway-config's per-stack patch applied");
+      assert.equal(gw.status?.conditions?.find((c) => c.type === 'Programmed')?.status, 'True');
+      for (const l of gw.status?.listeners ?? []) assert.equal(l.conditions?.find((c) => c.type === 'ResolvedRefs')?.status, 'True', `listener ${l.name}: its certificate was issued`);
+    } finally {
+      lbStop = true;
+      await lb;
     }
   });
 

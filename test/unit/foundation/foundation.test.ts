@@ -63,10 +63,10 @@ describe('foundation: Application specs (pure)', () => {
         assert.throws(() => foundationParentApplication(input({ platformRepo: { repoURL: 'https://github.com/nebari-dev/nkp-pulumi.git', revision: 'main' } })), /Application foundation: targetRevision "main" is not pinned/);
     });
 
-    it('sync waves order cert-manager < envoy-gateway < gateway config < keycloak < operator < landing', () => {
+    it('sync waves order cert-manager < envoy-gateway < keycloak < gateway config (its keycloak route needs Keycloak\'s Service) < operator < landing', () => {
         const apps = foundationApplications(input());
         const w = Object.fromEntries(apps.map((a) => [a.metadata.name, wave(a)]));
-        const order = ['cert-manager', 'envoy-gateway', 'gateway-config', 'keycloak', 'nkp-operator', 'nkp-landing'];
+        const order = ['cert-manager', 'envoy-gateway', 'keycloak', 'gateway-config', 'nkp-operator', 'nkp-landing'];
         for (let i = 1; i < order.length; i++) assert.ok(w[order[i - 1]!]! < w[order[i]!]!, `${order[i - 1]} before ${order[i]}`);
         assert.ok(w['cloudnative-pg']! < w['keycloak-database']! && w['keycloak-database']! < w['keycloak']!, 'database operator, then database, then Keycloak');
         assert.deepEqual(apps.map(wave), [...apps.map(wave)].sort((a, b) => a - b), 'returned in wave order');

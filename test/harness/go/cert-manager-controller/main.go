@@ -4,9 +4,10 @@
 //   - the certificates controllers: trigger, key manager, request manager, issuing, readiness, revision manager;
 //   - the CertificateRequest approver (approves requests for cert-manager.io issuers, as upstream's default);
 //   - the CertificateRequest signers of the CA and self-signed issuers;
-//   - the Issuer and ClusterIssuer controllers (Ready conditions, with the CA and self-signed issuer setups).
+//   - the Issuer and ClusterIssuer controllers (Ready conditions, with the CA and self-signed issuer setups);
+//   - the gateway shim (Certificates for the TLS listeners of annotated Gateways).
 //
-// Not run: ACME (orders, challenges), Vault, Venafi, the ingress/gateway shims, CertificateSigningRequests, the
+// Not run: ACME (orders, challenges), Vault, Venafi, the ingress shim, CertificateSigningRequests, the
 // webhook, leader election and the metrics server. Test harness use only (test/harness/gateway-controllers.ts).
 package main
 
@@ -28,6 +29,7 @@ import (
 	_ "github.com/cert-manager/cert-manager/pkg/controller/certificaterequests/approver"
 	_ "github.com/cert-manager/cert-manager/pkg/controller/certificaterequests/ca"
 	_ "github.com/cert-manager/cert-manager/pkg/controller/certificaterequests/selfsigned"
+	_ "github.com/cert-manager/cert-manager/pkg/controller/certificate-shim/gateways"
 	_ "github.com/cert-manager/cert-manager/pkg/controller/certificates/issuing"
 	_ "github.com/cert-manager/cert-manager/pkg/controller/certificates/keymanager"
 	_ "github.com/cert-manager/cert-manager/pkg/controller/certificates/readiness"
@@ -54,6 +56,9 @@ var controllers = []string{
 	"certificaterequests-issuer-selfsigned",
 	"issuers",
 	"clusterissuers",
+	// Certificates for the TLS listeners of Gateways annotated cert-manager.io/(cluster-)issuer (the platform's
+	// gateway configuration), as cert-manager runs it with --enable-gateway-api.
+	"gateway-shim",
 }
 
 func main() {
@@ -80,6 +85,9 @@ func run(ctx context.Context, kubeconfig, clusterNS, namespace string, workers i
 		KubernetesAPIBurst: 100,
 		Namespace:          namespace,
 		IssuerOptions:      controllerpkg.IssuerOptions{ClusterResourceNamespace: clusterNS},
+		// cert-manager's defaults for the shims (cmd/controller): no default issuer, Issuer kind in its group.
+		IngressShimOptions: controllerpkg.IngressShimOptions{DefaultIssuerKind: "Issuer", DefaultIssuerGroup: "cert-manager.io", DefaultAutoCertificateAnnotations: []string{"kubernetes.io/tls-acme"}},
+		ConfigOptions:      controllerpkg.ConfigOptions{EnableGatewayAPI: true},
 		CertificateOptions: controllerpkg.CertificateOptions{
 			// cert-manager's defaults (cmd/controller): back off from 1 h to 32 h after a failed request.
 			CertificateRequestMinimumBackoffDuration: time.Hour,
@@ -116,6 +124,7 @@ func run(ctx context.Context, kubeconfig, clusterNS, namespace string, workers i
 	}
 	shared.KubeSharedInformerFactory.Start(ctx.Done())
 	shared.SharedInformerFactory.Start(ctx.Done())
+	shared.GWShared.Start(ctx.Done())
 	shared.HTTP01ResourceMetadataInformersFactory.Start(ctx.Done())
 	log.Info("started", "controllers", controllers)
 	select {
