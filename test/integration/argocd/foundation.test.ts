@@ -10,14 +10,18 @@
 // (test/harness/helm-repo.ts). Why not the real charts: three (CloudNativePG, keycloakx, the collector) ship in no
 // registry reachable here; cert-manager's and Envoy Gateway's ship in their Go modules, but their webhooks and
 // controllers run as pods, which cannot run here (kwok), and the webhooks' failurePolicy Fail would refuse the
-// gateway configuration of wave 30. CloudNativePG's CRDs, which the cloudnative-pg chart would install, come from its Go
+// gateway configuration's ClusterIssuers (their controllers run below as processes instead). CloudNativePG's CRDs, which the cloudnative-pg chart would install, come from its Go
 // module. First nothing stands in for the CloudNativePG operator (its Postgres pods cannot run here), so the Keycloak
 // database stays Progressing, which is what shows the waves holding the later Applications back. Then the gate is
 // opened: cert-manager's and Envoy Gateway's REAL controllers start (test/harness/gateway-controllers.ts, with the
 // gateway shim that issues the listeners' certificates), a STAND-IN for a load-balancer implementation gives
-// LoadBalancer Services an address (k3s's servicelb or a cloud's controller runs pods), the database is reported
-// healthy (STAND-IN for the CloudNativePG operator's status), and the keycloakx stand-in chart carries the Service the
-// real chart makes: every later wave, through the landing page, syncs in order.
+// LoadBalancer Services an address, the database is reported healthy (STAND-IN for the CloudNativePG operator's
+// status), and the keycloakx stand-in chart carries the Service the real chart makes: every later wave, through the
+// landing page, syncs in order. Why these two stand-ins: k3s's servicelb is a DaemonSet of pods and a cloud's
+// controller needs the cloud; MetalLB's controller alone (address assignment, no speaker) could run as a process here
+// and would replace this stand-in, not tried yet. CloudNativePG's operator could be built, but it reports a Cluster
+// healthy only after reaching each Postgres instance's status endpoint on its pod IP, and no Postgres pod runs (kwok
+// fakes pods, it runs no containers), so the real operator would never write that phase here either.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
