@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
+import { createServer, type RequestListener, type Server } from 'node:http';
 import { KubeConfig } from '@kubernetes/client-node';
 import { classifyStatus, clusterResolver, HealthProber, probeOnce, probeUrl } from '../../../packs/landing/src/health.js';
 import { AppStore } from '../../../packs/landing/src/store.js';
@@ -10,6 +10,19 @@ const target: HealthTarget = { service: 'grafana', namespace: 'monitoring', port
 
 function entry(id: string, health: HealthTarget | null = null): Entry {
   return { id, name: id, description: '', url: 'https://x/', icon: { kind: 'builtin', id: 'app' }, category: 'C', priority: 1, visibility: 'public', requiredGroups: [], health };
+}
+
+/** An HTTP server on 127.0.0.1 (a free port) answering with `handler`: the backend the probes reach. */
+async function listenLoopback(handler: RequestListener): Promise<{ server: Server; port: number }> {
+  const server = createServer(handler);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const a = server.address();
+  return { server, port: typeof a === 'object' && a ? a.port : 0 };
+}
+
+function closeNow(server: Server): void {
+  server.closeAllConnections();
+  server.close();
 }
 
 describe('landing store', () => {
@@ -46,15 +59,9 @@ describe('landing health probes', () => {
   let status = 200;
   let delayMs = 0;
   before(async () => {
-    server = createServer((_req, res) => setTimeout(() => res.writeHead(status).end(), delayMs));
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    const a = server.address();
-    port = typeof a === 'object' && a ? a.port : 0;
+    ({ server, port } = await listenLoopback((_req, res) => setTimeout(() => res.writeHead(status).end(), delayMs)));
   });
-  after(() => {
-    server.closeAllConnections();
-    server.close();
-  });
+  after(() => closeNow(server));
 
   it('addresses the Service DNS name by default', () => {
     assert.equal(probeUrl(target, clusterResolver), 'http://grafana.monitoring.svc:3000/api/health');
@@ -94,18 +101,12 @@ describe('landing health probes follow store changes one at a time', () => {
   let port = 0;
   const paths: string[] = [];
   before(async () => {
-    server = createServer((req, res) => {
+    ({ server, port } = await listenLoopback((req, res) => {
       paths.push(req.url ?? '');
       res.writeHead(200).end();
-    });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    const a = server.address();
-    port = typeof a === 'object' && a ? a.port : 0;
+    }));
   });
-  after(() => {
-    server.closeAllConnections();
-    server.close();
-  });
+  after(() => closeNow(server));
 
   it('a probe result or an edit that keeps the target restarts no probe; a new target does; removal stops it', async () => {
     const s = new AppStore();
