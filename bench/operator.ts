@@ -13,10 +13,12 @@
 // --envoy-gateway=false runs without Envoy Gateway (cert-manager only) and stops at "every route written": the
 // operator's own speed with the gateway controller's load off the machine, never an all-Ready figure.
 // --eg-qps/--eg-burst set Envoy Gateway's Kubernetes client rate limit (default: its own, 50 QPS, burst 100).
+// --routing=false creates the apps without `spec.routing` (no routes, TLS counts as disabled): the issue's side-by-side
+// measurement against the Go operator ("routing and TLS off"); all-Ready then needs no gateway controller.
 //
 //   npx tsx bench/operator.ts [--apps=1000] [--namespaces=10] [--idle-seconds=300] [--tls=true] [--concurrency=16]
 //                             [--node-flags=--max-semi-space-size=1,...] [--heap-snapshot] [--cpu-prof]
-//                             [--envoy-gateway=true] [--eg-qps=50 --eg-burst=100]
+//                             [--envoy-gateway=true] [--eg-qps=50 --eg-burst=100] [--routing=true]
 import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -46,12 +48,15 @@ const APPS = intArg('apps', 1000, 1, 100_000);
 const NAMESPACES = intArg('namespaces', 10, 1, 1000);
 const IDLE_SECONDS = intArg('idle-seconds', 300, 0, 86_400);
 const CONCURRENCY = intArg('concurrency', 16, 1, 256);
-const TLS = arg('tls', 'true') === 'true';
+const ROUTING = arg('routing', 'true') === 'true';
+const TLS = ROUTING && arg('tls', 'true') === 'true';
 const NODE_FLAGS_ARG = process.argv.find((x) => x.startsWith('--node-flags='));
 const NODE_FLAGS = NODE_FLAGS_ARG === undefined ? [...OPERATOR_NODE_FLAGS] : NODE_FLAGS_ARG.slice('--node-flags='.length).split(',').filter(Boolean);
 const HEAP_SNAPSHOT = process.argv.includes('--heap-snapshot');
 const CPU_PROF = process.argv.includes('--cpu-prof');
 const ENVOY_GATEWAY = arg('envoy-gateway', 'true') === 'true';
+// all-Ready, except with routes and no gateway controller to accept them: then every route written
+const ALL_READY = ENVOY_GATEWAY || !ROUTING;
 const EG_QPS = intArg('eg-qps', 0, 0, 100_000);
 const EG_BURST = intArg('eg-burst', 0, 0, 100_000);
 if ((EG_QPS === 0) !== (EG_BURST === 0)) throw new Error('--eg-qps and --eg-burst go together');
@@ -139,7 +144,7 @@ function vmHWM(pid: number): number {
 const sum = (m: Map<string, number>, skip: string[] = []) => [...m].filter(([k]) => !skip.includes(k)).reduce((n, [, v]) => n + v, 0);
 
 console.log(
-  `bench/operator: ${APPS} NebariApps in ${NAMESPACES} namespaces, TLS ${TLS ? 'on' : 'off'} (real ${ENVOY_GATEWAY ? 'Envoy Gateway and ' : ''}cert-manager${ENVOY_GATEWAY ? '' : '; NO gateway controller: stops when every route is written'}), operator concurrency ${CONCURRENCY}, idle window ${IDLE_SECONDS} s`,
+  `bench/operator: ${APPS} NebariApps in ${NAMESPACES} namespaces, ${ROUTING ? '' : 'routing off, '}TLS ${TLS ? 'on' : 'off'} (real ${ENVOY_GATEWAY ? 'Envoy Gateway and ' : ''}cert-manager${ENVOY_GATEWAY || !ROUTING ? '' : '; NO gateway controller: stops when every route is written'}), operator concurrency ${CONCURRENCY}, idle window ${IDLE_SECONDS} s`,
 );
 if (ENVOY_GATEWAY) console.log(`Envoy Gateway's Kubernetes client rate limit: ${EG_QPS ? `${EG_QPS} QPS, burst ${EG_BURST}` : 'its default (50 QPS, burst 100)'}`);
 console.log(`operator node flags: ${NODE_FLAGS.join(' ') || '(none)'}${NODE_FLAGS_ARG === undefined ? ` with ${Object.entries(OPERATOR_NODE_ENV).map(([k, v]) => `${k}=${v}`).join(' ')}` : ''}; load average at start: ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
@@ -242,12 +247,17 @@ try {
       apiVersion: API_VERSION,
       kind: KIND,
       metadata: { name, namespace: ns },
-      spec: { hostname: `${name}.${ns}.bench.example.test`, service: { name: 'web', port: 8080 }, routing: TLS ? {} : { tls: { enabled: false } }, landingPage: { enabled: true, displayName: name } },
+      spec: {
+        hostname: `${name}.${ns}.bench.example.test`,
+        service: { name: 'web', port: 8080 },
+        ...(ROUTING ? { routing: TLS ? {} : { tls: { enabled: false } } } : {}),
+        landingPage: { enabled: true, displayName: name },
+      },
     });
   });
   const created = performance.now() - t0;
   let lastPrint = 0;
-  const done = () => (ENVOY_GATEWAY ? ready.size : written.size);
+    const done = () => (ALL_READY ? ready.size : written.size);
   while (done() < APPS) {
     await new Promise((r) => setTimeout(r, 100));
     if (performance.now() - lastPrint > 10_000) {
@@ -265,7 +275,9 @@ try {
 
   console.log('');
   const secs = (t: number | undefined) => (t === undefined ? '?' : ((t - t0) / 1000).toFixed(2));
-  if (ENVOY_GATEWAY) {
+  if (!ROUTING) {
+    console.log(`created ${APPS} NebariApps in ${(created / 1000).toFixed(2)} s; all Ready after ${(wall / 1000).toFixed(2)} s wall time (no routes)`);
+  } else if (ENVOY_GATEWAY) {
     console.log(`created ${APPS} NebariApps in ${(created / 1000).toFixed(2)} s; all Ready after ${(wall / 1000).toFixed(2)} s wall time`);
     console.log(`  every route written and reported by the operator after ${secs(allWrittenAt)} s; every route accepted by Envoy Gateway after ${secs(allAcceptedAt)} s; then the operator's last status writes`);
   } else {
@@ -275,7 +287,7 @@ try {
   console.log(
     `CPU time of the others in the same window: control plane (kube-apiserver, etcd, kube-controller-manager) ${cpCpu.toFixed(1)} s, ${ENVOY_GATEWAY ? 'Envoy Gateway + ' : ''}cert-manager ${ctlCpu.toFixed(1)} s, this bench process (creates, watch, the harness's forwarding of Envoy Gateway's API traffic) ${((benchCpu.user + benchCpu.system) / 1e6).toFixed(1)} s`,
   );
-  const END = ENVOY_GATEWAY ? 'all Ready' : 'all written';
+  const END = ALL_READY ? 'all Ready' : 'all written';
   console.log(`operator API requests by verb (create -> ${END}):`);
   const verbs = [...new Set([...after.requests.keys()])].sort();
   for (const v of verbs) console.log(`  ${v.padEnd(14)} ${String((after.requests.get(v) ?? 0) - (before.requests.get(v) ?? 0)).padStart(8)}`);
@@ -285,7 +297,7 @@ try {
   const gauges = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
   const gauge = (name: string) => Number(new RegExp(`^nebari_operator_${name}(?:\\{[^}]*\\})? (\\S+)`, 'm').exec(gauges)?.[1] ?? NaN) / 2 ** 20;
   console.log(`  at ${END}: resident ${gauge('process_resident_memory_bytes').toFixed(1)} MiB, V8 heap used ${gauge('nodejs_heap_size_used_bytes').toFixed(1)} MiB of ${gauge('nodejs_heap_size_total_bytes').toFixed(1)} MiB reserved`);
-  const children = TLS ? 3 : 1; // HTTPRoute (+ Certificate and ListenerSet with TLS)
+  const children = !ROUTING ? 0 : TLS ? 3 : 1; // HTTPRoute (+ Certificate and ListenerSet with TLS); none without routing
   const statusWrites = ((after.writes.get('nebariapps/status') ?? 0) - (before.writes.get('nebariapps/status') ?? 0)) / APPS;
   const allWrites = (sum(after.writes, ['leases']) - sum(before.writes, ['leases'])) / APPS;
   console.log(`writes per app (create -> ${END}): status ${statusWrites.toFixed(2)} (target <= children + 1 = ${children + 1}); all kinds ${allWrites.toFixed(2)} (finalizer where needed, children, status, Events; Lease renewals apart)`);
