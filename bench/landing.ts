@@ -3,33 +3,126 @@
 // re-run with --load; bounded request count, loopback only), anonymous and signed-in (Bearer) mixed: the whole list
 // (quiet, then with 10 private NebariApps edited per second through the API server), the first page of 100, and
 // the whole list again with Node's fetch decoding every body (the client's own gunzip included, as the earlier
-// figures were taken); with each: the service's CPU seconds and event loop delay, the load generator's CPU, the
-// lists built, the load average; (2) the time until Chromium has rendered all cards, anonymous and as a user who
-// sees every app, and (3) how long a NebariApp change takes to reach the open page.
+// figures were taken); with each: the service's CPU seconds, event loop delay and GC pauses, the load generator's
+// CPU, the lists built, the load average; (2) the time until Chromium has rendered all cards, anonymous and as a
+// user who sees every app, and (3) how long a NebariApp change takes to reach the open page.
 //   npx tsx bench/landing.ts [--apps 1000] [--requests 4000] [--concurrency 16] [--api-only] [--profile <file>]
+//                            [--node-flags=--a,--b] [--no-inspect]
+// The service runs as its OWN process, as in the pod: bench/landing-service.ts (the image's process.ts, health
+// probes pointed at a loopback backend, the one stand-in) bundled like the image's server.mjs, with the image's
+// Node flags (packs/landing/src/node-flags.ts; --node-flags overrides them, empty for none), user state
+// (ConfigMaps) and the packs watcher on. It used to run inside this process, whose other work then stalled the
+// service's event loop where a pod has none of it: a CPU profile of the in-process service under load showed the
+// harness's API-server client (HTTP/2 sessions of the 16 parallel creates timing out: TLS teardown, errors with
+// source-mapped stack traces) on the same loop, and the probes' loopback backend and the OIDC stand-in share it too.
+// This process reads the service's event loop delay, GC pauses and CPU time through an inspector port on loopback
+// (Runtime.evaluate in the service; idle otherwise) and its lists built from its /metrics.
 // The load generator's default client keeps 16 sockets alive (node:http) and times each answer to the last byte of
-// its gzip body; sampled answers are decoded and counted after the clock stopped. The service runs as in the pod:
-// with user state (ConfigMaps) and the packs watcher on. --api-only skips the Chromium parts; --profile <file>
-// writes a CPU profile of the service process during the quiet whole-list load.
+// its gzip body; sampled answers are decoded and counted after the clock stopped. --api-only skips the Chromium
+// parts; --profile <file> writes a CPU profile of the service process during the quiet whole-list load.
 import { spawn } from 'node:child_process';
-import { loadavg } from 'node:os';
-import { writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
-import { constants as perfConstants, monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
+import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { Session } from 'node:inspector/promises';
 import { fileURLToPath } from 'node:url';
 import { startControlPlane, freePort } from '../test/harness/control-plane.js';
 import { launchChromium } from '../test/harness/browser.js';
 import { startOidcStandin } from '../test/integration/landing/oidc-standin.js';
-import { Apps, createNamespace, healthBackend, nebariApp, webAssets } from '../test/integration/landing/helpers.js';
-import { silentLogger } from '../operator/src/runtime/logger.js';
-import { startLandingService } from '../packs/landing/src/service.js';
+import { Apps, createNamespace, healthBackend, nebariApp } from '../test/integration/landing/helpers.js';
+import { buildServer, buildWeb } from '../packs/landing/build.js';
+import { LANDING_NODE_FLAGS, LANDING_NODE_OPTIONS } from '../packs/landing/src/node-flags.js';
 
 function arg(name: string, dflt: number): number {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? Number(process.argv[i + 1]) : dflt;
 }
+
+/** The service's Node flags: the image's (node-flags.ts) unless --node-flags=a,b overrides them (empty: none); NODE_OPTIONS as the Deployment's. */
+const NODE_FLAGS_ARG = process.argv.find((x) => x.startsWith('--node-flags='));
+const NODE_FLAGS = NODE_FLAGS_ARG === undefined ? [...LANDING_NODE_FLAGS] : NODE_FLAGS_ARG.slice('--node-flags='.length).split(',').filter(Boolean);
+/** --no-inspect: no inspector port in the service (latency only; its CPU time from /proc, no event loop or GC figures). */
+const INSPECT = !process.argv.includes('--no-inspect');
+/** Unmeasured requests per client before each load. */
+const WARMUP_PER_CLIENT = 20;
+
+/** A Chrome DevTools Protocol session with the service process (its --inspect port on loopback). */
+class Inspector {
+  private next = 1;
+  private readonly waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  private constructor(private readonly ws: WebSocket) {
+    ws.addEventListener('message', (ev) => {
+      const m = JSON.parse(String(ev.data)) as { id?: number; result?: unknown; error?: { message: string } };
+      const w = m.id !== undefined ? this.waiting.get(m.id) : undefined;
+      if (!w) return;
+      this.waiting.delete(m.id!);
+      if (m.error) w.reject(new Error(m.error.message));
+      else w.resolve(m.result);
+    });
+  }
+  static async connect(port: number): Promise<Inspector> {
+    const [target] = (await (await fetch(`http://127.0.0.1:${port}/json/list`)).json()) as Array<{ webSocketDebuggerUrl: string }>;
+    const ws = new WebSocket(target!.webSocketDebuggerUrl);
+    await new Promise((resolve, reject) => {
+      ws.addEventListener('open', resolve, { once: true });
+      ws.addEventListener('error', () => reject(new Error('inspector connection failed')), { once: true });
+    });
+    return new Inspector(ws);
+  }
+  post(method: string, params: Record<string, unknown> = {}): Promise<unknown> {
+    const id = this.next++;
+    this.ws.send(JSON.stringify({ id, method, params }));
+    return new Promise((resolve, reject) => this.waiting.set(id, { resolve, reject }));
+  }
+  /** Evaluates an expression in the service process; its value (a string). */
+  async evaluate(expression: string): Promise<string> {
+    const r = (await this.post('Runtime.evaluate', { expression, returnByValue: true })) as { result: { value?: unknown }; exceptionDetails?: { text: string } };
+    if (r.exceptionDetails) throw new Error(`in the service process: ${r.exceptionDetails.text}`);
+    return String(r.result.value);
+  }
+  close(): void {
+    this.ws.close();
+  }
+}
+
+/** CPU time of a process so far, in clock ticks (user + system, /proc/<pid>/stat; 100 per second). */
+function cpuTicks(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return Number(f[11]) + Number(f[12]);
+}
+
+interface ServiceStats {
+  cpuSeconds: number;
+  loop: { p50: number; p99: number; max: number };
+  gc: { minor: number[]; major: number[] };
+}
+// Evaluated in the service process: start measuring, then stop and report (ServiceStats as JSON).
+const STATS_START = `(() => {
+  const ph = process.getBuiltinModule('node:perf_hooks');
+  const loop = ph.monitorEventLoopDelay({ resolution: 1 });
+  const gc = { minor: [], major: [] };
+  const observer = new ph.PerformanceObserver((list) => {
+    for (const e of list.getEntries()) (e.detail?.kind === ph.constants.NODE_PERFORMANCE_GC_MAJOR ? gc.major : gc.minor).push(e.duration);
+  });
+  observer.observe({ entryTypes: ['gc'] });
+  loop.enable();
+  globalThis.__benchStats = { loop, gc, observer, cpu: process.cpuUsage() };
+  return 'started';
+})()`;
+const STATS_STOP = `(() => {
+  const s = globalThis.__benchStats;
+  s.loop.disable();
+  s.observer.disconnect();
+  delete globalThis.__benchStats;
+  const cpu = process.cpuUsage(s.cpu);
+  return JSON.stringify({
+    cpuSeconds: (cpu.user + cpu.system) / 1e6,
+    loop: { p50: s.loop.percentile(50) / 1e6, p99: s.loop.percentile(99) / 1e6, max: s.loop.max / 1e6 },
+    gc: s.gc,
+  });
+})()`;
 
 function pct(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
@@ -77,7 +170,7 @@ async function load(): Promise<void> {
   // Warm-up (not measured): JIT, connection pool, the server's per-viewer caches.
   await Promise.all(
     Array.from({ length: concurrency }, async (_, i) => {
-      for (let k = 0; k < 20; k++) await one((i + k) % 2 ? 'bearer' : 'anonymous');
+      for (let k = 0; k < WARMUP_PER_CLIENT; k++) await one((i + k) % 2 ? 'bearer' : 'anonymous');
     }),
   );
   const lat: Record<Kind, number[]> = { anonymous: [], bearer: [] };
@@ -174,29 +267,61 @@ async function main(): Promise<void> {
     );
     console.log(`created ${nApps} NebariApps in ${((performance.now() - tc) / 1000).toFixed(1)} s`);
 
+    // The service as its own process, as in the pod: the image's bundle entry (process.ts) bundled the same way, the
+    // image's Node flags, configuration from the environment. An inspector port on loopback lets this process read
+    // the service's event loop delay, GC pauses and CPU time (and take a CPU profile) from inside it.
     const ts = performance.now();
-    const svc = await startLandingService({
-      kubeConfig: kc,
-      oidc: {
-        settings: {
-          issuer: issuer.issuer,
-          clientId: issuer.clientId,
-          clientSecret: issuer.clientSecret,
-          publicUrl: `http://127.0.0.1:${port}`,
-          redirectPath: '/oauth2/callback',
-          scopes: ['openid'],
-          sessionTtlSeconds: 3600,
-        },
+    const dir = mkdtempSync(join(tmpdir(), 'landing-bench-'));
+    cleanup.push(async () => rmSync(dir, { recursive: true, force: true }));
+    await buildWeb(join(dir, 'web'));
+    const bundle = await buildServer(join(dir, 'server.mjs'), fileURLToPath(new URL('./landing-service.ts', import.meta.url)));
+    const metricsPort = await freePort();
+    const inspectPort = await freePort();
+    const child = spawn(process.execPath, [...NODE_FLAGS, ...(INSPECT ? [`--inspect=127.0.0.1:${inspectPort}`] : []), bundle], {
+      env: {
+        PATH: process.env.PATH,
+        NODE_ENV: 'production',
+        NODE_OPTIONS: LANDING_NODE_OPTIONS,
+        KUBECONFIG: cp.kubeconfigPath,
+        PORT: String(port),
+        METRICS_PORT: String(metricsPort),
+        STATIC_DIR: join(dir, 'web'),
+        OIDC_CLIENT_ID: issuer.clientId,
+        OIDC_CLIENT_SECRET: issuer.clientSecret,
+        OIDC_ISSUER_URL: issuer.issuer,
+        PUBLIC_URL: `http://127.0.0.1:${port}`,
+        SESSION_TTL_SECONDS: '3600',
+        STATE_NAMESPACE: stateNs,
+        PACKS_NAMESPACE: stateNs,
+        PACKS_PROJECT: 'packs',
+        ADMIN_GROUPS: 'admins',
+        LOG_LEVEL: 'warn',
+        BENCH_PROBE_URL: `http://127.0.0.1:${backend.port}`,
       },
-      staticDir: await webAssets(),
-      log: silentLogger,
-      port,
-      resolver: () => `http://127.0.0.1:${backend.port}`,
-      features: { stateNamespace: stateNs, adminGroups: ['admins'], packsNamespace: stateNs, packsProject: 'packs' },
+      stdio: ['ignore', 'inherit', 'inherit'],
     });
-    cleanup.unshift(() => svc.stop());
-    while (svc.store.size() < nApps) await new Promise((r) => setTimeout(r, 20));
-    console.log(`landing service listed all ${nApps} apps in ${(performance.now() - ts).toFixed(0)} ms`);
+    cleanup.unshift(async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+    });
+    const exitedEarly = new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`landing service exited with ${code}`))));
+    exitedEarly.catch(() => undefined);
+    const svc = { url: `http://127.0.0.1:${port}` };
+    const scrape = async (): Promise<string> => (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    const metric = (text: string, name: string): number =>
+      [...text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'gm'))].reduce((n, m) => n + Number(m[1]), 0);
+    for (;;) {
+      await Promise.race([new Promise((r) => setTimeout(r, 50)), exitedEarly]);
+      try {
+        if ((await fetch(`${svc.url}/readyz`)).status === 200 && metric(await scrape(), 'landing_apps') >= nApps) break;
+      } catch {
+        /* not listening yet */
+      }
+    }
+    console.log(`landing service (own process, node ${NODE_FLAGS.join(' ') || '(no flags)'}, NODE_OPTIONS=${LANDING_NODE_OPTIONS}) listed all ${nApps} apps in ${(performance.now() - ts).toFixed(0)} ms (bundle built included)`);
+    const inspector = INSPECT ? await Inspector.connect(inspectPort) : null;
+    cleanup.unshift(async () => inspector?.close());
 
     const everyone = { sub: 'bench', name: 'Bench User', groups: GROUPS };
     const token = await issuer.mint(everyone, { expiresInSeconds: 3600 });
@@ -223,46 +348,36 @@ async function main(): Promise<void> {
       }
     };
     const runLoad = async (path: string, client: 'node' | 'fetch' = 'node', editsPerSecond = 0, requests = totalRequests): Promise<void> => {
-      const session = profIdx > 0 && path === '/api/apps' && client === 'node' && editsPerSecond === 0 ? new Session() : null;
-      if (session) {
-        session.connect();
-        await session.post('Profiler.enable');
-        await session.post('Profiler.setSamplingInterval', { interval: 200 });
-        await session.post('Profiler.start');
+      const profile = profIdx > 0 && path === '/api/apps' && client === 'node' && editsPerSecond === 0;
+      if (profile) {
+        if (!inspector) throw new Error('--profile needs the inspector (drop --no-inspect)');
+        await inspector.post('Profiler.enable');
+        await inspector.post('Profiler.setSamplingInterval', { interval: 200 });
+        await inspector.post('Profiler.start');
       }
-      // The service's event loop (this process) while the load runs: how long a ready callback waited.
-      const loop = monitorEventLoopDelay({ resolution: 1 });
-      // Garbage collection pauses in the service process meanwhile (scavenges vs mark-compact).
-      const gc = { minor: [] as number[], major: [] as number[] };
-      const gcObserver = new PerformanceObserver((list) => {
-        for (const e of list.getEntries()) {
-          const kind = (e as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind;
-          (kind === perfConstants.NODE_PERFORMANCE_GC_MAJOR ? gc.major : gc.minor).push(e.duration);
-        }
-      });
-      gcObserver.observe({ entryTypes: ['gc'] });
-      const builds0 = (await svc.metrics.viewBuilds.get()).values[0]?.value ?? 0;
-      const cpu0 = process.cpuUsage();
-      loop.enable();
-      const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--load'], {
+      // In the service process while the load runs: its event loop (how late a 1 ms timer fires), its garbage
+      // collection pauses (scavenges vs mark-compact) and its CPU time.
+      await inspector?.evaluate(STATS_START);
+      const ticks0 = cpuTicks(child.pid!);
+      const builds0 = metric(await scrape(), 'landing_view_builds_total');
+      const loader = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--load'], {
         env: { ...process.env, LANDING_URL: svc.url, LOAD_PATH: path, LOAD_TOKEN: token, LOAD_REQUESTS: String(requests), LOAD_CONCURRENCY: String(concurrency), LOAD_CLIENT: client },
         stdio: ['ignore', 'pipe', 'inherit'],
       });
       let out = '';
-      child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
-      const exited = new Promise<number | null>((r) => child.once('exit', r));
+      loader.stdout!.on('data', (c: Buffer) => (out += c.toString()));
+      const exited = new Promise<number | null>((r) => loader.once('exit', r));
       const edits0 = edits;
       const churning = editsPerSecond > 0 ? churn(exited, editsPerSecond) : Promise.resolve();
       const code = await exited;
       await churning;
-      loop.disable();
-      gcObserver.disconnect();
-      const cpu = process.cpuUsage(cpu0);
-      const builds = ((await svc.metrics.viewBuilds.get()).values[0]?.value ?? 0) - builds0;
-      if (session) {
-        const { profile } = await session.post('Profiler.stop');
-        writeFileSync(process.argv[profIdx + 1]!, JSON.stringify(profile));
-        session.disconnect();
+      const procCpu = (cpuTicks(child.pid!) - ticks0) / 100;
+      const stats = inspector ? (JSON.parse(await inspector.evaluate(STATS_STOP)) as ServiceStats) : null;
+      const builds = metric(await scrape(), 'landing_view_builds_total') - builds0;
+      if (profile && inspector) {
+        const { profile: prof } = (await inspector.post('Profiler.stop')) as { profile: unknown };
+        writeFileSync(process.argv[profIdx + 1]!, JSON.stringify(prof));
+        await inspector.post('Profiler.disable');
       }
       if (code !== 0) throw new Error(`load process exited with ${code}`);
       const r = JSON.parse(out.trim().split('\n').at(-1)!) as {
@@ -279,10 +394,14 @@ async function main(): Promise<void> {
       console.log(`  throughput ${r.rps.toFixed(0)} req/s, ${r.failures} failures, mean ${(r.wireBytes / 1024).toFixed(1)} KiB received per answer`);
       console.log(`  checked after the run: sampled answers hold ${r.decode.anonymous.apps.join('/')} apps (anonymous) and ${r.decode.bearer.apps.join('/')} (bearer), encoding ${[...new Set([...r.decode.anonymous.encodings, ...r.decode.bearer.encodings])].join('/')}; ` +
         `decoding one costs the client ${r.decode.anonymous.msPerBody.toFixed(2)} ms (anonymous) / ${r.decode.bearer.msPerBody.toFixed(2)} ms (bearer)`);
-      console.log(`  CPU: service ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s (this process${editsPerSecond > 0 ? ', edits included' : ''}), load generator ${r.cpuSeconds.toFixed(2)} s, over ${r.seconds.toFixed(2)} s; lists built (warm-up included): ${builds}`);
+      const serviceCpu = stats?.cpuSeconds ?? procCpu;
+      console.log(`  CPU: service ${serviceCpu.toFixed(2)} s (its own process; ${((serviceCpu / (requests + WARMUP_PER_CLIENT * concurrency)) * 1e6).toFixed(0)} us per answer, warm-up included), load generator ${r.cpuSeconds.toFixed(2)} s, over ${r.seconds.toFixed(2)} s; lists built (warm-up included): ${builds}`);
       const gcLine = (xs: number[]): string => `${xs.length} (total ${xs.reduce((a, b) => a + b, 0).toFixed(0)} ms, max ${Math.max(0, ...xs).toFixed(1)} ms)`;
-      console.log(`  service GC pauses: scavenges and others ${gcLine(gc.minor)}, mark-compact ${gcLine(gc.major)}`);
-      console.log(`  service event loop delay: p50 ${(loop.percentile(50) / 1e6).toFixed(2)} ms  p99 ${(loop.percentile(99) / 1e6).toFixed(2)} ms  max ${(loop.max / 1e6).toFixed(1)} ms;  load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+      if (stats) {
+        console.log(`  service GC pauses: scavenges and others ${gcLine(stats.gc.minor)}, mark-compact ${gcLine(stats.gc.major)}`);
+        console.log(`  service event loop delay: p50 ${stats.loop.p50.toFixed(2)} ms  p99 ${stats.loop.p99.toFixed(2)} ms  max ${stats.loop.max.toFixed(1)} ms`);
+      }
+      console.log(`  load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
       const want = (n: number): number => (path === '/api/apps' ? n : Math.min(n, 100));
       if (r.decode.anonymous.apps.some((n) => n !== want(publicCount)) || r.decode.bearer.apps.some((n) => n !== want(nApps))) {
         throw new Error(`wrong answers under load: ${JSON.stringify(r.decode)}`);

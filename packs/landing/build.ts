@@ -27,10 +27,10 @@ export async function buildWeb(outDir: string): Promise<string> {
   return outDir;
 }
 
-/** Bundles the service into one ESM file (dependencies included). */
-export async function buildServer(outFile: string): Promise<string> {
+/** Bundles the service into one ESM file (dependencies included); `entry` another entry point (the bench's). */
+export async function buildServer(outFile: string, entry = join(here, 'src', 'main.ts')): Promise<string> {
   await build({
-    entryPoints: [join(here, 'src', 'main.ts')],
+    entryPoints: [entry],
     outfile: outFile,
     bundle: true,
     platform: 'node',

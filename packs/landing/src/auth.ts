@@ -125,7 +125,9 @@ function classify(e: unknown): TokenError {
 /** The user as the page needs it; groups from the `groups` claim (strings only). */
 export function userFromClaims(claims: JWTPayload): SignedInUser {
   const str = (v: unknown): string => (typeof v === 'string' ? v : '');
-  const groups = Array.isArray(claims.groups) ? claims.groups.filter((g): g is string => typeof g === 'string') : [];
+  // Frozen: a verified user is shared by every request with the same token (VerifiedTokens), and the list cache
+  // remembers the key of a frozen group list (viewcache.ts viewerKey).
+  const groups = Object.freeze(Array.isArray(claims.groups) ? claims.groups.filter((g): g is string => typeof g === 'string') : []) as string[];
   return {
     sub: str(claims.sub),
     name: str(claims.name) || str(claims.preferred_username) || str(claims.email) || str(claims.sub),

@@ -143,17 +143,19 @@ export function setPin(state: UserState, app: string, pinned: boolean): UserStat
  * overlay only bridges the time until the next sign-in and never outlives a session issued after the decision.
  */
 export function effectiveGroups(tokenGroups: readonly string[], sub: string, issuedAt: number, requests: Iterable<AccessRequest>): string[] {
-  const out = [...tokenGroups];
-  const have = new Set(tokenGroups.map(normalizeGroup));
+  let out: string[] | undefined;
+  let have: Set<string> | undefined;
   for (const r of requests) {
     if (r.sub !== sub || r.status !== 'approved' || !r.group || (r.decidedAt ?? 0) < issuedAt * 1000) continue;
     const g = normalizeGroup(r.group);
+    have ??= new Set(tokenGroups.map(normalizeGroup));
     if (!have.has(g)) {
       have.add(g);
-      out.push(g);
+      (out ??= [...tokenGroups]).push(g);
     }
   }
-  return out;
+  // Nothing approved since the token: the token's own list (the same array: its cache key is remembered).
+  return out ?? (tokenGroups as string[]);
 }
 
 export function isAdmin(viewer: Viewer | null, adminGroups: readonly string[]): boolean {

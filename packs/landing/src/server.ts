@@ -53,6 +53,7 @@ import { packsView, type PackWatcher } from './packs.js';
 import type { AppStore } from './store.js';
 import type { ClusterState } from './userstate.js';
 import { MAX_PAGE, pageGroups, type AdminPayload, type UserPayload } from './view.js';
+import { parseTarget, type Target } from './target.js';
 import { GZIP_MIN_BYTES, MAX_CACHED_VIEWS, ViewCache, type CachedView, type Encoded } from './viewcache.js';
 
 export interface OidcOptions {
@@ -168,6 +169,11 @@ interface Stream {
   expiry?: NodeJS.Timeout;
 }
 
+const JSON_TYPE = 'application/json; charset=utf-8';
+/** The lists differ by who asks (bearer token or session cookie) and by encoding. */
+const VARY = 'Authorization, Cookie, Accept-Encoding';
+const ACCEPTS_GZIP = /\bgzip\b/;
+
 /** Largest JSON body accepted on the write endpoints. */
 const MAX_BODY = 16 * 1024;
 const REQUEST_ID = /^[0-9a-f]{16}$/;
@@ -220,7 +226,7 @@ export function createLandingServer(opts: LandingServerOptions): LandingServer {
       return { groups, total, offset, limit, ...(next ? { next } : {}) };
     });
   /** limit/offset query parameters; null when absent (the whole list). */
-  const pageParams = (url: URL): { offset: number; limit: number } | null => {
+  const pageParams = (url: Target): { offset: number; limit: number } | null => {
     const l = url.searchParams.get('limit');
     const o = url.searchParams.get('offset');
     if (l === null && o === null) return null;
@@ -350,22 +356,31 @@ export function createLandingServer(opts: LandingServerOptions): LandingServer {
     res.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
     if (secure) res.setHeader('Strict-Transport-Security', 'max-age=31536000');
   };
-  const json = (res: ServerResponse, status: number, body: unknown, extra: Record<string, string | string[]> = {}): void => {
+  /** A JSON answer with its Content-Length (set by end(), so never chunked); `extra` headers beside the defaults. */
+  const json = (res: ServerResponse, status: number, body: unknown, extra?: Record<string, string | string[]>): void => {
     const text = typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body);
-    res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store', ...extra });
+    res.statusCode = status;
+    res.setHeader('Content-Type', JSON_TYPE);
+    res.setHeader('Cache-Control', 'no-store');
+    if (extra) for (const k of Object.keys(extra)) res.setHeader(k, extra[k]!);
     res.end(text);
   };
   /** The unfiltered list: ETag/If-None-Match (304) and gzip when the client accepts it (compressed once per body). */
   const sendView = async (req: IncomingMessage, res: ServerResponse, v: Encoded): Promise<void> => {
-    const headers: Record<string, string> = { ETag: v.etag, Vary: 'Authorization, Cookie, Accept-Encoding' };
     if (req.headers['if-none-match'] === v.etag) {
-      res.writeHead(304, { 'Cache-Control': 'no-store', ...headers });
+      res.statusCode = 304;
+      res.setHeader('Cache-Control', 'no-store');
+      res.setHeader('ETag', v.etag);
+      res.setHeader('Vary', VARY);
       res.end();
       return;
     }
-    if (v.body.length > GZIP_MIN_BYTES && /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''))) {
-      json(res, 200, v.gz ?? (await v.gzipped()), { ...headers, 'Content-Encoding': 'gzip' });
-    } else json(res, 200, v.body, headers);
+    const gzip = v.body.length > GZIP_MIN_BYTES && ACCEPTS_GZIP.test(req.headers['accept-encoding'] ?? '');
+    const body = gzip ? (v.gz ?? (await v.gzipped())) : v.body;
+    res.setHeader('ETag', v.etag);
+    res.setHeader('Vary', VARY);
+    if (gzip) res.setHeader('Content-Encoding', 'gzip');
+    json(res, 200, body);
   };
   const redirect = (res: ServerResponse, location: string, cookies: string[] = []): void => {
     res.writeHead(303, { Location: location, 'Cache-Control': 'no-store', ...(cookies.length ? { 'Set-Cookie': cookies } : {}) });
@@ -409,7 +424,7 @@ export function createLandingServer(opts: LandingServerOptions): LandingServer {
     json(res, 401, { error: 'invalid_token', reason }, { 'WWW-Authenticate': `Bearer error="invalid_token"` });
 
   // ---- routes ----
-  const handleLogin = async (url: URL, res: ServerResponse): Promise<void> => {
+  const handleLogin = async (url: Target, res: ServerResponse): Promise<void> => {
     if (!oidc || !key) return json(res, 404, { error: 'sign-in is not configured' });
     let meta: ProviderMetadata;
     try {
@@ -424,7 +439,7 @@ export function createLandingServer(opts: LandingServerOptions): LandingServer {
     redirect(res, authorizationUrl(meta, oidc.settings, redirectUri, p), [setCookie(names.login, cookie, { secure, maxAge: 600 })]);
   };
 
-  const handleCallback = async (req: IncomingMessage, url: URL, res: ServerResponse): Promise<void> => {
+  const handleCallback = async (req: IncomingMessage, url: Target, res: ServerResponse): Promise<void> => {
     if (!oidc || !key) return json(res, 404, { error: 'sign-in is not configured' });
     const clearLogin = setCookie(names.login, '', { secure, maxAge: 0 });
     const fail = (why: string, err?: unknown): void => {
@@ -576,7 +591,7 @@ export function createLandingServer(opts: LandingServerOptions): LandingServer {
     return name;
   };
 
-  const route = async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<string> => {
+  const route = async (req: IncomingMessage, res: ServerResponse, url: Target): Promise<string> => {
     const path = url.pathname;
     const method = req.method ?? 'GET';
     if (path === '/healthz') {
@@ -658,9 +673,9 @@ export function createLandingServer(opts: LandingServerOptions): LandingServer {
 
   const server = createServer((req, res) => {
     const t0 = performance.now();
-    let url: URL;
+    let url: Target;
     try {
-      url = new URL(req.url ?? '/', 'http://landing.invalid');
+      url = parseTarget(req.url ?? '/');
     } catch {
       res.writeHead(400).end();
       return;

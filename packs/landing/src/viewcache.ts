@@ -20,10 +20,17 @@ export const GZIP_MIN_BYTES = 1024;
 /** zlib level: at 1000 apps level 1 gives 5 % more bytes than level 6 for a fifth of the CPU. */
 export const GZIP_LEVEL = 1;
 
+/** Keys of frozen group lists (they cannot change, so neither can their key); a verified token's list is one. */
+const frozenKeys = new WeakMap<readonly string[], string>();
+
 /** The cache key of what a viewer may see: anonymous, or the normalized, de-duplicated, sorted group set. */
 export function viewerKey(v: Viewer | null): string {
   if (!v) return 'anon';
-  return `u:${[...new Set(v.groups.map(normalizeGroup))].sort().join('\u0000')}`;
+  const known = frozenKeys.get(v.groups);
+  if (known !== undefined) return known;
+  const k = `u:${[...new Set(v.groups.map(normalizeGroup))].sort().join('\u0000')}`;
+  if (Object.isFrozen(v.groups)) frozenKeys.set(v.groups, k);
+  return k;
 }
 
 /**

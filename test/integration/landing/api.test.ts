@@ -232,10 +232,20 @@ describe('landing service on a real control plane (API + SSE)', function () {
     assert.equal(plain.status, 200);
     const etag = String(plain.headers.etag);
     assert.match(etag, /^"[\w-]{22}"$/);
+    // One Content-Length answer, never chunked (the framing cost the client and the server a write each).
+    assert.equal(plain.headers['content-length'], String(plain.body.length));
+    assert.equal(plain.headers['transfer-encoding'], undefined);
+    assert.equal(plain.headers['content-type'], 'application/json; charset=utf-8');
+    assert.match(String(plain.headers['content-security-policy']), /default-src 'none'/, 'the security headers as on every answer');
     const gz = await raw({ 'accept-encoding': 'gzip' });
     assert.equal(gz.headers['content-encoding'], 'gzip');
+    assert.equal(gz.headers['content-length'], String(gz.body.length));
+    assert.equal(gz.headers.vary, 'Authorization, Cookie, Accept-Encoding');
     assert.deepEqual(gunzipSync(gz.body), plain.body);
-    assert.equal((await raw({ 'if-none-match': etag })).status, 304);
+    const notModified = await raw({ 'if-none-match': etag });
+    assert.equal(notModified.status, 304);
+    assert.equal(notModified.headers.etag, etag);
+    assert.equal(notModified.body.length, 0);
     const adminToken = await issuer.mint(alice);
     const admin = await raw({ 'if-none-match': etag, authorization: `Bearer ${adminToken}` });
     assert.equal(admin.status, 200, 'another view has another ETag');

@@ -103,6 +103,11 @@ describe('landing auth: token verification', () => {
   it('ignores non-string groups', () => {
     assert.deepEqual(userFromClaims({ sub: 's', groups: ['a', 1, null, 'b'] as unknown as string[] }).groups, ['a', 'b']);
   });
+  it('a verified user\'s groups are frozen (shared by every request with the token; their list key is remembered)', () => {
+    const u = userFromClaims({ sub: 's', groups: ['a'] });
+    assert.ok(Object.isFrozen(u.groups));
+    assert.throws(() => u.groups.push('admins'), TypeError);
+  });
 
   describe('verified-token cache (real signatures, a clock the test moves)', () => {
     let now = 0;

@@ -84,6 +84,14 @@ describe('landing features: access requests', () => {
     assert.deepEqual(effectiveGroups(['users'], 'bob', 6, r), ['users'], 'a newer token carries the truth');
     assert.deepEqual(effectiveGroups(['users'], 'bob', 4, [req({ status: 'denied', group: 'data', decidedAt: 5000 })]), ['users']);
   });
+  it('nothing approved since the token: the token\'s own group list, never a changed copy of it', () => {
+    const token = Object.freeze(['users', 'data']) as string[];
+    assert.equal(effectiveGroups(token, 'bob', 6, [req({ status: 'approved', group: 'ml', decidedAt: 5000 })]), token, 'same array (its list key is remembered)');
+    assert.equal(effectiveGroups(token, 'bob', 4, [req({ status: 'approved', group: '/data', decidedAt: 5000 })]), token, 'an approval into a group held already');
+    const widened = effectiveGroups(token, 'bob', 4, [req({ status: 'approved', group: 'ml', decidedAt: 5000 })]);
+    assert.deepEqual(widened, ['users', 'data', 'ml']);
+    assert.deepEqual(token, ['users', 'data'], 'the token\'s list is left as it was');
+  });
 });
 
 describe('landing features: notifications', () => {

@@ -7,6 +7,7 @@ import { parseAllDocuments } from 'yaml';
 import { validate, formatErrors } from '../../../operator/src/api/validate.js';
 import { clientId, clientSecretName, SECRET_KEYS, API_VERSION, KIND } from '../../../operator/src/api/types.js';
 import { LANDING_ADMIN_CREDENTIALS_SECRET as ADMIN_SECRET } from '../../../components/identity/spec.js';
+import { LANDING_NODE_FLAGS, LANDING_NODE_OPTIONS } from '../../../packs/landing/src/node-flags.js';
 
 const DIR = join(process.cwd(), 'packs', 'landing', 'manifests');
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -23,6 +24,15 @@ describe('landing manifests', () => {
   const deployment = byKind('Deployment')[0]!;
   const app = byKind(KIND)[0]!;
   const container = deployment.spec.template.spec.containers[0];
+
+  it('Node runs as node-flags.ts says: the image\'s CMD flags and the Deployment\'s NODE_OPTIONS (the bench uses the same)', () => {
+    const docker = readFileSync(join(DIR, '..', 'Dockerfile'), 'utf8');
+    const cmd = docker.split('\n').filter((l) => l.startsWith('CMD '));
+    assert.equal(cmd.length, 1);
+    assert.deepEqual(JSON.parse(cmd[0]!.slice('CMD '.length)), [...LANDING_NODE_FLAGS, '/app/server.mjs']);
+    const env = (container.env as Array<{ name: string; value?: string }>).filter((e) => e.name === 'NODE_OPTIONS');
+    assert.deepEqual(env, [{ name: 'NODE_OPTIONS', value: LANDING_NODE_OPTIONS }]);
+  });
 
   it('the kustomization lists existing files, one namespace nkp-landing', () => {
     for (const r of kustomization.resources as string[]) assert.ok(existsSync(join(DIR, r)), r);

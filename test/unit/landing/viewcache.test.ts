@@ -47,6 +47,16 @@ describe('landing view cache: which change touches which list', () => {
     assert.notEqual(viewerKey(nobody), viewerKey(null), 'signed in without groups is not anonymous');
     assert.notEqual(viewerKey(data), viewerKey(ops));
   });
+  it('remembers the key of a frozen group list only; a mutable list is keyed as it is now', () => {
+    const frozen = Object.freeze(['/data', 'ops']) as string[];
+    assert.equal(viewerKey({ sub: 'a', groups: frozen }), viewerKey({ sub: 'b', groups: ['ops', 'data'] }));
+    assert.equal(viewerKey({ sub: 'a', groups: frozen }), viewerKey({ sub: 'b', groups: ['ops', 'data'] }), 'the remembered key is the same');
+    const mutable = ['data'];
+    const before = viewerKey({ sub: 'c', groups: mutable });
+    mutable.push('admins');
+    assert.notEqual(viewerKey({ sub: 'c', groups: mutable }), before, 'a changed list gets its new key');
+    assert.equal(viewerKey({ sub: 'c', groups: mutable }), viewerKey({ sub: 'd', groups: ['admins', 'data'] }));
+  });
   it('a public app touches every list', () => {
     for (const v of [anon, data, ops, nobody]) assert.equal(changeAffects(e(undefined, pub), v, true), true);
   });
