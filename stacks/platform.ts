@@ -184,6 +184,7 @@ export function buildPlatform(cfg: PlatformConfig): Platform {
             foundationSourceRepos: foundationSourceRepos(s.platformRepo.repoURL, s.chartMirror),
             ha: s.argocd.ha,
             install: s.argocd.install,
+            kubeconfig: cloud.kubeconfig,
         },
         { ...onCluster, dependsOn: [baseline] },
     );

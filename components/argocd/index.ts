@@ -11,6 +11,7 @@ import * as k8s from '@pulumi/kubernetes';
 import { NS } from '../cluster/namespaces.js';
 import { claimPulumiOwnership } from '../cluster/ownership.js';
 import { expandHome } from '../cloud/local.js';
+import { argocdCrds } from './crds.js';
 import { ARGOCD_CM_METADATA, argocdCmData, argocdManifestObjects, assertArgocdRelease, chartValuesWithoutCm, parseManifest, type ArgoCDChartLikeValues, type KubeObject } from './manifests.js';
 import {
     ARGOCD_CHART,
@@ -28,6 +29,7 @@ import {
 
 export * from './spec.js';
 export * from './manifests.js';
+export * from './crds.js';
 
 /** Pure: the Pulumi type token of a Kubernetes object (`v1` is the core group). */
 export function kubernetesTypeToken(apiVersion: string, kind: string): string {
@@ -50,7 +52,7 @@ const SKELETON_SETTINGS = { hostname: 'argocd.invalid', issuerURL: 'https://keyc
  * type its children (`<group>:<namespace>/<name>`), with an alias to that ConfigGroup so stacks created with one keep
  * their objects. `skeleton` gives the objects and their keys; `objects` their values (same order, checked).
  */
-function manifestResources(parent: pulumi.Resource, group: string, skeleton: readonly KubeObject[], objects: pulumi.Output<KubeObject[]>, opts: { retainOnDelete?: boolean; dependsOn?: pulumi.Resource[] }): pulumi.CustomResource[] {
+function manifestResources(parent: pulumi.Resource, group: string, skeleton: readonly KubeObject[], objects: pulumi.Output<KubeObject[]>, opts: { dependsOn?: pulumi.Resource[] }): pulumi.CustomResource[] {
     const formerGroup = pulumi.createUrn(group, 'kubernetes:yaml/v2:ConfigGroup', parent);
     return skeleton.map((shape, i) => {
         const id = `${shape.kind}/${shape.metadata.namespace ? `${shape.metadata.namespace}/` : ''}${shape.metadata.name}`;
@@ -66,7 +68,6 @@ function manifestResources(parent: pulumi.Resource, group: string, skeleton: rea
         return new KubernetesObject(name, type, props, {
             parent,
             aliases: [{ parent: formerGroup }],
-            ...(opts.retainOnDelete ? { retainOnDelete: true } : {}),
             ...(opts.dependsOn ? { dependsOn: opts.dependsOn } : {}),
             ...(shape.kind === 'Secret' ? { additionalSecretOutputs: ['data', 'stringData'] } : {}),
         });
@@ -110,6 +111,12 @@ export interface ArgoCDArgs {
      * e.g. manifests/install.yaml of the argo-cd v3 Go module). Both routes apply the same settings.
      */
     install?: { source: 'chart' } | { source: 'manifests'; manifestsPath: string };
+    /**
+     * The kubeconfig the stack's Kubernetes provider uses (a secret). Required with `install.source: manifests`: the
+     * release's CRDs are then one dynamic resource that applies them itself (./crds.ts), not one Kubernetes resource
+     * per CRD whose 430 KB would cross the engine on every run.
+     */
+    kubeconfig?: pulumi.Input<string>;
 }
 
 /** Read and check the release manifest before anything is registered; errors name the argument. */
@@ -141,6 +148,7 @@ export class ArgoCD extends pulumi.ComponentResource {
         // A wrong or missing release manifest stops the program before anything is registered.
         const release = install.source === 'manifests' ? readInstallManifest(install.manifestsPath) : undefined;
         if (release !== undefined && install.source === 'manifests') assertArgocdRelease(release, install.manifestsPath);
+        if (install.source === 'manifests' && args.kubeconfig === undefined) throw new Error('ArgoCD: kubeconfig is required with install.source manifests (the kubeconfig of the stack\'s Kubernetes provider: the release\'s CRDs are applied with it)');
         super('nkp:argocd:ArgoCD', name, {}, opts);
         const child = { parent: this };
         this.namespace = pulumi.output(NS.argocd);
@@ -172,9 +180,9 @@ export class ArgoCD extends pulumi.ComponentResource {
             // registered here rather than through a yaml/v2 ConfigGroup, whose children the SDK fetches back in full
             // on every run (about 2 s of CPU per program run, Argo CD's CRDs included).
             const skeleton = argocdManifestObjects(release, argocdValues(SKELETON_SETTINGS) as unknown as ArgoCDChartLikeValues, install.manifestsPath);
-            // Kept on delete, like the chart's crds.keep: deleting them would delete every Application in the cluster.
-            const crds = manifestResources(this, `${name}-crds`, skeleton.crds, objects.apply((o) => o.crds), { retainOnDelete: true });
-            argo = [...crds, ...manifestResources(this, `${name}-install`, skeleton.objects, objects.apply((o) => o.objects), { dependsOn: [oidcSecret, ...crds] })];
+            // The CRDs: one resource that applies them itself, kept on delete like the chart's crds.keep (./crds.ts).
+            const crds = argocdCrds(`${name}-crds`, { release: ARGOCD_CHART.appVersion, objects: release, manifestsPath: expandHome(install.manifestsPath, os.homedir()), kubeconfig: args.kubeconfig! }, { parent: this });
+            argo = [crds, ...manifestResources(this, `${name}-install`, skeleton.objects, objects.apply((o) => o.objects), { dependsOn: [oidcSecret, crds] })];
         } else {
             argo = [
                 new k8s.helm.v4.Chart(

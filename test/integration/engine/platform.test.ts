@@ -10,7 +10,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, parseAllDocuments, stringify } from 'yaml';
-import { AppsV1Api, CoreV1Api, CustomObjectsApi, NetworkingV1Api, RbacAuthorizationV1Api } from '@kubernetes/client-node';
+import { ApiextensionsV1Api, AppsV1Api, CoreV1Api, CustomObjectsApi, NetworkingV1Api, RbacAuthorizationV1Api } from '@kubernetes/client-node';
 import { startControlPlane, type ControlPlane } from '../../harness/control-plane.js';
 import { createPulumiWorkspace, type PulumiResult, type PulumiWorkspace } from '../../harness/pulumi.js';
 import { EMBEDDED_STACK, generatedSecrets, initEmbeddedStack, prepareEmbeddedProject, pulumiFailure, releaseArgoFinalizers, type EmbeddedProject } from '../../harness/embedded.js';
@@ -101,6 +101,9 @@ describe('engine: pulumi up of the platform (embedded stack) with the real Pulum
         await net.deleteNamespacedNetworkPolicy({ namespace: NS.landing, name: victim.metadata!.name! });
         await core.patchNamespace({ name: NS.operator, body: [{ op: 'replace', path: '/metadata/labels/pod-security.kubernetes.io~1enforce', value: 'privileged' }] });
         await core.patchNamespacedConfigMap({ namespace: NS.operator, name: 'nkp-local-ca', body: [{ op: 'replace', path: '/data/ca.crt', value: 'tampered' }] });
+        // Argo CD's CRDs are one dynamic resource (components/argocd/crds.ts): its refresh compares them with the release
+        const ext = kc.makeApiClient(ApiextensionsV1Api);
+        await ext.patchCustomResourceDefinition({ name: 'appprojects.argoproj.io', body: [{ op: 'replace', path: '/metadata/labels/app.kubernetes.io~1part-of', value: 'tampered-crd' }] });
 
         const plain = await pulumi(['preview', '--expect-no-changes']);
         assert.equal(plain.code, 0, 'a preview without --refresh compares with the state only: it cannot see drift');
@@ -111,12 +114,14 @@ describe('engine: pulumi up of the platform (embedded stack) with the real Pulum
         assert.match(text, /no changes were expected( for \w+)? but changes were proposed/, text.slice(-3000));
         assert.match(text, new RegExp(victim.metadata!.name!), 'names the deleted NetworkPolicy');
         assert.match(text, /pod-security\.kubernetes\.io\/enforce/, 'shows the edited label');
-        assert.match(text, /tampered/, 'shows the changed ConfigMap value');
+        assert.match(text, /tampered(?!-crd)/, 'shows the changed ConfigMap value');
+        assert.match(text, /appprojects\.argoproj\.io: metadata\.labels\.app\.kubernetes\.io\/part-of: \\?"tampered-crd\\?", the release has \\?"argocd\\?"/, 'names the edited CRD and its label');
 
         await ok(['up', '--refresh', '--yes']);
         await net.readNamespacedNetworkPolicy({ namespace: NS.landing, name: victim.metadata!.name! });
         assert.equal((await core.readNamespace({ name: NS.operator })).metadata!.labels!['pod-security.kubernetes.io/enforce'], 'restricted');
         assert.match((await core.readNamespacedConfigMap({ namespace: NS.operator, name: 'nkp-local-ca' })).data!['ca.crt']!, /BEGIN CERTIFICATE/);
+        assert.equal((await ext.readCustomResourceDefinition({ name: 'appprojects.argoproj.io' })).metadata!.labels!['app.kubernetes.io/part-of'], 'argocd');
         await ok(['preview', '--refresh', '--expect-no-changes', '--diff']);
     });
 
@@ -192,7 +197,9 @@ describe('engine: pulumi up of the platform (embedded stack) with the real Pulum
 
     it('secrets never appear in plain text in the state, the CLI output or the stack outputs', async () => {
         const caKey = Buffer.from((await cp.kubeConfig().makeApiClient(CoreV1Api).readNamespacedSecret({ namespace: NS.certManager, name: 'nkp-ca' })).data!['tls.key']!, 'base64').toString();
-        const needles = [...Object.values(secrets), caKey.split('\n')[1]!];
+        // the cluster's kubeconfig too: the Kubernetes provider and Argo CD's CRD resource hold it (both as secrets)
+        const kubeconfigKey = /client-key-data: (\S+)/.exec(readFileSync(cp.kubeconfigPath, 'utf8'))![1]!.slice(0, 64);
+        const needles = [...Object.values(secrets), caKey.split('\n')[1]!, kubeconfigKey];
         const stateFiles = readdirSync(join(ws.backendDir, '.pulumi'), { recursive: true }).map(String).filter((f) => f.endsWith('.json'));
         assert.ok(stateFiles.some((f) => f.startsWith('stacks')), 'the file backend wrote the stack');
         const haystacks = [

@@ -106,6 +106,7 @@ describe('ArgoCD component with install.source manifests (Pulumi mocks)', () => 
         packs: { namespaces: ['pack-*'], sourceRepos: [] },
         foundationSourceRepos: ['https://charts.jetstack.io'],
         install: { source: 'manifests' as const, manifestsPath },
+        kubeconfig: 'apiVersion: v1\nkind: Config\n',
     });
 
     it('registers each object of the release under the names and types a yaml/v2 ConfigGroup gives its children, and no Helm chart', async () => {
@@ -116,9 +117,15 @@ describe('ArgoCD component with install.source manifests (Pulumi mocks)', () => 
         const sts = mocks.one('kubernetes:apps/v1:StatefulSet', 'argocd-install:argocd/argocd-application-controller');
         assert.equal(sts.plain.metadata.namespace, 'argocd');
         assert.equal(sts.plain.spec.template.spec.containers[0].resources.limits.memory, '2Gi', 'the platform settings are applied');
-        const crds = mocks.ofType('kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition');
-        assert.equal(crds.length, 3);
-        for (const c of crds) assert.equal(c.name, `argocd-crds:${c.plain.metadata.name}`);
+        assert.equal(mocks.ofType('kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition').length, 0, 'no CRD crosses the engine as a Kubernetes resource');
+        const crds = mocks.one('pulumi-nodejs:dynamic:Resource', 'argocd-crds');
+        assert.deepEqual(crds.plain.names, ['applications.argoproj.io', 'applicationsets.argoproj.io', 'appprojects.argoproj.io']);
+        assert.equal(crds.plain.release, 'v3.1.8');
+        assert.match(crds.plain.digest, /^[0-9a-f]{64}$/);
+        assert.equal(crds.plain.manifestsPath, releaseFile());
+        const { __provider: _code, ...inputs } = crds.inputs;
+        assert.ok(JSON.stringify(inputs).length < 1024, `the CRDs themselves are not inputs: ${JSON.stringify(inputs).slice(0, 300)}`);
+        assert.ok(JSON.stringify(crds.inputs['kubeconfig']).includes('4dabf18193072939515e22adb298388d'), 'the kubeconfig is a secret input');
         assert.ok(mocks.ofType('kubernetes:core/v1:ServiceAccount').some((r) => r.name === 'argocd-install:argocd/argocd-server'), 'core objects get the core/v1 token');
     });
 
@@ -134,6 +141,8 @@ describe('ArgoCD component with install.source manifests (Pulumi mocks)', () => 
         writeFileSync(foreign, 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n');
         assert.throws(() => new mod.ArgoCD('argocd', args(foreign)), /argocdManifestsPath must be the install\.yaml of Argo CD/);
         assert.throws(() => new mod.ArgoCD('argocd', args('')), /install\.manifestsPath is required/);
+        const { kubeconfig: _, ...withoutKubeconfig } = args(releaseFile());
+        assert.throws(() => new mod.ArgoCD('argocd', withoutKubeconfig), /ArgoCD: kubeconfig is required with install\.source manifests/);
         await mocks.settle();
         assert.equal(mocks.resources.length, 0, 'nothing registered');
     });
