@@ -365,8 +365,12 @@ export function createLandingServer(opts: LandingServerOptions): LandingServer {
     if (extra) for (const k of Object.keys(extra)) res.setHeader(k, extra[k]!);
     res.end(text);
   };
-  /** The unfiltered list: ETag/If-None-Match (304) and gzip when the client accepts it (compressed once per body). */
-  const sendView = async (req: IncomingMessage, res: ServerResponse, v: Encoded): Promise<void> => {
+  /**
+   * The unfiltered list: ETag/If-None-Match (304), and gzip when the client accepts it, compressed once per body in
+   * the thread pool. A list that is not compressed yet (just rebuilt after a change) goes out as it is meanwhile: a
+   * fresh list is never held back by its compression, nor is a stale one sent in its place.
+   */
+  const sendView = (req: IncomingMessage, res: ServerResponse, v: Encoded): void => {
     if (req.headers['if-none-match'] === v.etag) {
       res.statusCode = 304;
       res.setHeader('Cache-Control', 'no-store');
@@ -375,11 +379,14 @@ export function createLandingServer(opts: LandingServerOptions): LandingServer {
       res.end();
       return;
     }
-    const gzip = v.body.length > GZIP_MIN_BYTES && ACCEPTS_GZIP.test(req.headers['accept-encoding'] ?? '');
-    const body = gzip ? (v.gz ?? (await v.gzipped())) : v.body;
+    let body = v.body;
+    if (v.body.length > GZIP_MIN_BYTES && ACCEPTS_GZIP.test(req.headers['accept-encoding'] ?? '')) {
+      if (v.gz) body = v.gz;
+      else v.gzipped().catch((e: unknown) => log.warn('gzip of an app list failed; sent uncompressed', { err: e }));
+    }
     res.setHeader('ETag', v.etag);
     res.setHeader('Vary', VARY);
-    if (gzip) res.setHeader('Content-Encoding', 'gzip');
+    if (body !== v.body) res.setHeader('Content-Encoding', 'gzip');
     json(res, 200, body);
   };
   const redirect = (res: ServerResponse, location: string, cookies: string[] = []): void => {
@@ -655,8 +662,8 @@ export function createLandingServer(opts: LandingServerOptions): LandingServer {
         return 'apps';
       }
       if (paging && (q !== '' || category !== '')) json(res, 400, { error: 'limit: paging applies to the unfiltered list; drop q/category or limit/offset', field: 'limit' });
-      else if (paging) await sendView(req, res, page(v, paging.offset, paging.limit));
-      else if (q === '' && category === '') await sendView(req, res, v);
+      else if (paging) sendView(req, res, page(v, paging.offset, paging.limit));
+      else if (q === '' && category === '') sendView(req, res, v);
       else json(res, 200, { groups: filterGroups(v.groups, q, category) });
       return 'apps';
     }
