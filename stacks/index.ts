@@ -2,6 +2,7 @@
  * Program entry: read the stack's config, validate all of it before registering any resource, then build the
  * platform. Exports only non-secret outputs, plus the kubeconfig as a secret.
  */
+import './stack-traces.js';
 import * as pulumi from '@pulumi/pulumi';
 import { CONFIG_NAMESPACE, ConfigValidationError, validateConfig, type SecretKey } from './config.js';
 import { buildPlatform } from './platform.js';

@@ -70,6 +70,19 @@ func TestProgramPath(t *testing.T) {
 	}
 }
 
+func TestWithNodeCompileCache(t *testing.T) {
+	env := withNodeCompileCache([]string{"PATH=/bin"}, "/tmp/ncc")
+	if !contains(env, "NODE_COMPILE_CACHE=/tmp/ncc") || !contains(env, "PATH=/bin") {
+		t.Errorf("env = %q", env)
+	}
+	for _, set := range []string{"NODE_COMPILE_CACHE=/mine", "NODE_DISABLE_COMPILE_CACHE=1"} {
+		env = withNodeCompileCache([]string{"PATH=/bin", set}, "/tmp/ncc")
+		if len(env) != 2 || contains(env, "NODE_COMPILE_CACHE=/tmp/ncc") {
+			t.Errorf("with %s: env = %q (the user's setting wins)", set, env)
+		}
+	}
+}
+
 func TestProgramEnv(t *testing.T) {
 	env, err := programEnv([]string{"PATH=/bin", "PULUMI_CONFIG=stale"},
 		map[string]string{"nkp:domain": "example.com", "nkp:password": "s3cret"},

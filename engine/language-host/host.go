@@ -153,7 +153,7 @@ func (h *host) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumirpc.R
 	if err != nil {
 		return &pulumirpc.RunResponse{Error: err.Error()}, nil
 	}
-	env, err := programEnv(os.Environ(), req.GetConfig(), req.GetConfigSecretKeys(), opts)
+	env, err := programEnv(withNodeCompileCache(os.Environ(), nodeCompileCacheDir()), req.GetConfig(), req.GetConfigSecretKeys(), opts)
 	if err != nil {
 		return nil, err
 	}
@@ -254,9 +254,11 @@ func (h *host) RunPlugin(req *pulumirpc.RunPluginRequest, stream grpc.ServerStre
 	// A plugin runs in its own directory, not the engine's (req.Pwd): @pulumi/policy's PolicyPack reads the
 	// pack's version from ./package.json.
 	cmd.Dir = dir
+	env := os.Environ()
 	if len(req.GetEnv()) > 0 {
-		cmd.Env = req.GetEnv()
+		env = req.GetEnv()
 	}
+	cmd.Env = withNodeCompileCache(env, nodeCompileCacheDir())
 	var mu sync.Mutex
 	cmd.Stdout = streamWriter{&mu, func(b []byte) error {
 		return stream.Send(&pulumirpc.RunPluginResponse{Output: &pulumirpc.RunPluginResponse_Stdout{Stdout: b}})
