@@ -219,6 +219,7 @@ export async function applyCrdSet(inputs: ArgoCDCrdsInputs): Promise<void> {
     const deadline = Date.now() + 120_000;
     for (const crd of crds) {
         for (;;) {
+            if (Date.now() > deadline) throw new Error(`Argo CD's CRD ${crd.metadata.name} is not Established (or still has the Kubernetes provider's field manager) after 120 s`);
             const r = await request('GET', `${CRD_PATH}/${crd.metadata.name}`);
             if (r.status !== 200) throw fail(`reading ${crd.metadata.name}`, r);
             const live = JSON.parse(r.body) as { metadata: { resourceVersion?: string; managedFields?: { manager?: string }[] }; status?: { conditions?: { type: string; status: string }[] } };
@@ -229,7 +230,6 @@ export async function applyCrdSet(inputs: ArgoCDCrdsInputs): Promise<void> {
                 continue; // read again (a 409: someone wrote meanwhile)
             }
             if (live.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True')) break;
-            if (Date.now() > deadline) throw new Error(`Argo CD's CRD ${crd.metadata.name} is not Established after 120 s`);
             await new Promise((res) => setTimeout(res, 250));
         }
     }
