@@ -28,6 +28,7 @@
 // dynamic provider too, recognises the built-in module and emits require('crypto') for it.
 import crypto from 'node:crypto';
 import * as pulumi from '@pulumi/pulumi';
+import { kubeRequester, type KubeRequest } from '../cluster/kube-request.js';
 import type { KubeObject } from './manifests.js';
 
 /** The field manager of the CRDs' server-side apply. */
@@ -172,37 +173,14 @@ export function loadReleaseCrds(inputs: Pick<ArgoCDCrdsInputs, 'manifestsPath' |
     return crds;
 }
 
-/** A minimal client of the cluster's API: JSON in and out, the kubeconfig's credentials (certificates, token, exec). */
-async function kubeClient(kubeconfig: string): Promise<(method: string, path: string, body?: unknown, contentType?: string) => Promise<{ status: number; body: string }>> {
-    // Raw requests rather than @kubernetes/client-node's typed APIs: those serialize a CRD through their models, which
-    // drop wire-format keys such as `x-kubernetes-preserve-unknown-fields` (the API server then prunes Application
-    // values). The library still does the authentication.
+/** A requester for the kubeconfig's cluster (components/cluster/kube-request.ts: raw requests, so the CRDs arrive whole). */
+function kubeClient(kubeconfig: string): KubeRequest {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const k8s = require('@kubernetes/client-node') as typeof import('@kubernetes/client-node');
     const kc = new k8s.KubeConfig();
     kc.loadFromString(kubeconfig);
-    const server = kc.getCurrentCluster()?.server;
-    if (server === undefined) throw new Error("Argo CD's CRDs: the kubeconfig has no current cluster");
-    return async (method, path, body, contentType = 'application/json') => {
-        const opts: import('node:https').RequestOptions = { method, headers: {} };
-        await kc.applyToHTTPSOptions(opts);
-        const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
-        opts.headers = { ...(opts.headers as Record<string, string>), accept: 'application/json', ...(payload ? { 'content-type': contentType, 'content-length': String(payload.length) } : {}) };
-        opts.timeout = 30_000;
-        const url = `${server.replace(/\/$/, '')}${path}`;
-        // eslint-disable-next-line @typescript-eslint/no-require-imports
-        const transport = (url.startsWith('https:') ? require('node:https') : require('node:http')) as typeof import('node:https');
-        return new Promise((resolve, reject) => {
-            const req = transport.request(url, opts, (res) => {
-                const chunks: Buffer[] = [];
-                res.on('data', (c: Buffer) => chunks.push(c));
-                res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-            });
-            req.on('error', reject);
-            req.on('timeout', () => req.destroy(new Error(`${method} ${path} timed out`)));
-            req.end(payload);
-        });
-    };
+    if (kc.getCurrentCluster() === null) throw new Error("Argo CD's CRDs: the kubeconfig has no current cluster");
+    return kubeRequester(kc);
 }
 
 const CRD_PATH = '/apis/apiextensions.k8s.io/v1/customresourcedefinitions';
@@ -210,7 +188,7 @@ const CRD_PATH = '/apis/apiextensions.k8s.io/v1/customresourcedefinitions';
 /** Server-side apply of the release's CRDs, then wait (up to 120 s) until each is Established; drops legacy managers. */
 export async function applyCrdSet(inputs: ArgoCDCrdsInputs): Promise<void> {
     const crds = loadReleaseCrds(inputs);
-    const request = await kubeClient(inputs.kubeconfig);
+    const request = kubeClient(inputs.kubeconfig);
     const fail = (what: string, r: { status: number; body: string }) => new Error(`Argo CD's CRDs: ${what} failed (${r.status}): ${r.body.slice(0, 500)}`);
     for (const crd of crds) {
         const r = await request('PATCH', `${CRD_PATH}/${crd.metadata.name}?fieldManager=${ARGOCD_CRDS_FIELD_MANAGER}&force=true`, crd, 'application/apply-patch+yaml');
@@ -237,7 +215,7 @@ export async function applyCrdSet(inputs: ArgoCDCrdsInputs): Promise<void> {
 
 /** The live CRDs by name (a missing one is left out). */
 export async function readLiveCrds(kubeconfig: string, names: readonly string[]): Promise<Map<string, KubeObject>> {
-    const request = await kubeClient(kubeconfig);
+    const request = kubeClient(kubeconfig);
     const out = new Map<string, KubeObject>();
     for (const name of names) {
         const r = await request('GET', `${CRD_PATH}/${name}`);

@@ -2,8 +2,8 @@
 // apply (for real or dry-run), CRD installation. Raw on purpose: @kubernetes/client-node's typed models drop
 // fields they do not know, which would hide exactly the mistakes these tests look for; here the API server sees
 // every byte of the object and validates it with fieldValidation=Strict.
-import { request, type RequestOptions } from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
+import { kubeRequester, type KubeRequest, type KubeResponse } from '../../../components/cluster/kube-request.js';
 
 export interface KubeObject {
     apiVersion: string;
@@ -12,12 +12,8 @@ export interface KubeObject {
     [k: string]: unknown;
 }
 
-export interface ApiResponse {
-    status: number;
-    body: string;
-    /** Warning headers (e.g. Pod Security admission warnings). */
-    warnings: string[];
-}
+/** Status, body and Warning headers (e.g. Pod Security admission warnings). */
+export type ApiResponse = KubeResponse;
 
 export interface ResourceInfo {
     plural: string;
@@ -37,31 +33,13 @@ export const objectId = (o: KubeObject): string => `${o.metadata.namespace ? `${
 
 export class KubeApi {
     private readonly discovery = new Map<string, Promise<Map<string, ResourceInfo>>>();
+    private requester: KubeRequest | undefined;
 
     constructor(private readonly kc: KubeConfig) {}
 
     async request(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<ApiResponse> {
-        const cluster = this.kc.getCurrentCluster();
-        if (!cluster) throw new Error('kubeconfig has no current cluster');
-        const opts: RequestOptions = { method, headers: {} };
-        await this.kc.applyToHTTPSOptions(opts);
-        const payload = body === undefined ? undefined : Buffer.from(typeof body === 'string' ? body : JSON.stringify(body));
-        opts.headers = { ...(opts.headers as Record<string, string>), accept: 'application/json', ...(payload ? { 'content-type': contentType, 'content-length': String(payload.length) } : {}) };
-        opts.timeout = 30_000;
-        return new Promise((resolve, reject) => {
-            const req = request(`${cluster.server}${path}`, opts, (res) => {
-                const chunks: Buffer[] = [];
-                res.on('data', (c: Buffer) => chunks.push(c));
-                res.on('end', () => {
-                    const w = res.headers['warning'];
-                    const warnings = w === undefined ? [] : Array.isArray(w) ? w : [w];
-                    resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), warnings });
-                });
-            });
-            req.on('error', reject);
-            req.on('timeout', () => req.destroy(new Error(`${method} ${path} timed out`)));
-            req.end(payload);
-        });
+        this.requester ??= kubeRequester(this.kc);
+        return this.requester(method, path, body, contentType);
     }
 
     private groupVersionPath(apiVersion: string): string {
