@@ -109,7 +109,10 @@ export interface ArgoCDCrdsInputs {
     digest: string;
     /** Names of the CRDs, in the release's order. */
     names: string[];
-    /** Path of the release's install.yaml, read when applying and refreshing (not compared: it may differ by machine). */
+    /**
+     * Path of the release's install.yaml, read when applying and refreshing. A new path (another machine runs Pulumi)
+     * applies again (idempotent), so that the state holds a path the next refresh on that machine can read.
+     */
     manifestsPath: string;
     /** Kubeconfig of the cluster (secret). */
     kubeconfig: string;
@@ -120,10 +123,10 @@ export interface ArgoCDCrdsOutputs extends ArgoCDCrdsInputs {
     drift: string[];
 }
 
-/** Pure: whether a run must apply the CRDs again, and why (the changed input keys; `drift` after a refresh found some). */
+/** Pure: whether a run must apply the CRDs again, and why (the changed inputs; `drift` after a refresh found some). */
 export function crdSetChanges(olds: Partial<ArgoCDCrdsOutputs>, news: ArgoCDCrdsInputs): string[] {
     const changed: string[] = [];
-    for (const k of ['release', 'digest', 'kubeconfig'] as const) if (olds[k] !== news[k]) changed.push(k);
+    for (const k of ['release', 'digest', 'manifestsPath', 'kubeconfig'] as const) if (olds[k] !== news[k]) changed.push(k);
     if (JSON.stringify(olds.names) !== JSON.stringify(news.names)) changed.push('names');
     if ((olds.drift ?? []).length > 0) changed.push('drift');
     return changed;

@@ -59,15 +59,15 @@ describe("Argo CD's CRDs as one resource (pure)", () => {
         ]);
     });
 
-    it('a run applies again only when the release, the digest, the names or the cluster changed, or a refresh found drift', () => {
+    it('a run applies again only when the release, the digest, the manifest path, the names or the cluster changed, or a refresh found drift', () => {
         const news: ArgoCDCrdsInputs = { release: 'v3.1.8', digest: 'd', names: ['a', 'b'], manifestsPath: '/m/install.yaml', kubeconfig: 'k' };
         assert.deepEqual(crdSetChanges({ ...news, drift: [] }, news), []);
-        assert.deepEqual(crdSetChanges({ ...news, manifestsPath: '/elsewhere/install.yaml', drift: [] }, news), [], 'the path may differ by machine');
+        assert.deepEqual(crdSetChanges({ ...news, manifestsPath: '/elsewhere/install.yaml', drift: [] }, news), ['manifestsPath'], 'another machine: applied again, so its refresh can read the path the state holds');
         assert.deepEqual(crdSetChanges({ ...news, release: 'v3.1.7', digest: 'c', drift: [] }, news), ['release', 'digest']);
         assert.deepEqual(crdSetChanges({ ...news, kubeconfig: 'old', drift: [] }, news), ['kubeconfig']);
         assert.deepEqual(crdSetChanges({ ...news, names: ['a'], drift: [] }, news), ['names']);
         assert.deepEqual(crdSetChanges({ ...news, drift: ['a: missing from the cluster'] }, news), ['drift']);
-        assert.deepEqual(crdSetChanges({}, news), ['release', 'digest', 'kubeconfig', 'names']);
+        assert.deepEqual(crdSetChanges({}, news), ['release', 'digest', 'manifestsPath', 'kubeconfig', 'names']);
     });
 
     it("a stack's former field manager (the Kubernetes provider's) is dropped, and only when present", () => {
