@@ -30,6 +30,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
+import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { gunzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import { startControlPlane, freePort } from '../test/harness/control-plane.js';
@@ -271,6 +272,12 @@ async function load(): Promise<void> {
   let next = 0;
   let failures = 0;
   let bytes = 0;
+  // The load generator's own pauses are in every latency it measures: its GC and its event loop delay are printed.
+  const gcPauses: number[] = [];
+  const gcObserver = new PerformanceObserver((list) => list.getEntries().forEach((e) => gcPauses.push(e.duration)));
+  gcObserver.observe({ entryTypes: ['gc'] });
+  const loop = monitorEventLoopDelay({ resolution: 1 });
+  loop.enable();
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   await Promise.all(
@@ -305,7 +312,10 @@ async function load(): Promise<void> {
     }
     decode[kind] = { apps: [...counts], encodings: [...new Set(samples[kind].map((r) => r.encoding))], msPerBody: (performance.now() - d0) / samples[kind].length };
   }
-  const out: Record<string, unknown> = { client, total, concurrency, failures, seconds, rps: total / seconds, wireBytes: bytes / total, cpuSeconds: (cpu.user + cpu.system) / 1e6, decode };
+  loop.disable();
+  gcObserver.disconnect();
+  const own = { gc: gcPauses.length, gcMax: Math.max(0, ...gcPauses), gcTotal: gcPauses.reduce((a, b) => a + b, 0), loopP99: loop.percentile(99) / 1e6, loopMax: loop.max / 1e6 };
+  const out: Record<string, unknown> = { client, total, concurrency, failures, seconds, rps: total / seconds, wireBytes: bytes / total, cpuSeconds: (cpu.user + cpu.system) / 1e6, decode, own };
   for (const [k, v] of Object.entries(lat)) {
     v.sort((a, b) => a - b);
     out[k] = { p50: pct(v, 50), p99: pct(v, 99), max: v.at(-1) };
@@ -477,6 +487,7 @@ async function main(): Promise<void> {
       if (code !== 0) throw new Error(`load process exited with ${code}`);
       const r = JSON.parse(out.trim().split('\n').at(-1)!) as {
         failures: number; seconds: number; rps: number; wireBytes: number; cpuSeconds: number;
+        own: { gc: number; gcMax: number; gcTotal: number; loopP99: number; loopMax: number };
         decode: Record<'anonymous' | 'bearer', { apps: number[]; encodings: string[]; msPerBody: number }>;
         anonymous: Lat; bearer: Lat;
       };
@@ -501,6 +512,7 @@ async function main(): Promise<void> {
         console.log(`  service GC pauses: scavenges and others ${gcLine(stats.gc.minor)}, mark-compact ${gcLine(stats.gc.major)}`);
         console.log(`  service event loop delay: p50 ${stats.loop.p50.toFixed(2)} ms  p99 ${stats.loop.p99.toFixed(2)} ms  max ${stats.loop.max.toFixed(1)} ms`);
       }
+      console.log(`  load generator: GC pauses ${r.own.gc} (total ${r.own.gcTotal.toFixed(0)} ms, max ${r.own.gcMax.toFixed(1)} ms), event loop delay p99 ${r.own.loopP99.toFixed(2)} ms max ${r.own.loopMax.toFixed(1)} ms`);
       console.log(`  load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
       const want = (n: number): number => (path === '/api/apps' ? n : Math.min(n, 100));
       if (r.decode.anonymous.apps.some((n) => n !== want(publicCount)) || r.decode.bearer.apps.some((n) => n !== want(nApps))) {
