@@ -20,7 +20,7 @@
 // The load generator (16 clients, one keep-alive socket each) writes each request's bytes at once and reads the
 // answer to its Content-Length, timing to the last byte of the gzip body; sampled answers are decoded and counted
 // after the clock stopped. node:http's own client, used for the figures before, costs about 110 us of CPU per
-// answer, more than the service (about 50-70 us): with 16 answers queued on its one thread it measured itself as much
+// answer, more than the service (about 40-90 us): with 16 answers queued on its one thread it measured itself as much
 // as the service. That client and Node's fetch still run last for comparison. A settling pass (printed, not a
 // figure) runs first: the freshly started service still grows its heap then. --api-only skips the Chromium parts;
 // --profile <file> writes a CPU profile of the service process during the quiet whole-list load.
