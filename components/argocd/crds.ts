@@ -182,8 +182,7 @@ function kubeClient(kubeconfig: string): KubeRequest {
     const k8s = require('@kubernetes/client-node') as typeof import('@kubernetes/client-node');
     const kc = new k8s.KubeConfig();
     kc.loadFromString(kubeconfig);
-    if (kc.getCurrentCluster() === null) throw new Error("Argo CD's CRDs: the kubeconfig has no current cluster");
-    return kubeRequester(kc);
+    return kubeRequester(kc, "Argo CD's CRDs");
 }
 
 const CRD_PATH = '/apis/apiextensions.k8s.io/v1/customresourcedefinitions';

@@ -21,10 +21,13 @@ export interface KubeResponse {
 
 export type KubeRequest = (method: string, path: string, body?: unknown, contentType?: string) => Promise<KubeResponse>;
 
-/** A requester for the kubeconfig's current cluster; `path` starts with `/` (e.g. `/api/v1/namespaces`). */
-export function kubeRequester(kc: KubeConfig): KubeRequest {
+/**
+ * A requester for the kubeconfig's current cluster; `path` starts with `/` (e.g. `/api/v1/namespaces`). `what` names
+ * the caller in the error thrown for a kubeconfig without a current cluster.
+ */
+export function kubeRequester(kc: KubeConfig, what?: string): KubeRequest {
     const server = kc.getCurrentCluster()?.server;
-    if (server === undefined) throw new Error('the kubeconfig has no current cluster');
+    if (server === undefined) throw new Error(`${what ? `${what}: ` : ''}the kubeconfig has no current cluster`);
     return async (method, path, body, contentType = 'application/json') => {
         const opts: https.RequestOptions = { method, headers: {} };
         await kc.applyToHTTPSOptions(opts);

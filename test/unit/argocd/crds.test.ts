@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { crdApplyBody, crdSetChanges, crdSetDigest, crdSetDrift, releaseCrds, subsetDrift, withoutLegacyManagers, type ArgoCDCrdsInputs } from '../../../components/argocd/crds.js';
+import { crdApplyBody, crdSetChanges, crdSetDigest, crdSetDrift, readLiveCrds, releaseCrds, subsetDrift, withoutLegacyManagers, type ArgoCDCrdsInputs } from '../../../components/argocd/crds.js';
 import { parseManifest, type KubeObject } from '../../../components/argocd/manifests.js';
 import { goModuleDir, versions } from '../../harness/upstream.js';
 
@@ -68,6 +68,11 @@ describe("Argo CD's CRDs as one resource (pure)", () => {
         assert.deepEqual(crdSetChanges({ ...news, names: ['a'], drift: [] }, news), ['names']);
         assert.deepEqual(crdSetChanges({ ...news, drift: ['a: missing from the cluster'] }, news), ['drift']);
         assert.deepEqual(crdSetChanges({}, news), ['release', 'digest', 'manifestsPath', 'kubeconfig', 'names']);
+    });
+
+    it('a kubeconfig without a current cluster is refused before any request, naming the resource', async () => {
+        const kubeconfig = 'apiVersion: v1\nkind: Config\nclusters: []\ncontexts: []\nusers: []\n';
+        await assert.rejects(readLiveCrds(kubeconfig, ['applications.argoproj.io']), { message: "Argo CD's CRDs: the kubeconfig has no current cluster" });
     });
 
     it("a stack's former field manager (the Kubernetes provider's) is dropped, and only when present", () => {
