@@ -90,7 +90,7 @@ export interface ApplicationSource {
 export interface ApplicationBody {
     apiVersion: 'argoproj.io/v1alpha1';
     kind: 'Application';
-    metadata: { name: string; namespace: string; labels: Record<string, string>; annotations: Record<string, string>; finalizers: string[] };
+    metadata: { name: string; namespace: string; labels: Record<string, string>; annotations?: Record<string, string>; finalizers: string[] };
     spec: {
         project: string;
         source: ApplicationSource;
@@ -132,7 +132,8 @@ export function platformApplication(a: {
             name: a.name,
             namespace: NS.argocd,
             labels: { 'app.kubernetes.io/part-of': 'nkp', [LAYER_LABEL]: a.layer },
-            annotations: a.annotations ?? {},
+            ...(a.annotations ? { annotations: a.annotations } : {}),
+            // deleting it deletes what it synced (a parent: its child Applications, and each child's finalizer theirs)
             finalizers: [APP_FINALIZER],
         },
         spec: {

@@ -5,7 +5,7 @@
  */
 import { stringify } from 'yaml';
 import { NS } from '../cluster/namespaces.js';
-import { APP_FINALIZER, FOUNDATION_LAYER, IN_CLUSTER, LAYER_LABEL, PROJECT_FOUNDATION, assertPinnedRevision, platformApplication, syncPolicy, type ApplicationBody, type ApplicationSource } from '../argocd/spec.js';
+import { FOUNDATION_LAYER, PROJECT_FOUNDATION, assertPinnedRevision, platformApplication, type ApplicationBody, type ApplicationSource } from '../argocd/spec.js';
 import { GATEWAY_NODE_PORTS } from '../cloud/hetzner-plan.js';
 import { platformDnsNames } from '../cloud/dns-plan.js';
 
@@ -455,37 +455,29 @@ export function foundationApplications(i: FoundationInput): ApplicationBody[] {
         application('nkp-operator', NS.operator, repo(REPO_PATHS.operator, { images: [`${IMAGE_PLACEHOLDERS.operator}=${i.images.operator}`], patches: operatorPatches(i) })),
         application('nkp-landing', NS.landing, repo(REPO_PATHS.landing, { images: [`${IMAGE_PLACEHOLDERS.landing}=${i.images.landing}`], patches: landingPatches(i) })),
     ];
-    return apps.sort((a, b) => Number(a.metadata.annotations['argocd.argoproj.io/sync-wave']) - Number(b.metadata.annotations['argocd.argoproj.io/sync-wave']));
+    const wave = (a: ApplicationBody) => Number(a.metadata.annotations?.['argocd.argoproj.io/sync-wave']);
+    return apps.sort((a, b) => wave(a) - wave(b));
 }
 
 /**
  * The parent Application Pulumi creates: the chart at {@link REPO_PATHS}.parent of this repository at the pinned
  * revision, given every child Application (in wave order) as its values.
  */
-export function foundationParentApplication(i: FoundationInput) {
+export function foundationParentApplication(i: FoundationInput): ApplicationBody {
+    // the parent's own revision first: the children's sources use it too, and their errors would name a child
     assertPinnedRevision(FOUNDATION_PARENT.name, i.platformRepo.revision);
-    return {
-        apiVersion: 'argoproj.io/v1alpha1' as const,
-        kind: 'Application' as const,
-        metadata: {
-            name: FOUNDATION_PARENT.name,
-            namespace: NS.argocd,
-            labels: { 'app.kubernetes.io/part-of': 'nkp', [LAYER_LABEL]: FOUNDATION_LAYER },
-            // Deleting the parent deletes the children, and each child's own finalizer what it deployed.
-            finalizers: [APP_FINALIZER],
+    return platformApplication({
+        name: FOUNDATION_PARENT.name,
+        layer: FOUNDATION_LAYER,
+        project: PROJECT_FOUNDATION,
+        source: {
+            repoURL: i.platformRepo.repoURL,
+            targetRevision: i.platformRepo.revision,
+            path: REPO_PATHS.parent,
+            helm: { releaseName: FOUNDATION_PARENT.releaseName, valuesObject: { applications: foundationApplications(i) } },
         },
-        spec: {
-            project: PROJECT_FOUNDATION,
-            source: {
-                repoURL: i.platformRepo.repoURL,
-                targetRevision: i.platformRepo.revision,
-                path: REPO_PATHS.parent,
-                helm: { releaseName: FOUNDATION_PARENT.releaseName, valuesObject: { applications: foundationApplications(i) } },
-            },
-            destination: { server: IN_CLUSTER, namespace: NS.argocd },
-            syncPolicy: syncPolicy(false),
-        },
-    };
+        namespace: NS.argocd,
+    });
 }
 
 /** Repositories the foundation project must allow: each chart's own repository, or the mirror that replaces them all. */

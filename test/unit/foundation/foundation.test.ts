@@ -33,7 +33,7 @@ function input(over: Partial<FoundationInput> = {}): FoundationInput {
         ...over,
     };
 }
-const wave = (a: { metadata: { annotations: Record<string, string> } }) => Number(a.metadata.annotations['argocd.argoproj.io/sync-wave']);
+const wave = (a: { metadata: { annotations?: Record<string, string> } }) => Number(a.metadata.annotations?.['argocd.argoproj.io/sync-wave']);
 
 describe('foundation: Application specs (pure)', () => {
     it('every chart and revision is pinned (never HEAD, latest, a branch or a wildcard)', () => {
@@ -59,7 +59,8 @@ describe('foundation: Application specs (pure)', () => {
 
     it('the parent Application carries every child in wave order and refuses an unpinned platform revision', () => {
         const parent = foundationParentApplication(input());
-        assert.deepEqual(parent.spec.source.helm.valuesObject.applications, foundationApplications(input()));
+        assert.deepEqual(parent.spec.source.helm?.valuesObject?.applications, foundationApplications(input()));
+        assert.deepEqual([parent.metadata.namespace, parent.metadata.labels, parent.metadata.finalizers, parent.metadata.annotations], ['argocd', { 'app.kubernetes.io/part-of': 'nkp', 'nkp.nebari.dev/layer': 'foundation' }, ['resources-finalizer.argocd.argoproj.io'], undefined]);
         assert.throws(() => foundationParentApplication(input({ platformRepo: { repoURL: 'https://github.com/nebari-dev/nkp-pulumi.git', revision: 'main' } })), /Application foundation: targetRevision "main" is not pinned/);
     });
 
