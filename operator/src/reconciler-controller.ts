@@ -210,10 +210,13 @@ export class Operator {
         let d = this.deferred.get(k);
         if (!d) this.deferred.set(k, (d = []));
         d.push({ id, rv });
+        this.log.debug('event held until the reconcile is over', { key: k, object: id, resourceVersion: rv });
       } else if (this.reconciler.recent.isOwnEcho(id, obj)) {
         this.metrics.ownEchoes.inc();
+        this.log.debug('event of an own write', { key: k, object: id, resourceVersion: rv });
       } else {
         this.queue.add(k);
+        this.log.debug('event queued', { key: k, object: id, resourceVersion: rv });
       }
     }
   }
@@ -225,6 +228,7 @@ export class Operator {
     this.deferred.delete(key);
     const foreign = d.filter((e) => !this.reconciler.recent.isOwnEcho(e.id, { metadata: { resourceVersion: e.rv } }));
     this.metrics.ownEchoes.inc(d.length - foreign.length);
+    this.log.debug('held events settled', { key, own: d.length - foreign.length, foreign: foreign.map((e) => `${e.id}@${e.rv}`) });
     if (foreign.length > 0) this.enqueue([key]);
   }
 
@@ -267,6 +271,11 @@ export class Operator {
         else this.enqueueUnlessOwnWrite(keys, objectId(child as DesiredObject), child);
       });
     }
+  }
+
+  /** The cached copy of a child the operator writes (kind as in CHILD_RESOURCES), as reconciles read it: diagnostics. */
+  cachedChild(kind: string, namespace: string, name: string): KubeObject | undefined {
+    return this.caches.children.get(kind)?.get(namespace, name);
   }
 
   get isLeader(): boolean {

@@ -3,7 +3,7 @@ import { MANAGED_NAMESPACE_LABEL, MANAGED_NAMESPACE_VALUE, clientSecretName, typ
 import { HTTPS_LISTENER_NAME } from './desired/children.js';
 import { hostnameClaim } from './desired/claims.js';
 import type { AcceptanceFact, CertificateFact, HostnameClaim, ListenerFact, ObservedFacts, OperatorConfig, ProvisioningFact } from './desired/facts.js';
-import { childNames } from './desired/objects.js';
+import { childNames, HTTPROUTE, SECURITYPOLICY, type ChildNames } from './desired/objects.js';
 import type { ObjectCache } from './runtime/informer.js';
 import type { KubeObject } from './runtime/kube.js';
 import type { SecretKeysObject } from './reconciler-resources.js';
@@ -173,5 +173,25 @@ export function observeFacts(
     ...(tlsSecretName ? { tlsSecret: tlsSecret ? { found: true as const, type: tlsSecret.type } : { found: false as const } } : {}),
     ...(extra.provisioning ? { provisioning: extra.provisioning } : {}),
     ...(extra.genericJwksURI ? { genericJwksURI: extra.genericJwksURI } : {}),
+  };
+}
+
+/**
+ * The acceptance facts once this reconcile's writes are in. A route or SecurityPolicy it wrote is judged by what the
+ * server answered (its new generation, with the status the gateway controller wrote for an older one), not by the
+ * copy read before the write: a changed spec is pending until the controller reports on it, and a write that left
+ * the generation as it was (labels only) keeps its acceptance. `written(kind, name)`: the server's answer to this
+ * reconcile's write of that child, if it wrote it. Returns `facts` itself when nothing it judges was written.
+ */
+export function factsAfterWrites(facts: ObservedFacts, names: ChildNames, written: (kind: string, name: string) => KubeObject | undefined): ObservedFacts {
+  const main = written(HTTPROUTE.kind, names.mainRoute);
+  const pub = written(HTTPROUTE.kind, names.publicRoute);
+  const policy = written(SECURITYPOLICY.kind, names.securityPolicy);
+  if (!main && !pub && !policy) return facts;
+  return {
+    ...facts,
+    ...(main ? optional('mainRoute', acceptanceFact(main, 'parents', ROUTE_ACCEPTANCE)) : {}),
+    ...(pub ? optional('publicRoute', acceptanceFact(pub, 'parents', ROUTE_ACCEPTANCE)) : {}),
+    ...(policy ? optional('securityPolicy', acceptanceFact(policy, 'ancestors', POLICY_ACCEPTANCE)) : {}),
   };
 }

@@ -22,7 +22,7 @@ import { CERTIFICATE, LISTENERSET, SECURITYPOLICY, REFERENCEGRANT, objectId, typ
 import { desiredState, type DesiredState } from './desired/state.js';
 import { buildConditions, conditionEvents, readyCondition, type ConditionInput } from './desired/status.js';
 import { NotOwnedError, OidcDiscovery, wantsGenericJwks, wantsProvisioning, type AuthProvisionContext, type AuthProvisioner } from './reconciler-auth.js';
-import { namespaceOptedIn, observeFacts, type FactCaches } from './reconciler-facts.js';
+import { factsAfterWrites, namespaceOptedIn, observeFacts, type FactCaches } from './reconciler-facts.js';
 import { validateSpec } from './api/validate.js';
 import type { AppIndex } from './reconciler-index.js';
 import { NEBARIAPP, SECRET, resourceOf } from './reconciler-resources.js';
@@ -159,7 +159,8 @@ export class Reconciler {
       genericJwksURI,
       hostnamePeers: this.d.index.hostnamePeers(app.spec?.hostname ?? ''),
     });
-    const desired = desiredState(app, facts, this.d.config, this.now());
+    const now = this.now();
+    let desired = desiredState(app, facts, this.d.config, now);
 
     const ordered = [...desired.children].sort((a, b) => (APPLY_ORDER[a.kind] ?? 9) - (APPLY_ORDER[b.kind] ?? 9));
     // routes not desired at all go before anything is applied: a SecurityPolicy that moves to a renamed main route
@@ -200,6 +201,8 @@ export class Reconciler {
       log.warn('child name taken by an object the operator does not own', { kind: child.kind, object: `${child.metadata.namespace}/${child.metadata.name}`, owner: err.owner });
     });
     const keep: DesiredObject[] = [];
+    /** The server's answers to this reconcile's writes of children, by `kind/name`. */
+    const written = new Map<string, KubeObject>();
     // written in two rounds, each all at once: everything but the routes (the SecurityPolicy among them), then the
     // routes, so no route is ever served before its SecurityPolicy exists; a rejection in the first round can
     // still withhold a route of the second (withheldWithout)
@@ -209,7 +212,8 @@ export class Reconciler {
           const id = objectId(child);
           if (!observedOwned.has(id) || withheld.has(id)) return 'skipped';
           try {
-            await this.applyIfChanged(child, observedOwned.get(id) ?? null);
+            const answer = await this.applyChild(child, observedOwned.get(id) ?? null);
+            if (answer) written.set(`${child.kind}/${child.metadata.name}`, answer);
             return undefined;
           } catch (err) {
             if (!isInvalidObject(err)) throw err;
@@ -238,7 +242,10 @@ export class Reconciler {
         log.warn('child rejected by the API server', { kind: child.kind, object: `${child.metadata.namespace}/${child.metadata.name}`, err });
       });
     }
-    if (failures.length > 0) failedChildrenStatus(desired, failures, app, this.now());
+    // a route or SecurityPolicy just written is judged by the server's answer: its old acceptance is not the new spec's
+    const after = factsAfterWrites(facts, desired.names, (kind, n) => written.get(`${kind}/${n}`));
+    if (after !== facts) desired = desiredState(app, after, this.d.config, now);
+    if (failures.length > 0) failedChildrenStatus(desired, failures, app, now);
     // an object the operator does not own is not watched (the caches hold labelled objects only): look again with
     // the key's growing backoff, so the app takes the name by itself once the other object is gone
     if (failures.some((f) => f.reason === REASONS.ResourceNotOwned)) waitingOn ??= 'resource-not-owned';
@@ -318,16 +325,21 @@ export class Reconciler {
    * (null: known not to exist), so nothing is read twice.
    */
   async applyIfChanged(obj: DesiredObject, observed?: KubeObject | null): Promise<boolean> {
+    return (await this.applyChild(obj, observed)) !== undefined;
+  }
+
+  /** applyIfChanged, returning the server's answer when it wrote (undefined when nothing needed writing). */
+  private async applyChild(obj: DesiredObject, observed?: KubeObject | null): Promise<KubeObject | undefined> {
     const rt = resourceOf(obj);
     const id = objectId(obj);
     const cached = this.cacheOf(rt.kind)?.get(obj.metadata.namespace, obj.metadata.name);
     const seen = observed === undefined ? await this.observeOwned(obj) : (observed ?? undefined);
     // the Secret cache keeps key names only: a Secret is compared by what the cache cannot tell, so it is written
-    if (seen && rt.kind !== 'Secret' && !needsWrite(obj, seen as DesiredObject)) return false;
+    if (seen && rt.kind !== 'Secret' && !needsWrite(obj, seen as DesiredObject)) return undefined;
     const written = await this.d.client.apply(rt, obj as KubeObject, FIELD_MANAGER);
     this.recent.recordWrite(id, cached, written);
     this.d.log.debug('applied', { kind: obj.kind, object: `${obj.metadata.namespace}/${obj.metadata.name}` });
-    return true;
+    return written;
   }
 
   /** Delete the namesake of `obj` when (and only when) it is ours; false when absent or someone else's. */

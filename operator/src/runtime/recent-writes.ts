@@ -3,9 +3,13 @@
  * before the watch event arrives compares against what was written, not the stale cached copy (no duplicate
  * writes, no repeated deletes, no duplicate Events).
  *
- * A record says: "when I wrote X, the cache held resourceVersion R (or nothing)". While the cache still holds R
- * (or the version of an earlier write of ours that X followed) the written object is the better observation; once
- * the cache holds anything else it is newer and the record is dropped.
+ * A record says: "when I wrote X, the cache held resourceVersion R (or nothing)". While the cache holds a version
+ * older than X the written object is the better observation; once it holds X or anything newer the record is dropped.
+ * Older and newer are decided by comparing resourceVersions as integers (KEP-5504: comparable for objects of one
+ * resource, stable in Kubernetes 1.35, and what every etcd-backed API server has always served). Without that
+ * (a version that is not a decimal integer) only R and the versions of our earlier writes that X followed count as
+ * older: a version between R and X, such as the echo of our own earlier write arriving between a reconcile's start
+ * and its write, then drops the record, and the next reconcile trusts the cache's older copy.
  */
 import type { KubeObject } from './kube.js';
 
@@ -97,11 +101,19 @@ export class RecentWrites {
   observe<T extends KubeObject>(id: string, cached: T | undefined): T | undefined {
     const r = this.recs.get(id);
     if (!r) return cached;
-    if (Date.now() - r.at > this.ttlMs || !r.older.has(cached?.metadata.resourceVersion)) {
+    if (Date.now() - r.at > this.ttlMs || !this.cacheIsOlder(r, cached?.metadata.resourceVersion)) {
       this.recs.delete(id);
       return cached;
     }
     return r.written === null ? undefined : (r.written as T);
+  }
+
+  /** Whether the cache's version `rv` (undefined: absent from the cache) is older than the record's write. */
+  private cacheIsOlder(r: Rec, rv: string | undefined): boolean {
+    if (r.older.has(rv)) return true;
+    const written = r.written?.metadata?.resourceVersion;
+    const order = rv !== undefined && written !== undefined ? compareResourceVersions(rv, written) : undefined;
+    return order !== undefined && order < 0;
   }
 
   forget(id: string): void {
@@ -111,4 +123,17 @@ export class RecentWrites {
   get size(): number {
     return this.recs.size;
   }
+}
+
+const DECIMAL = /^[1-9][0-9]*$/;
+
+/**
+ * The order of two resourceVersions of one object (KEP-5504: decimal integers without leading zeros, monotonically
+ * increasing): negative when `a` is older, 0 when equal, positive when newer; undefined when either is not such an
+ * integer (then only equality means anything).
+ */
+export function compareResourceVersions(a: string, b: string): number | undefined {
+  if (!DECIMAL.test(a) || !DECIMAL.test(b)) return undefined;
+  if (a.length !== b.length) return a.length - b.length;
+  return a < b ? -1 : a > b ? 1 : 0;
 }

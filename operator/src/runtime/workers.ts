@@ -89,6 +89,7 @@ export class WorkerPool {
           error = err;
         }
         const decision = retryDecision(outcome);
+        log.debug('reconciled', { key, result: decision.result, ms: Math.round(performance.now() - started) });
         metrics?.reconciles.inc({ result: decision.result });
         metrics?.reconcileDuration.observe({ result: decision.result }, (performance.now() - started) / 1000);
         for (const cause of decision.reset) queue.forget(key, cause);

@@ -3,7 +3,8 @@
 import assert from 'node:assert/strict';
 import { sharedControlPlane, type ControlPlane } from '../../harness/control-plane.js';
 import { FINALIZER } from '../../../operator/src/api/types.js';
-import type { KubeClient } from '../../../operator/src/runtime/kube.js';
+import type { KubeClient, ResourceType } from '../../../operator/src/runtime/kube.js';
+import { NEBARIAPP } from '../../../operator/src/reconciler-resources.js';
 import {
   CERTIFICATE_RT,
   HTTPROUTE_RT,
@@ -91,6 +92,19 @@ describe('operator (integration): NebariApp lifecycle against a real API server'
     const spec = { hostname: `${ns}.example.test`, service: { name: 'web', port: 8080 }, routing: { tls: { enabled: false } } };
     await applyApp(c, ns, 'app', spec);
     await waitForReason(c, ns, 'app', 'Ready', 'Available', 'True');
+    // every version of the app and of its route from here on, in the server's order (resourceVersions compare as
+    // integers, KEP-5504): the app may say Ready for its new generation only after Envoy Gateway accepted the route
+    // the operator wrote for it (its acceptance of the old route says nothing about the new one)
+    const stop = new AbortController();
+    const history: { kind: string; rv: bigint; obj: AnyObject }[] = [];
+    const record = async (rt: ResourceType, name: string) => {
+      const from = (await c.list<AnyObject>(rt, ns)).resourceVersion;
+      for await (const ev of c.watch<AnyObject>(rt, ns, { resourceVersion: from, signal: stop.signal, fieldSelector: `metadata.name=${name}` })) {
+        if (ev.type === 'ADDED' || ev.type === 'MODIFIED') history.push({ kind: rt.kind, rv: BigInt(ev.object.metadata.resourceVersion!), obj: ev.object });
+      }
+    };
+    const watching = [record(NEBARIAPP, 'app'), record(HTTPROUTE_RT, 'app-route')].map((p) => p.catch(() => undefined));
+    await new Promise((r) => setTimeout(r, 300)); // both watches open
     await applyApp(c, ns, 'app', { ...spec, service: { name: 'api', port: 9090 }, routing: { tls: { enabled: false }, routes: [{ pathPrefix: '/api' }] } });
     const route = await eventually('route to api:9090', async () => {
       const r = await c.get<AnyObject>(HTTPROUTE_RT, ns, 'app-route');
@@ -100,6 +114,13 @@ describe('operator (integration): NebariApp lifecycle against a real API server'
     assert.equal(route.spec.rules[0].matches[0].path.value, '/api');
     const app = await waitForReason(c, ns, 'app', 'Ready', 'Available', 'True');
     assert.equal(app.status?.observedGeneration, app.metadata.generation);
+    stop.abort();
+    await Promise.all(watching);
+    history.sort((a, b) => (a.rv < b.rv ? -1 : 1));
+    const readyAgain = history.find((h) => h.kind === 'NebariApp' && h.obj.status?.observedGeneration === 2 && condition(h.obj as never, 'Ready')?.status === 'True');
+    const accepted = history.find((h) => h.kind === 'HTTPRoute' && h.obj.metadata.generation === 2 && (h.obj.status?.parents ?? []).some((p: { conditions?: { type: string; status: string; observedGeneration?: number }[] }) => (p.conditions ?? []).some((x) => x.type === 'Accepted' && x.status === 'True' && x.observedGeneration === 2)));
+    assert.ok(readyAgain && accepted, `versions seen: ${history.map((h) => `${h.kind}@${h.rv}`).join(', ')}`);
+    assert.ok(accepted.rv < readyAgain.rv, `the app said Ready for generation 2 at ${readyAgain.rv}, before Envoy Gateway accepted the new route at ${accepted.rv}`);
     assert.equal(app.status?.serviceDiscovery?.url, `http://${ns}.example.test`);
   });
 

@@ -1,13 +1,15 @@
 import assert from 'node:assert/strict';
 import { createLogger, redact, isSensitiveKey, parseLogLevel } from '../../../operator/src/runtime/logger.js';
 import { canAcquire, microTime } from '../../../operator/src/runtime/leader.js';
-import { RecentWrites } from '../../../operator/src/runtime/recent-writes.js';
+import { compareResourceVersions, RecentWrites } from '../../../operator/src/runtime/recent-writes.js';
 import { parseListenAddress } from '../../../operator/src/runtime/server.js';
 import { KEYCLOAK_ADMIN_CREDENTIALS_DIR, configWarnings, loadConfig } from '../../../operator/src/config.js';
 import { AppIndex, gatewayClassesOf, keysForAppEvent, keysForChild, sameCachedForm } from '../../../operator/src/reconciler-index.js';
 import { secretToKeys } from '../../../operator/src/reconciler-resources.js';
 import { wantsGenericJwks, wantsProvisioning, OidcDiscovery } from '../../../operator/src/reconciler-auth.js';
-import { acceptanceFact, certificateFact, listenerFact } from '../../../operator/src/reconciler-facts.js';
+import { acceptanceFact, certificateFact, factsAfterWrites, listenerFact } from '../../../operator/src/reconciler-facts.js';
+import { childNames } from '../../../operator/src/desired/objects.js';
+import type { ObservedFacts } from '../../../operator/src/desired/facts.js';
 import { silentLogger } from '../../../operator/src/runtime/logger.js';
 import type { NebariApp } from '../../../operator/src/api/types.js';
 
@@ -91,6 +93,34 @@ describe('operator runtime: RecentWrites', () => {
     const after = { metadata: { name: 'a', resourceVersion: '3' }, status: { observedGeneration: 1 } };
     assert.equal(rw.observe('app', after), after, 'caught up with the status write');
     assert.equal(rw.size, 0);
+  });
+});
+
+describe('operator runtime: RecentWrites, versions between the cache and the write', () => {
+  it("the echo of our earlier write arriving between a reconcile's start and its write does not make the cache look newer", () => {
+    // seen in the lifecycle test: reconcile C wrote status 431; reconcile D started on 429, the echo 431 arrived
+    // and dropped C's record, D wrote 433; the next reconcile then read 431 and took C's status for the server's
+    const rw = new RecentWrites();
+    const v = (rv: string, ready: string) => ({ metadata: { name: 'a', resourceVersion: rv }, status: { ready } });
+    rw.recordWrite('app', v('429', 'spec'), v('431', 'Available'));
+    rw.cacheUpdated('app', v('431', 'Available'));
+    assert.equal(rw.size, 0, 'the cache caught up with the first write');
+    rw.recordWrite('app', v('429', 'spec'), v('433', 'Reconciling'));
+    assert.deepEqual(rw.observe('app', v('431', 'Available')), v('433', 'Reconciling'), 'the cache is older than the write');
+    assert.deepEqual(rw.observe('app', v('434', 'Available')), v('434', 'Available'), 'someone wrote after us: the cache is newer');
+  });
+
+  it('compares resourceVersions as integers of any length, and refuses to order what is not one', () => {
+    assert.equal(compareResourceVersions('9', '10')! < 0, true);
+    assert.equal(compareResourceVersions('100000000000000000001', '100000000000000000002')! < 0, true, 'beyond 2^53');
+    assert.equal(compareResourceVersions('12', '12'), 0);
+    assert.equal(compareResourceVersions('13', '12')! > 0, true);
+    for (const [a, b] of [['a', '1'], ['1', ''], ['01', '2'], ['1.5', '2']] as const) assert.equal(compareResourceVersions(a, b), undefined, `${a} vs ${b}`);
+    // not integers: only the versions known to be older keep the record, as before
+    const rw = new RecentWrites();
+    rw.recordWrite('x', { metadata: { name: 'x', resourceVersion: 'p' } }, { metadata: { name: 'x', resourceVersion: 'r' } });
+    assert.equal(rw.observe('x', { metadata: { name: 'x', resourceVersion: 'p' } })?.metadata.resourceVersion, 'r');
+    assert.equal(rw.observe('x', { metadata: { name: 'x', resourceVersion: 'q' } })?.metadata.resourceVersion, 'q');
   });
 });
 
@@ -337,5 +367,19 @@ describe('operator reconciler: event mapping', () => {
     assert.deepEqual(acceptanceFact({ ...moved, spec: { parentRefs: [] } } as never, 'parents', types), { state: 'pending' }, 'no parent named: nothing counts');
     const policy = { metadata: { name: 'p', generation: 1 }, status: { ancestors: [{ controllerName: ctrl, conditions: [{ type: 'Accepted', status: 'False', reason: 'Invalid', message: 'x', observedGeneration: 1 }] }] } } as never;
     assert.deepEqual(acceptanceFact(policy, 'ancestors', ['Accepted']), { state: 'refused', controller: ctrl, condition: 'Accepted', reason: 'Invalid', message: 'x' });
+  });
+
+  it("factsAfterWrites: a route this reconcile changed is judged by the server's answer, not by the copy read before", () => {
+    const ctrl = 'gateway.envoyproxy.io/gatewayclass-controller';
+    const names = childNames('ns', 'app');
+    const ok = (type: string, g: number) => ({ type, status: 'True', reason: type, observedGeneration: g });
+    // what the server answers: the new generation, with the status the gateway controller wrote for generation 1
+    const answer = (generation: number) => ({ metadata: { name: names.mainRoute, namespace: 'ns', generation }, status: { parents: [{ controllerName: ctrl, conditions: [ok('Accepted', 1), ok('ResolvedRefs', 1)] }] } }) as never;
+    const facts = { mainRoute: { state: 'accepted' as const, controller: ctrl } } as unknown as ObservedFacts;
+    assert.equal(factsAfterWrites(facts, names, () => undefined), facts, 'nothing written: the same facts');
+    assert.deepEqual(factsAfterWrites(facts, names, (kind, n) => (kind === 'HTTPRoute' && n === names.mainRoute ? answer(2) : undefined)).mainRoute, { state: 'pending' }, 'a new spec: pending until the controller reports on it');
+    assert.deepEqual(factsAfterWrites(facts, names, (kind, n) => (kind === 'HTTPRoute' && n === names.mainRoute ? answer(1) : undefined)).mainRoute, { state: 'accepted', controller: ctrl }, 'labels only (same generation): still accepted');
+    const policyAnswer = { metadata: { name: names.securityPolicy, namespace: 'ns', generation: 3 }, status: { ancestors: [{ controllerName: ctrl, conditions: [ok('Accepted', 2)] }] } } as never;
+    assert.deepEqual(factsAfterWrites(facts, names, (kind) => (kind === 'SecurityPolicy' ? policyAnswer : undefined)).securityPolicy, { state: 'pending' });
   });
 });
