@@ -7,6 +7,7 @@
 //    controllers (test/harness/go/cert-manager-controller). No webhook runs (no defaulting/validation beyond the
 //    CRD schemas), nor ACME.
 // Both are built once per machine by scripts/build-gateway-controllers.mjs.
+// Their logs are in the instance's directory, removed when it stops; NKP_KEEP_GATEWAY_LOGS=1 keeps it (to read a flake).
 //
 //   const gc = await sharedGatewayControllers();   // on sharedControlPlane(), one per test process (root hook stops it)
 //   const gc = await startGatewayControllers({ kubeconfigPath });  // a private one; call gc.stop()
@@ -254,7 +255,7 @@ export async function startGatewayControllers(opts: GatewayControllersOptions): 
         /* already gone */
       }
     }
-    rmSync(dir, { recursive: true, force: true });
+    if (!process.env.NKP_KEEP_GATEWAY_LOGS) rmSync(dir, { recursive: true, force: true });
   };
   const unregister = onProcessExit(killAll);
 
@@ -271,7 +272,7 @@ export async function startGatewayControllers(opts: GatewayControllersOptions): 
   };
   const watchdog = (): void => {
     const groups = procs.map((p) => `-${p.child.pid}`).join(' ');
-    const script = `while kill -0 ${process.pid} 2>/dev/null; do sleep 1; done; kill -9 -- ${groups} 2>/dev/null; rm -rf '${dir}'`;
+    const script = `while kill -0 ${process.pid} 2>/dev/null; do sleep 1; done; kill -9 -- ${groups} 2>/dev/null${process.env.NKP_KEEP_GATEWAY_LOGS ? '' : `; rm -rf '${dir}'`}`;
     spawn('sh', ['-c', script], { detached: true, stdio: 'ignore' }).unref();
   };
 
@@ -458,7 +459,7 @@ export async function startGatewayControllers(opts: GatewayControllersOptions): 
         for (const s of sockets) s.destroy();
         await Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
         for (const p of [...procs].reverse()) await stopProc(p, 5_000);
-        rmSync(dir, { recursive: true, force: true });
+        if (!process.env.NKP_KEEP_GATEWAY_LOGS) rmSync(dir, { recursive: true, force: true }); else console.log(`      gateway controllers' logs kept in ${dir}`);
         unregister();
       },
     };

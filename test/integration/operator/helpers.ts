@@ -6,11 +6,12 @@
 import { randomBytes } from 'node:crypto';
 import { sharedControlPlane, type ControlPlane } from '../../harness/control-plane.js';
 import { ENVOY_GATEWAY_CONTROLLER, sharedGatewayControllers } from '../../harness/gateway-controllers.js';
-import { API_VERSION, KIND, type NebariApp, type NebariAppSpec } from '../../../operator/src/api/types.js';
+import { API_VERSION, KIND, REASONS, type NebariApp, type NebariAppSpec } from '../../../operator/src/api/types.js';
 import { loadConfig, type OperatorSettings } from '../../../operator/src/config.js';
 import { Operator } from '../../../operator/src/reconciler-controller.js';
 import { GATEWAY, NAMESPACE, NEBARIAPP, SECRET, SERVICE } from '../../../operator/src/reconciler-resources.js';
 import { KubeClient, type KubeObject, type ResourceType } from '../../../operator/src/runtime/kube.js';
+import { childNames } from '../../../operator/src/desired/objects.js';
 import { createLogger, silentLogger, type Logger } from '../../../operator/src/runtime/logger.js';
 import { OperatorMetrics } from '../../../operator/src/runtime/metrics.js';
 
@@ -67,13 +68,24 @@ export interface RunningOperator {
   stop(): Promise<void>;
 }
 
+/** Operators started by startOperator and not stopped yet: waitForReason's failure message says what they cached. */
+const runningOperators = new Set<Operator>();
+
 export async function startOperator(cp: ControlPlane, overrides: Record<string, string> = {}, log?: Logger): Promise<RunningOperator> {
   const settings = testSettings(overrides);
   const metrics = new OperatorMetrics();
   const logger = log ?? (process.env.NKP_OPERATOR_LOG ? createLogger({ level: settings.logLevel }) : silentLogger);
   const op = new Operator({ settings, kubeConfig: cp.kubeConfig(), metrics, log: logger });
   await op.start();
-  return { op, metrics, stop: () => op.stop() };
+  runningOperators.add(op);
+  return {
+    op,
+    metrics,
+    stop: async () => {
+      runningOperators.delete(op);
+      await op.stop();
+    },
+  };
 }
 
 export interface GatewayCluster {
@@ -138,7 +150,10 @@ export async function setOptIn(c: KubeClient, name: string, optedIn: boolean): P
  */
 export async function ensureGateways(c: KubeClient, opts: { controllers?: boolean } = {}): Promise<void> {
   // controllers: false when the caller runs its own (startGatewayControllers on a private control plane)
-  if (opts.controllers ?? true) await sharedGatewayControllers();
+  if (opts.controllers ?? true) {
+    await sharedGatewayControllers();
+    sharedGatewayClients.add(c);
+  }
   await c.apply(
     { group: 'gateway.networking.k8s.io', version: 'v1', plural: 'gatewayclasses', kind: 'GatewayClass', namespaced: false },
     { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'GatewayClass', metadata: { name: GW_CLASS }, spec: { controllerName: ENVOY_GATEWAY_CONTROLLER } },
@@ -193,11 +208,55 @@ export function condition(app: NebariApp | undefined, type: string): { status: s
   return app?.status?.conditions?.find((c) => c.type === type) as { status: string; reason: string; message: string } | undefined;
 }
 
-/** Wait until condition `type` has `reason` (and optionally `status`); returns the app. */
+/**
+ * What the app waits for from Envoy Gateway when it is not Ready: a condition that says its route, listener or
+ * SecurityPolicy was written and the gateway controller has not accepted it (no status yet, or a refusal).
+ */
+export function waitingForGateway(app: NebariApp | undefined): string | undefined {
+  if (!app || app.status?.observedGeneration !== app.metadata.generation) return undefined;
+  const waiting: Record<string, string[]> = {
+    RoutingReady: [REASONS.Reconciling, REASONS.RouteNotAccepted],
+    TLSReady: [REASONS.ListenerNotReady],
+    AuthReady: [REASONS.Reconciling, REASONS.SecurityPolicyFailed],
+  };
+  const c = (app.status?.conditions ?? []).find((x) => x.status === 'False' && waiting[x.type]?.includes(x.reason));
+  return c ? `${c.type}=${c.reason}: ${c.message}` : undefined;
+}
+
+/** Clients of the shared control plane whose shared gateway controllers ensureGateways started. */
+const sharedGatewayClients = new WeakSet<KubeClient>();
+
+/** `generation N, <type>=<status> (gen M), ...` of the first parent entry of a route's status: what the gateway said. */
+function routeStatusSummary(route: AnyObject | undefined): string {
+  if (!route) return 'absent';
+  const parents = (route.status?.parents ?? []) as { conditions?: { type: string; status: string; observedGeneration?: number }[] }[];
+  const conds = parents.flatMap((p) => p.conditions ?? []).map((c) => `${c.type}=${c.status} (gen ${c.observedGeneration})`);
+  return `generation ${route.metadata.generation}, resourceVersion ${route.metadata.resourceVersion}, ${conds.length ? conds.join(', ') : 'no status'}`;
+}
+
+/** Whether Envoy Gateway reported Accepted and ResolvedRefs True on every parent of the route for its generation. */
+function routeAcceptedNow(route: AnyObject | undefined): boolean {
+  const parents = (route?.status?.parents ?? []) as { conditions?: { type: string; status: string; observedGeneration?: number }[] }[];
+  const ok = (t: string) => parents.every((p) => (p.conditions ?? []).some((c) => c.type === t && c.status === 'True' && (c.observedGeneration ?? 0) >= (route!.metadata.generation ?? 0)));
+  return parents.length > 0 && ok('Accepted') && ok('ResolvedRefs');
+}
+
+/**
+ * Wait until condition `type` has `reason` (and optionally `status`); returns the app.
+ *
+ * Envoy Gateway sometimes never writes the status of a route it was given, or keeps a refusal it computed before its
+ * cache had the route's namespace (envoyproxy/gateway#6898, #9536, #8861). When a wait for a True condition runs out
+ * on a client of the shared gateway cluster while the app, at its current generation, waits only for the gateway
+ * controller (waitingForGateway) and the route on the server indeed lacks an acceptance for its generation, Envoy
+ * Gateway is restarted once (its maintainers' workaround; the line printed names the app) and the same wait runs
+ * again: the app must still get there, nothing is excused. When the server's route is accepted and the app still
+ * waits, the operator is behind: the error says so, with what each running operator has cached.
+ */
 export async function waitForReason(c: KubeClient, ns: string, name: string, type: string, reason: string, status?: string, timeoutMs = 30_000): Promise<NebariApp> {
   let last: NebariApp | undefined;
-  try {
-    return await eventually(
+  let detail = '';
+  const wait = () =>
+    eventually(
       `${ns}/${name} ${type}=${status ?? '*'}/${reason}`,
       async () => {
         const app = (last = await getApp(c, ns, name));
@@ -206,24 +265,61 @@ export async function waitForReason(c: KubeClient, ns: string, name: string, typ
       },
       timeoutMs,
     );
+  try {
+    try {
+      return await wait();
+    } catch (err) {
+      const gateway = status === 'True' && sharedGatewayClients.has(c) ? waitingForGateway(last) : undefined;
+      if (!gateway) throw err;
+      const routeName = childNames(ns, name).mainRoute;
+      const route = (await c.get(HTTPROUTE_RT, ns, routeName)) as AnyObject | undefined;
+      const cached = [...runningOperators].map((op) => routeStatusSummary(op.cachedChild('HTTPRoute', ns, routeName) as AnyObject | undefined));
+      detail = `; route ${routeName} on the server: ${routeStatusSummary(route)}; in the running operators' caches: ${cached.length ? cached.join(' | ') : 'none running'}`;
+      if (routeAcceptedNow(route) && gateway.startsWith('RoutingReady')) throw err;
+      console.log(`      Envoy Gateway left ${ns}/${name} waiting (${gateway}): restarting it (envoyproxy/gateway#6898, #9536, #8861)`);
+      await (await sharedGatewayControllers()).restartEnvoyGateway();
+      detail = '';
+      return await wait();
+    }
   } catch (err) {
     // what the app said last: which condition held it back
     const said = last ? `generation ${last.metadata.generation}, observed ${last.status?.observedGeneration}, conditions ${JSON.stringify((last.status?.conditions ?? []).map((x) => `${x.type}=${x.status}/${x.reason}: ${x.message}`))}` : 'no such NebariApp';
-    throw new Error(`${(err as Error).message}; last seen: ${said}`);
+    throw new Error(`${(err as Error).message}; last seen: ${said}${detail}`);
   }
 }
 
-/** Waits until the real cert-manager has issued the Certificate (its Ready condition True); returns it. */
+export const CERTIFICATEREQUEST_RT: ResourceType = { group: 'cert-manager.io', version: 'v1', plural: 'certificaterequests', kind: 'CertificateRequest', namespaced: true };
+
+/** `type=status/reason: message` of each condition, for failure messages. */
+function conditionsOf(o: AnyObject | undefined): string {
+  return JSON.stringify(((o?.status?.conditions ?? []) as { type: string; status: string; reason?: string; message?: string }[]).map((x) => `${x.type}=${x.status}/${x.reason ?? ''}: ${x.message ?? ''}`));
+}
+
+/**
+ * Waits until the real cert-manager has issued the Certificate (its Ready condition True); returns it. On a timeout
+ * the error carries what cert-manager said: the Certificate's conditions and those of its CertificateRequests.
+ */
 export async function waitCertificateIssued(c: KubeClient, namespace: string, name: string, timeoutMs = 60_000): Promise<AnyObject> {
-  return eventually(
-    `Certificate ${namespace}/${name} issued by cert-manager`,
-    async () => {
-      const cert = (await c.get(CERTIFICATE_RT, namespace, name)) as AnyObject | undefined;
-      return cert?.status?.conditions?.some((x: { type: string; status: string }) => x.type === 'Ready' && x.status === 'True') ? cert : undefined;
-    },
-    timeoutMs,
-    200,
-  );
+  let last: AnyObject | undefined;
+  try {
+    return await eventually(
+      `Certificate ${namespace}/${name} issued by cert-manager`,
+      async () => {
+        const cert = (last = (await c.get(CERTIFICATE_RT, namespace, name)) as AnyObject | undefined);
+        return cert?.status?.conditions?.some((x: { type: string; status: string }) => x.type === 'Ready' && x.status === 'True') ? cert : undefined;
+      },
+      timeoutMs,
+      200,
+    );
+  } catch (err) {
+    const requests = (await c.list<AnyObject>(CERTIFICATEREQUEST_RT, namespace)).items.filter((r) =>
+      (r.metadata.ownerReferences ?? []).some((o: { kind: string; name: string }) => o.kind === 'Certificate' && o.name === name),
+    );
+    const said = last
+      ? `generation ${last.metadata.generation}, conditions ${conditionsOf(last)}; requests ${JSON.stringify(requests.map((r) => `${r.metadata.name} ${conditionsOf(r)}`))}`
+      : 'no such Certificate';
+    throw new Error(`${(err as Error).message}; last seen: ${said}`);
+  }
 }
 
 export async function exists(c: KubeClient, rt: ResourceType, ns: string, name: string): Promise<boolean> {

@@ -17,6 +17,7 @@ import {
   GW_PUBLIC,
   HTTPROUTE_RT,
   waitCertificateIssued,
+  waitForReason,
   startOperator,
   uniqueName,
   useGatewayCluster,
@@ -135,7 +136,7 @@ describe('operator (integration): resilience and idle behaviour against a real A
       for (let i = 0; i < 4; i++) {
         await waitCertificateIssued(c, ns, `tls-${i}-tls`); // by the real cert-manager
       }
-      await eventually('all apps Ready', () => allReady(c, ns, names), 60_000);
+      for (const n of names) await waitForReason(c, ns, n, 'Ready', 'Available', 'True', 60_000);
       await settle(run);
 
       const before = run.metrics.writeCount();
