@@ -228,7 +228,7 @@ export class Operator {
     this.deferred.delete(key);
     const foreign = d.filter((e) => !this.reconciler.recent.isOwnEcho(e.id, { metadata: { resourceVersion: e.rv } }));
     this.metrics.ownEchoes.inc(d.length - foreign.length);
-    this.log.debug('held events settled', { key, own: d.length - foreign.length, foreign: foreign.map((e) => `${e.id}@${e.rv}`) });
+    this.log.debug('held events settled', { key, own: d.length - foreign.length, foreign });
     if (foreign.length > 0) this.enqueue([key]);
   }
 

@@ -241,6 +241,7 @@ export async function startGatewayControllers(opts: GatewayControllersOptions): 
   const withCm = opts.certManager ?? true;
   const bins = gatewayControllersBinDirs();
   const dir = mkdtempSync(join(tmpdir(), 'nkp-gc-'));
+  const keepLogs = !!process.env.NKP_KEEP_GATEWAY_LOGS;
   const procs: Proc[] = [];
   const servers: Server[] = [];
   const sockets = new Set<Socket>();
@@ -255,7 +256,7 @@ export async function startGatewayControllers(opts: GatewayControllersOptions): 
         /* already gone */
       }
     }
-    if (!process.env.NKP_KEEP_GATEWAY_LOGS) rmSync(dir, { recursive: true, force: true });
+    if (!keepLogs) rmSync(dir, { recursive: true, force: true });
   };
   const unregister = onProcessExit(killAll);
 
@@ -272,7 +273,7 @@ export async function startGatewayControllers(opts: GatewayControllersOptions): 
   };
   const watchdog = (): void => {
     const groups = procs.map((p) => `-${p.child.pid}`).join(' ');
-    const script = `while kill -0 ${process.pid} 2>/dev/null; do sleep 1; done; kill -9 -- ${groups} 2>/dev/null${process.env.NKP_KEEP_GATEWAY_LOGS ? '' : `; rm -rf '${dir}'`}`;
+    const script = `while kill -0 ${process.pid} 2>/dev/null; do sleep 1; done; kill -9 -- ${groups} 2>/dev/null${keepLogs ? '' : `; rm -rf '${dir}'`}`;
     spawn('sh', ['-c', script], { detached: true, stdio: 'ignore' }).unref();
   };
 
@@ -459,7 +460,8 @@ export async function startGatewayControllers(opts: GatewayControllersOptions): 
         for (const s of sockets) s.destroy();
         await Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
         for (const p of [...procs].reverse()) await stopProc(p, 5_000);
-        if (!process.env.NKP_KEEP_GATEWAY_LOGS) rmSync(dir, { recursive: true, force: true }); else console.log(`      gateway controllers' logs kept in ${dir}`);
+        if (!keepLogs) rmSync(dir, { recursive: true, force: true });
+        else console.log(`      gateway controllers' logs kept in ${dir}`);
         unregister();
       },
     };

@@ -12,6 +12,7 @@ import { Operator } from '../../../operator/src/reconciler-controller.js';
 import { GATEWAY, NAMESPACE, NEBARIAPP, SECRET, SERVICE } from '../../../operator/src/reconciler-resources.js';
 import { KubeClient, type KubeObject, type ResourceType } from '../../../operator/src/runtime/kube.js';
 import { childNames } from '../../../operator/src/desired/objects.js';
+import { acceptanceFact, ROUTE_ACCEPTANCE } from '../../../operator/src/reconciler-facts.js';
 import { createLogger, silentLogger, type Logger } from '../../../operator/src/runtime/logger.js';
 import { OperatorMetrics } from '../../../operator/src/runtime/metrics.js';
 
@@ -214,31 +215,26 @@ export function condition(app: NebariApp | undefined, type: string): { status: s
  */
 export function waitingForGateway(app: NebariApp | undefined): string | undefined {
   if (!app || app.status?.observedGeneration !== app.metadata.generation) return undefined;
-  const waiting: Record<string, string[]> = {
-    RoutingReady: [REASONS.Reconciling, REASONS.RouteNotAccepted],
-    TLSReady: [REASONS.ListenerNotReady],
-    AuthReady: [REASONS.Reconciling, REASONS.SecurityPolicyFailed],
-  };
-  const c = (app.status?.conditions ?? []).find((x) => x.status === 'False' && waiting[x.type]?.includes(x.reason));
+  const c = (app.status?.conditions ?? []).find((x) => x.status === 'False' && GATEWAY_WAITS[x.type]?.includes(x.reason));
   return c ? `${c.type}=${c.reason}: ${c.message}` : undefined;
 }
+
+/** The condition reasons (by condition type) that mean the app waits on the gateway controller. */
+const GATEWAY_WAITS: Record<string, readonly string[]> = {
+  RoutingReady: [REASONS.Reconciling, REASONS.RouteNotAccepted],
+  TLSReady: [REASONS.ListenerNotReady],
+  AuthReady: [REASONS.Reconciling, REASONS.SecurityPolicyFailed],
+};
 
 /** Clients of the shared control plane whose shared gateway controllers ensureGateways started. */
 const sharedGatewayClients = new WeakSet<KubeClient>();
 
-/** `generation N, <type>=<status> (gen M), ...` of the first parent entry of a route's status: what the gateway said. */
+/** `generation N, resourceVersion R, <type>=<status> (gen M), ...` over every parent entry of a route's status. */
 function routeStatusSummary(route: AnyObject | undefined): string {
   if (!route) return 'absent';
   const parents = (route.status?.parents ?? []) as { conditions?: { type: string; status: string; observedGeneration?: number }[] }[];
   const conds = parents.flatMap((p) => p.conditions ?? []).map((c) => `${c.type}=${c.status} (gen ${c.observedGeneration})`);
   return `generation ${route.metadata.generation}, resourceVersion ${route.metadata.resourceVersion}, ${conds.length ? conds.join(', ') : 'no status'}`;
-}
-
-/** Whether Envoy Gateway reported Accepted and ResolvedRefs True on every parent of the route for its generation. */
-function routeAcceptedNow(route: AnyObject | undefined): boolean {
-  const parents = (route?.status?.parents ?? []) as { conditions?: { type: string; status: string; observedGeneration?: number }[] }[];
-  const ok = (t: string) => parents.every((p) => (p.conditions ?? []).some((c) => c.type === t && c.status === 'True' && (c.observedGeneration ?? 0) >= (route!.metadata.generation ?? 0)));
-  return parents.length > 0 && ok('Accepted') && ok('ResolvedRefs');
 }
 
 /**
@@ -275,7 +271,8 @@ export async function waitForReason(c: KubeClient, ns: string, name: string, typ
       const route = (await c.get(HTTPROUTE_RT, ns, routeName)) as AnyObject | undefined;
       const cached = [...runningOperators].map((op) => routeStatusSummary(op.cachedChild('HTTPRoute', ns, routeName) as AnyObject | undefined));
       detail = `; route ${routeName} on the server: ${routeStatusSummary(route)}; in the running operators' caches: ${cached.length ? cached.join(' | ') : 'none running'}`;
-      if (routeAcceptedNow(route) && gateway.startsWith('RoutingReady')) throw err;
+      // the operator's own rule on the server's copy: accepted there means the operator is behind, not Envoy Gateway
+      if (acceptanceFact(route, 'parents', ROUTE_ACCEPTANCE)?.state === 'accepted' && gateway.startsWith('RoutingReady')) throw err;
       console.log(`      Envoy Gateway left ${ns}/${name} waiting (${gateway}): restarting it (envoyproxy/gateway#6898, #9536, #8861)`);
       await (await sharedGatewayControllers()).restartEnvoyGateway();
       detail = '';
@@ -283,7 +280,7 @@ export async function waitForReason(c: KubeClient, ns: string, name: string, typ
     }
   } catch (err) {
     // what the app said last: which condition held it back
-    const said = last ? `generation ${last.metadata.generation}, observed ${last.status?.observedGeneration}, conditions ${JSON.stringify((last.status?.conditions ?? []).map((x) => `${x.type}=${x.status}/${x.reason}: ${x.message}`))}` : 'no such NebariApp';
+    const said = last ? `generation ${last.metadata.generation}, observed ${last.status?.observedGeneration}, conditions ${conditionsOf(last)}` : 'no such NebariApp';
     throw new Error(`${(err as Error).message}; last seen: ${said}${detail}`);
   }
 }
@@ -291,8 +288,9 @@ export async function waitForReason(c: KubeClient, ns: string, name: string, typ
 export const CERTIFICATEREQUEST_RT: ResourceType = { group: 'cert-manager.io', version: 'v1', plural: 'certificaterequests', kind: 'CertificateRequest', namespaced: true };
 
 /** `type=status/reason: message` of each condition, for failure messages. */
-function conditionsOf(o: AnyObject | undefined): string {
-  return JSON.stringify(((o?.status?.conditions ?? []) as { type: string; status: string; reason?: string; message?: string }[]).map((x) => `${x.type}=${x.status}/${x.reason ?? ''}: ${x.message ?? ''}`));
+function conditionsOf(o: AnyObject | NebariApp | undefined): string {
+  const conditions = (o?.status?.conditions ?? []) as readonly { type: string; status: string; reason?: string; message?: string }[];
+  return JSON.stringify(conditions.map((x) => `${x.type}=${x.status}/${x.reason ?? ''}: ${x.message ?? ''}`));
 }
 
 /**

@@ -5,6 +5,7 @@ import { sharedControlPlane, type ControlPlane } from '../../harness/control-pla
 import { FINALIZER } from '../../../operator/src/api/types.js';
 import type { KubeClient, ResourceType } from '../../../operator/src/runtime/kube.js';
 import { NEBARIAPP } from '../../../operator/src/reconciler-resources.js';
+import { acceptanceFact, ROUTE_ACCEPTANCE } from '../../../operator/src/reconciler-facts.js';
 import {
   CERTIFICATE_RT,
   HTTPROUTE_RT,
@@ -118,7 +119,7 @@ describe('operator (integration): NebariApp lifecycle against a real API server'
     await Promise.all(watching);
     history.sort((a, b) => (a.rv < b.rv ? -1 : 1));
     const readyAgain = history.find((h) => h.kind === 'NebariApp' && h.obj.status?.observedGeneration === 2 && condition(h.obj as never, 'Ready')?.status === 'True');
-    const accepted = history.find((h) => h.kind === 'HTTPRoute' && h.obj.metadata.generation === 2 && (h.obj.status?.parents ?? []).some((p: { conditions?: { type: string; status: string; observedGeneration?: number }[] }) => (p.conditions ?? []).some((x) => x.type === 'Accepted' && x.status === 'True' && x.observedGeneration === 2)));
+    const accepted = history.find((h) => h.kind === 'HTTPRoute' && h.obj.metadata.generation === 2 && acceptanceFact(h.obj, 'parents', ROUTE_ACCEPTANCE)?.state === 'accepted');
     assert.ok(readyAgain && accepted, `versions seen: ${history.map((h) => `${h.kind}@${h.rv}`).join(', ')}`);
     assert.ok(accepted.rv < readyAgain.rv, `the app said Ready for generation 2 at ${readyAgain.rv}, before Envoy Gateway accepted the new route at ${accepted.rv}`);
     assert.equal(app.status?.serviceDiscovery?.url, `http://${ns}.example.test`);
