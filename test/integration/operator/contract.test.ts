@@ -100,7 +100,9 @@ describe('operator (integration): the contract refresh against a real API server
     const pem = selfSigned(host);
     await c.create(SECRET, { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'app-cert', namespace: ns }, type: 'kubernetes.io/tls', stringData: { 'tls.crt': pem.crt, 'tls.key': pem.key } } as never);
     app = await waitForReason(c, ns, 'app', 'TLSReady', 'UserProvidedSecretReady', 'True', 60_000);
-    assert.equal(condition(app, 'Ready')?.status, 'True');
+    // Envoy Gateway reports the listener and the route in two status writes: Ready follows the second
+    app = await waitForReason(c, ns, 'app', 'Ready', 'Available', 'True');
+    assert.equal(condition(app, 'TLSReady')?.reason, 'UserProvidedSecretReady');
     assert.equal(app.status?.serviceDiscovery?.url, `https://${host}`);
 
     // the CRD refuses a name that cannot be a Secret's, naming the field
