@@ -37,6 +37,12 @@ export interface AuthProvisionContext {
   deleteOwned(obj: KubeObject): Promise<boolean>;
   /** Key names of a Secret in the cache (values are never cached), undefined when it does not exist. */
   secretKeys(namespace: string, name: string): string[] | undefined;
+  /**
+   * Remove annotation `annotation` from `app` if it still has the value `app` holds (a JSON patch test: a value
+   * changed meanwhile stays, and so does a deleted app). The write is remembered until the informer cache has it,
+   * so a reconcile that runs before its watch event does not see the annotation again.
+   */
+  removeAppAnnotation(app: NebariApp, annotation: string): Promise<void>;
 }
 
 export interface AuthProvisioner {

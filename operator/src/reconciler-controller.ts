@@ -278,6 +278,11 @@ export class Operator {
     return this.caches.children.get(kind)?.get(namespace, name);
   }
 
+  /** The NebariApp as the operator's informer cache holds it (diagnostics and tests). */
+  cachedApp(namespace: string, name: string): (NebariApp & KubeObject) | undefined {
+    return this.caches.apps.get(namespace, name);
+  }
+
   get isLeader(): boolean {
     return this.active;
   }

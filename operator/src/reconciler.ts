@@ -100,7 +100,27 @@ export class Reconciler {
       assertOwnable: async (obj) => void (await this.observeOwned(obj as DesiredObject)),
       deleteOwned: (obj) => this.deleteOwned(obj as DesiredObject),
       secretKeys: (ns, name) => this.d.caches.secrets.get(ns, name)?.keys,
+      removeAppAnnotation: (app, annotation) => this.removeAppAnnotation(app, annotation),
     };
+  }
+
+  private async removeAppAnnotation(app: NebariApp, annotation: string): Promise<void> {
+    const value = app.metadata.annotations?.[annotation];
+    if (value === undefined) return;
+    const { namespace, name } = app.metadata;
+    const path = `/metadata/annotations/${annotation.replace(/~/g, '~0').replace(/\//g, '~1')}`;
+    const cached = this.d.caches.apps.get(namespace, name);
+    try {
+      const written = await this.d.client.jsonPatch<NebariApp & KubeObject>(NEBARIAPP, namespace, name, [
+        { op: 'test', path, value },
+        { op: 'remove', path },
+      ]);
+      this.recent.recordWrite(`app/${objectKey(namespace, name)}`, cached, written);
+    } catch (err) {
+      // gone already, or changed meanwhile (422 from the test op): the next reconcile decides again
+      const code = (err as { statusCode?: number }).statusCode;
+      if (code !== 404 && code !== 422 && code !== 409) throw err;
+    }
   }
 
   async reconcile(key: string): Promise<ReconcileResult | void> {

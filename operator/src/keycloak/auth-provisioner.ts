@@ -16,7 +16,6 @@ import {
 } from '../api/types.js';
 import type { ProvisioningFact } from '../desired/facts.js';
 import { NotOwnedError, type AuthProvisionContext, type AuthProvisioner } from '../reconciler-auth.js';
-import { NEBARIAPP } from '../reconciler-resources.js';
 import type { KubeObject } from '../runtime/kube.js';
 import { AuthSpecError } from './desired.js';
 import { KEYCLOAK_REASONS, KeycloakError, classifyKeycloakError } from './errors.js';
@@ -76,7 +75,7 @@ export class KeycloakAuthProvisioner implements AuthProvisioner {
       const r = await this.keycloak.ensureClients(app);
       for (const obj of desiredOidcObjects(app, r)) await ctx.applyIfChanged(obj as unknown as KubeObject);
       if (r.warnings.length > 0) ctx.log.warn('keycloak provisioning incomplete', { nebariapp: key, warnings: r.warnings });
-      if (app.metadata.annotations?.[FORCE_REPROVISION_ANNOTATION] !== undefined) await this.dropForceAnnotation(app, ctx);
+      if (app.metadata.annotations?.[FORCE_REPROVISION_ANNOTATION] !== undefined) await ctx.removeAppAnnotation(app, FORCE_REPROVISION_ANNOTATION);
       this.provisioned++;
       ctx.log.info('keycloak clients provisioned', { nebariapp: key, clientId: r.clientId, authConfigHash: r.configHash });
       return { ok: true, authConfigHash: r.configHash };
@@ -103,20 +102,6 @@ export class KeycloakAuthProvisioner implements AuthProvisioner {
     // only what this app owns: a user's own `<name>-oidc-client` Secret (or Role) stays
     const [secret, role, binding] = desiredOidcObjects(app, { clientId: '', clientSecret: '', issuerUrl: '' });
     for (const o of [binding, role, secret]) await ctx.deleteOwned(o as unknown as KubeObject);
-  }
-
-  private async dropForceAnnotation(app: NebariApp, ctx: AuthProvisionContext): Promise<void> {
-    const path = `/metadata/annotations/${FORCE_REPROVISION_ANNOTATION.replace(/~/g, '~0').replace(/\//g, '~1')}`;
-    try {
-      await ctx.client.jsonPatch(NEBARIAPP, app.metadata.namespace, app.metadata.name, [
-        { op: 'test', path, value: app.metadata.annotations![FORCE_REPROVISION_ANNOTATION] },
-        { op: 'remove', path },
-      ]);
-    } catch (err) {
-      // Gone already, or changed meanwhile (422 from the test op): the next reconcile decides again.
-      const code = (err as { statusCode?: number }).statusCode;
-      if (code !== 404 && code !== 422 && code !== 409) throw err;
-    }
   }
 }
 

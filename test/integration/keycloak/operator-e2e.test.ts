@@ -53,10 +53,14 @@ describe('operator + Keycloak end to end (real control plane, real Keycloak)', f
     const readSecret = async (ref: { namespace: string; name: string }): Promise<RawSecret | undefined> =>
       (await c.get<KubeObject & RawSecret>(SECRET, ref.namespace, ref.name)) as RawSecret | undefined;
     auth = createKeycloakAuthProvisioner({ url: kc.baseUrl, realm, adminSecret: { namespace: opNs, name: 'keycloak-admin' } }, issuer, readSecret);
+    await startOperator();
+  });
+
+  async function startOperator(): Promise<void> {
     const settings = testSettings({ OIDC_ISSUER_URL: issuer, POD_NAMESPACE: opNs });
     op = new Operator({ settings, kubeConfig: cp.kubeConfig(), metrics: new OperatorMetrics(), log: silentLogger, provisioner: auth, serveHttp: false });
     await op.start();
-  });
+  }
 
   after(async function () {
     await op?.stop();
@@ -135,6 +139,30 @@ describe('operator + Keycloak end to end (real control plane, real Keycloak)', f
     );
     assert.equal(auth.provisioned, before + 1, 'provisioned exactly once');
     assert.equal((await secretValues())['client-secret'], secretBefore, 'the client secret is stable');
+  });
+
+  it('a reconcile that runs before the watch brings the annotation\'s removal does not provision again', async function () {
+    // The informer's lag, made certain: the operator stops handing out work, its cache takes the annotation, then its
+    // watches stop, so the removal never reaches the cache. Two reconciles then run back to back on that cache
+    // against the real API server and Keycloak, as when a requeue or a child's event beats the watch event.
+    const before = auth.provisioned;
+    const secretBefore = (await secretValues())['client-secret'];
+    op.queue.shutdown();
+    try {
+      await c.jsonPatch(NEBARIAPP, ns, 'lab', [{ op: 'add', path: '/metadata/annotations', value: { [FORCE_REPROVISION_ANNOTATION]: 'true' } }]);
+      await eventually('the annotation in the operator\'s cache', async () => op.cachedApp(ns, 'lab')?.metadata.annotations?.[FORCE_REPROVISION_ANNOTATION] === 'true', 20_000);
+      await op.stop();
+      await op.reconciler.reconcile(`${ns}/lab`);
+      assert.equal(auth.provisioned, before + 1, 'the first reconcile provisions');
+      assert.equal((await getApp(c, ns, 'lab'))!.metadata.annotations?.[FORCE_REPROVISION_ANNOTATION], undefined, 'and removes the annotation');
+      assert.equal(op.cachedApp(ns, 'lab')!.metadata.annotations?.[FORCE_REPROVISION_ANNOTATION], 'true', 'the cache still has it');
+      await op.reconciler.reconcile(`${ns}/lab`);
+      assert.equal(auth.provisioned, before + 1, 'the second reconcile knows its own removal: no second provisioning');
+      assert.equal((await secretValues())['client-secret'], secretBefore, 'the client secret is stable');
+    } finally {
+      await op.stop();
+      await startOperator();
+    }
   });
 
   it('changing scopes and groups updates the client and the hash', async function () {
