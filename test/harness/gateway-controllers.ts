@@ -86,6 +86,8 @@ export interface GatewayControllers {
    * never writes under watch churn (envoyproxy/gateway#6898, #9536). Resolves once it is ready again.
    */
   restartEnvoyGateway(): Promise<void>;
+  /** The last `max` lines of a controller's log (`cert-manager`, `envoy-gateway`) that `match` keeps (diagnostics). */
+  logLines(name: string, match: (line: string) => boolean, max?: number): string[];
   pids(): number[];
   stop(): Promise<void>;
 }
@@ -454,9 +456,19 @@ export async function startGatewayControllers(opts: GatewayControllersOptions): 
         watchdog();
       },
       pids: () => procs.filter((p) => p.child.exitCode === null && p.child.signalCode === null).map((p) => p.child.pid!),
+      logLines(name: string, match: (line: string) => boolean, max = 20): string[] {
+        const p = procs.find((x) => x.name === name);
+        if (!p) return [];
+        try {
+          return readFileSync(p.log, 'utf8').split('\n').filter((l) => l && match(l)).slice(-max);
+        } catch {
+          return [];
+        }
+      },
       async stop(): Promise<void> {
         if (stopped) return;
         stopped = true;
+        live.delete(gc);
         for (const s of sockets) s.destroy();
         await Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
         for (const p of [...procs].reverse()) await stopProc(p, 5_000);
@@ -465,6 +477,7 @@ export async function startGatewayControllers(opts: GatewayControllersOptions): 
         unregister();
       },
     };
+    live.add(gc);
     return gc;
   } catch (err) {
     for (const s of servers) s.close();
@@ -475,6 +488,13 @@ export async function startGatewayControllers(opts: GatewayControllersOptions): 
 }
 
 let shared: Promise<GatewayControllers> | undefined;
+/** The instances of this process not yet stopped (a failing wait reports what their controllers logged). */
+const live = new Set<GatewayControllers>();
+
+/** `logLines` of every running instance (diagnostics for a test that timed out waiting on a controller). */
+export function runningControllerLogLines(name: string, match: (line: string) => boolean, max = 20): string[] {
+  return [...live].flatMap((gc) => gc.logLines(name, match, max));
+}
 
 /** The controllers of this test process, on sharedControlPlane() (started on first use; see root-hooks.ts). */
 export function sharedGatewayControllers(): Promise<GatewayControllers> {

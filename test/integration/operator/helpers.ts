@@ -5,7 +5,7 @@
 // ClusterIssuer.
 import { randomBytes } from 'node:crypto';
 import { sharedControlPlane, type ControlPlane } from '../../harness/control-plane.js';
-import { ENVOY_GATEWAY_CONTROLLER, sharedGatewayControllers } from '../../harness/gateway-controllers.js';
+import { ENVOY_GATEWAY_CONTROLLER, runningControllerLogLines, sharedGatewayControllers } from '../../harness/gateway-controllers.js';
 import { API_VERSION, KIND, REASONS, type NebariApp, type NebariAppSpec } from '../../../operator/src/api/types.js';
 import { loadConfig, type OperatorSettings } from '../../../operator/src/config.js';
 import { Operator } from '../../../operator/src/reconciler-controller.js';
@@ -285,6 +285,7 @@ export async function waitForReason(c: KubeClient, ns: string, name: string, typ
   }
 }
 
+const EVENT_RT: ResourceType = { group: '', version: 'v1', plural: 'events', kind: 'Event', namespaced: true };
 export const CERTIFICATEREQUEST_RT: ResourceType = { group: 'cert-manager.io', version: 'v1', plural: 'certificaterequests', kind: 'CertificateRequest', namespaced: true };
 
 /** `type=status/reason: message` of each condition, for failure messages. */
@@ -313,10 +314,19 @@ export async function waitCertificateIssued(c: KubeClient, namespace: string, na
     const requests = (await c.list<AnyObject>(CERTIFICATEREQUEST_RT, namespace)).items.filter((r) =>
       (r.metadata.ownerReferences ?? []).some((o: { kind: string; name: string }) => o.kind === 'Certificate' && o.name === name),
     );
+    // cert-manager records what it did and why it stopped as Events on the Certificate and its requests (a failed
+    // request holds the Certificate back for an hour: failedIssuanceAttempts, lastFailureTime)
+    const involved = new Set([name, ...requests.map((r) => r.metadata.name as string)]);
+    const events = [...new Set((await c.list<AnyObject>(EVENT_RT, namespace)).items
+      .filter((e) => involved.has(e.involvedObject?.name) && /^(Certificate|CertificateRequest)$/.test(e.involvedObject?.kind ?? ''))
+      .map((e) => `${e.lastTimestamp ?? e.eventTime ?? ''} ${e.involvedObject.kind}/${e.involvedObject.name} ${e.type} ${e.reason}: ${e.message}`))];
+    const st = last?.status ?? {};
     const said = last
-      ? `generation ${last.metadata.generation}, conditions ${conditionsOf(last)}; requests ${JSON.stringify(requests.map((r) => `${r.metadata.name} ${conditionsOf(r)}`))}`
+      ? `generation ${last.metadata.generation}, conditions ${conditionsOf(last)}, failedIssuanceAttempts ${st.failedIssuanceAttempts ?? 0}, lastFailureTime ${st.lastFailureTime ?? '-'}, nextPrivateKeySecretName ${st.nextPrivateKeySecretName ?? '-'}; requests ${JSON.stringify(requests.map((r) => `${r.metadata.name} ${conditionsOf(r)}`))}; events ${JSON.stringify(events)}`
       : 'no such Certificate';
-    throw new Error(`${(err as Error).message}; last seen: ${said}`);
+    // and its log: errors (a missing or invalid CA Secret is logged, not failed) and lines naming the Certificate
+    const logged = runningControllerLogLines('cert-manager', (l) => !l.includes('optimistic locking') && (l.includes(`${namespace}/${name}`) || l.includes(`"${name}`) || l.startsWith('E')), 15);
+    throw new Error(`${(err as Error).message}; last seen: ${said}; cert-manager logged ${JSON.stringify(logged)}`);
   }
 }
 
