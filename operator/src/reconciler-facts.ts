@@ -94,12 +94,18 @@ export function namespaceOptedIn(caches: Pick<FactCaches, 'namespaces'>, ns: str
   return caches.namespaces.get(undefined, ns)?.metadata.labels?.[MANAGED_NAMESPACE_LABEL] === MANAGED_NAMESPACE_VALUE;
 }
 
-/** cert-manager Certificate -> fact (Ready condition). */
+/**
+ * cert-manager Certificate -> fact. Ready True is ready. Otherwise issuance is in progress, and only a failed or
+ * denied request (Issuing False: cert-manager retries it after a backoff from 1 h) carries a message. The messages
+ * of the way there (no condition yet, "Issuing certificate as Secret does not exist") are left out: each would
+ * be one more status write of the app without saying more than "not issued yet".
+ */
 export function certificateFact(cert: KubeObject | undefined): CertificateFact | undefined {
   if (!cert) return undefined;
   const conds = ((cert as { status?: { conditions?: K8sCondition[] } }).status?.conditions ?? []) as K8sCondition[];
-  const ready = conds.find((c) => c.type === 'Ready');
-  return { ready: ready?.status === 'True', ...(ready?.message ? { message: ready.message } : {}) };
+  if (conds.find((c) => c.type === 'Ready')?.status === 'True') return { ready: true };
+  const issuing = conds.find((c) => c.type === 'Issuing');
+  return issuing?.status === 'False' && issuing.message ? { ready: false, message: issuing.message } : { ready: false };
 }
 
 /** ListenerSet status -> fact; undefined while the gateway controller has reported nothing. */

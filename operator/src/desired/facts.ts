@@ -116,7 +116,7 @@ export const TLS_SECRET_TYPE = 'kubernetes.io/tls';
 export interface CertificateFact {
   /** Certificate condition Ready is True. */
   ready: boolean;
-  /** Its Ready condition message (cert-manager's; never secret). */
+  /** Why issuance failed (cert-manager's Issuing=False message; never secret); absent while it is in progress. */
   message?: string;
 }
 

@@ -290,12 +290,10 @@ function tlsCondition(eff: EffectiveSpec, facts: ObservedFacts, names: ChildName
     );
   }
   const cert = `${eff.namespace}/${names.certificate}`;
-  if (!facts.certificate) {
-    return { type: T.TLSReady, status: 'False', reason: REASONS.CertificateNotReady, message: `Certificate ${cert} not issued yet` };
-  }
-  if (!facts.certificate.ready) {
-    const detail = facts.certificate.message ? `: ${facts.certificate.message}` : '';
-    return { type: T.TLSReady, status: 'False', reason: REASONS.CertificateNotReady, message: `Certificate ${cert} is not ready${detail}` };
+  if (!facts.certificate?.ready) {
+    // one message from the write of the Certificate to its issuance, whatever cert-manager's steps (one status write)
+    const failed = facts.certificate?.message ? `; the last attempt failed: ${facts.certificate.message}` : '';
+    return { type: T.TLSReady, status: 'False', reason: REASONS.CertificateNotReady, message: `Certificate ${cert} not issued yet${failed}` };
   }
   return (
     listenerNotReady(facts, names, gw) ?? {

@@ -328,7 +328,11 @@ describe('operator reconciler: event mapping', () => {
 
   it('Certificate and ListenerSet status become facts', () => {
     assert.equal(certificateFact(undefined), undefined);
-    assert.deepEqual(certificateFact({ metadata: { name: 'c' }, status: { conditions: [{ type: 'Ready', status: 'False', message: 'issuing' }] } } as never), { ready: false, message: 'issuing' });
+    const cert = (...conditions: object[]) => certificateFact({ metadata: { name: 'c' }, status: { conditions } } as never);
+    assert.deepEqual(cert(), { ready: false }, 'no condition yet');
+    assert.deepEqual(cert({ type: 'Ready', status: 'False', reason: 'DoesNotExist', message: 'Issuing certificate as Secret does not exist' }, { type: 'Issuing', status: 'True', message: 'Issuing certificate as Secret does not exist' }), { ready: false }, 'in progress: no message');
+    const failure = 'The certificate request has failed to complete and will be retried: Error signing certificate';
+    assert.deepEqual(cert({ type: 'Ready', status: 'False', reason: 'DoesNotExist', message: 'x' }, { type: 'Issuing', status: 'False', reason: 'Failed', message: failure }), { ready: false, message: failure }, 'a failed request');
     assert.deepEqual(certificateFact({ metadata: { name: 'c' }, status: { conditions: [{ type: 'Ready', status: 'True' }] } } as never), { ready: true });
     assert.equal(listenerFact({ metadata: { name: 'l' } } as never), undefined, 'nothing reported yet');
     assert.deepEqual(listenerFact({ metadata: { name: 'l' }, status: { listeners: [{ name: 'https', conditions: [{ type: 'Accepted', status: 'False', reason: 'HostnameConflict', message: 'taken' }] }] } } as never), { accepted: false, reason: 'HostnameConflict', message: 'taken' });

@@ -122,11 +122,14 @@ describe('desired state: conditions and reasons', () => {
     assert.equal(hostnameClaim(app({}, { deletionTimestamp: t }), true), undefined);
   });
 
-  it('CertificateNotReady while cert-manager has not issued, with its message', () => {
-    assert.equal(conds(app(), facts({ certificate: undefined })).TLSReady!.reason, 'CertificateNotReady');
-    const c = conds(app(), facts({ certificate: { ready: false, message: 'Issuing certificate as Secret does not exist' } })).TLSReady!;
-    assert.equal(c.reason, 'CertificateNotReady');
-    assert.match(c.message, /Issuing certificate as Secret does not exist/);
+  it('CertificateNotReady while cert-manager has not issued: one message on the way, the failure when one failed', () => {
+    const pending = [facts({ certificate: undefined }), facts({ certificate: { ready: false } })].map((f) => conds(app(), f).TLSReady!);
+    for (const c of pending) assert.equal(c.reason, 'CertificateNotReady');
+    assert.equal(pending[0]!.message, pending[1]!.message, 'written and in progress read the same (no status write between them)');
+    assert.match(pending[0]!.message, /not issued yet$/);
+    const failed = conds(app(), facts({ certificate: { ready: false, message: 'The certificate request has failed to complete and will be retried: no CA' } })).TLSReady!;
+    assert.equal(failed.reason, 'CertificateNotReady');
+    assert.match(failed.message, /not issued yet; the last attempt failed: The certificate request has failed to complete and will be retried: no CA$/);
   });
 
   it('ListenerNotReady when the gateway rejects the listener', () => {
