@@ -429,11 +429,14 @@ export class Reconciler {
       }
     }
     const finalizers = app.metadata.finalizers ?? [];
+    const cached = this.d.caches.apps.get(app.metadata.namespace, app.metadata.name);
     try {
-      await this.d.client.jsonPatch(NEBARIAPP, app.metadata.namespace, app.metadata.name, [
+      const written = await this.d.client.jsonPatch<NebariApp & KubeObject>(NEBARIAPP, app.metadata.namespace, app.metadata.name, [
         { op: 'test', path: '/metadata/finalizers', value: finalizers },
         { op: 'replace', path: '/metadata/finalizers', value: finalizers.filter((f) => f !== FINALIZER) },
       ]);
+      // a reconcile before the watch event must not run the finalizer (and Keycloak's removal) a second time
+      this.recent.recordWrite(`app/${key}`, cached, written);
     } catch (err) {
       if (isNotFound(err)) return;
       // 422 from a failed test: the cache is stale; the next event brings the fresh object

@@ -217,4 +217,27 @@ describe('operator + Keycloak end to end (real control plane, real Keycloak)', f
     assert.deepEqual(clients.filter((x) => x.attributes?.['nebari.dev/owner']).map((x) => x.clientId), []);
     assert.deepEqual((await admin.groups.find({ realm })).map((g) => g.name), []);
   });
+
+  it('a reconcile that runs before the watch brings the deletion does not run the finalizer again', async function () {
+    // The same certain lag as above, for the finalizer: its removal is the operator's own write too.
+    await applyApp(c, ns, 'gone', { hostname: 'gone.e2e.example.test', service: { name: 'lab', port: 8080 }, auth: { enabled: true } });
+    await eventually('gone AuthReady', async () => condition(await getApp(c, ns, 'gone'), 'AuthReady')?.status === 'True', 60_000);
+    op.queue.shutdown();
+    try {
+      await c.delete(NEBARIAPP, ns, 'gone');
+      await eventually('the deletion in the operator\'s cache', async () => op.cachedApp(ns, 'gone')?.metadata.deletionTimestamp !== undefined, 20_000);
+      await op.stop();
+      const before = auth.keycloak.apiCalls;
+      await op.reconciler.reconcile(`${ns}/gone`);
+      assert.ok(auth.keycloak.apiCalls > before, 'the first reconcile removes the client from Keycloak');
+      assert.equal(await getApp(c, ns, 'gone'), undefined, 'and lets the app go');
+      assert.ok(op.cachedApp(ns, 'gone')?.metadata.finalizers?.length, 'the cache still has the finalizer');
+      const calls = auth.keycloak.apiCalls;
+      await op.reconciler.reconcile(`${ns}/gone`);
+      assert.equal(auth.keycloak.apiCalls, calls, 'the second reconcile knows the finalizer is gone: no second removal');
+    } finally {
+      await op.stop();
+      await startOperator();
+    }
+  });
 });
