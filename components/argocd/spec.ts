@@ -27,6 +27,39 @@ export const FOUNDATION_LAYER = 'foundation';
 export const CLOUD_LAYER = 'cloud';
 
 /**
+ * Health of a CloudNativePG Cluster (argocd-cm `resource.customizations.health.postgresql.cnpg.io_Cluster`), in
+ * place of Argo CD v3.1.8's built-in check, which reads `status.phaseReason` without checking that a status exists:
+ * a Cluster the CloudNativePG operator has not reported on yet (every new one, for a moment) then fails the whole
+ * comparison of its Application with a ComparisonError, and the sync of the Keycloak database fails with it and is
+ * retried, holding the foundation. This one says Progressing until the operator reports; a phase it reports maps as
+ * CloudNativePG documents it (healthy, in progress, needing attention, needing a person); hibernation is Suspended.
+ */
+export const CNPG_CLUSTER_HEALTH_LUA = `local hs = { status = "Progressing", message = "waiting for the CloudNativePG operator to report on this cluster" }
+local st = obj.status
+if st == nil then return hs end
+if st.conditions ~= nil then
+  for _, c in ipairs(st.conditions) do
+    if c.type == "cnpg.io/hibernation" and c.status == "True" then
+      return { status = "Suspended", message = c.message or "hibernated" }
+    end
+  end
+end
+if st.phase == nil then return hs end
+local attention = { ["Switchover in progress"] = true, ["Failing over"] = true, ["Waiting for user action"] = true,
+  ["Cluster upgrade delayed"] = true, ["Primary instance is being restarted in-place"] = true,
+  ["Primary instance is being restarted without a switchover"] = true, ["Applying configuration"] = true,
+  ["Online upgrade in progress"] = true, ["Upgrading Postgres major version"] = true }
+local stuck = { ["Unable to create required cluster objects"] = true, ["Cluster is unrecoverable and needs manual intervention"] = true,
+  ["Cluster has incomplete or invalid image catalog"] = true, ["Cluster cannot proceed to reconciliation due to an unknown plugin being required"] = true }
+local message = st.phase
+if st.phaseReason ~= nil and st.phaseReason ~= "" then message = st.phase .. ": " .. st.phaseReason end
+if st.phase == "Cluster in healthy state" then return { status = "Healthy", message = message } end
+if stuck[st.phase] then return { status = "Suspended", message = message } end
+if attention[st.phase] then return { status = "Degraded", message = message } end
+return { status = "Progressing", message = message }
+`;
+
+/**
  * Health of an Application as its parent app-of-apps sees it (argocd-cm
  * `resource.customizations.health.argoproj.io_Application`). Argo CD has no built-in health for Applications, so
  * without it a parent's sync waves gate nothing. A child counts as Healthy only when it is Healthy and Synced: a
@@ -204,6 +237,8 @@ export function argocdValues(i: ArgoCDValuesInput): Record<string, unknown> {
                 'application.resourceTrackingMethod': 'annotation',
                 // The foundation's parent Application waits for each wave of child Applications (FOUNDATION_PARENT).
                 'resource.customizations.health.argoproj.io_Application': APPLICATION_HEALTH_LUA,
+                // The Keycloak database's Cluster, which the foundation's gate waits on (CNPG_CLUSTER_HEALTH_LUA).
+                'resource.customizations.health.postgresql.cnpg.io_Cluster': CNPG_CLUSTER_HEALTH_LUA,
             },
             params: {
                 // TLS ends at the gateway; the Service is ClusterIP only.

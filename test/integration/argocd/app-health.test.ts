@@ -28,15 +28,21 @@ describe('Argo CD v3.1.8 judges a child Application with the health check the pl
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  /** Argo CD's verdict on an Application with this status: [status, message]. */
-  const verdict = async (name: string, status: Record<string, unknown> | undefined, labels: Record<string, string> = { [LAYER_LABEL]: FOUNDATION_LAYER }): Promise<[string, string]> => {
-    const file = join(dir, `${name}.yaml`);
-    writeFileSync(file, stringify({ apiVersion: 'argoproj.io/v1alpha1', kind: 'Application', metadata: { name, namespace: 'argocd', labels }, spec: { project: 'foundation' }, ...(status ? { status } : {}) }));
-    const { stdout } = await run(join(argocdBinDir(), 'argocd'), ['admin', 'settings', 'resource-overrides', 'health', file, '--argocd-cm-path', cmPath], { env: { ...process.env, HOME: dir } });
+  /** Argo CD's verdict on `obj` with the argocd-cm at `cm`: [status, message]. */
+  const judge = async (obj: Record<string, unknown> & { metadata: { name: string; [k: string]: unknown } }, cm = cmPath): Promise<[string, string]> => {
+    const file = join(dir, `${obj.metadata.name}.yaml`);
+    writeFileSync(file, stringify(obj));
+    const { stdout } = await run(join(argocdBinDir(), 'argocd'), ['admin', 'settings', 'resource-overrides', 'health', file, '--argocd-cm-path', cm], { env: { ...process.env, HOME: dir } });
     const s = /STATUS: (\S+)/.exec(stdout)?.[1];
     assert.ok(s, `no STATUS in Argo CD's output:\n${stdout}`);
     return [s, /MESSAGE: ?(.*)/.exec(stdout)?.[1] ?? ''];
   };
+  /** Argo CD's verdict on an Application with this status. */
+  const verdict = (name: string, status: Record<string, unknown> | undefined, labels: Record<string, string> = { [LAYER_LABEL]: FOUNDATION_LAYER }): Promise<[string, string]> =>
+    judge({ apiVersion: 'argoproj.io/v1alpha1', kind: 'Application', metadata: { name, namespace: 'argocd', labels }, spec: { project: 'foundation' }, ...(status ? { status } : {}) });
+  /** Argo CD's verdict on a CloudNativePG Cluster with this status. */
+  const cluster = (name: string, status: Record<string, unknown> | undefined, cm = cmPath): Promise<[string, string]> =>
+    judge({ apiVersion: 'postgresql.cnpg.io/v1', kind: 'Cluster', metadata: { name, namespace: 'keycloak' }, spec: { instances: 1 }, ...(status ? { status } : {}) }, cm);
 
   it('Healthy only when the child is both Healthy and Synced', async () => {
     assert.deepEqual(await verdict('ready', { health: { status: 'Healthy' }, sync: { status: 'Synced' } }), ['Healthy', '']);
@@ -66,5 +72,19 @@ describe('Argo CD v3.1.8 judges a child Application with the health check the pl
     assert.deepEqual((await verdict('a-pack', broken, { 'app.kubernetes.io/part-of': 'my-pack' }))[0], 'Healthy');
     assert.deepEqual((await verdict('no-labels', broken, {}))[0], 'Healthy');
     assert.deepEqual((await verdict('foundation-child', broken))[0], 'Degraded');
+  });
+
+  it('a CloudNativePG Cluster the operator has not reported on is Progressing (the built-in check fails the comparison there), then follows its phase', async () => {
+    // Argo CD's own check, with argocd-cm as the release ships it (no customization): an error, which makes the whole
+    // comparison of the Keycloak database's Application a ComparisonError and fails its sync (seen in the foundation test)
+    const bare = join(dir, 'argocd-cm-bare.yaml');
+    writeFileSync(bare, stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: ARGOCD_CM_METADATA, data: {} }));
+    await assert.rejects(cluster('fresh-builtin', undefined, bare), /phaseReason/);
+    assert.deepEqual(await cluster('fresh', undefined), ['Progressing', 'waiting for the CloudNativePG operator to report on this cluster']);
+    assert.deepEqual(await cluster('setting-up', { phase: 'Setting up primary', phaseReason: 'Creating primary instance keycloak-db-1' }), ['Progressing', 'Setting up primary: Creating primary instance keycloak-db-1']);
+    assert.deepEqual(await cluster('healthy', { phase: 'Cluster in healthy state', conditions: [{ type: 'Ready', status: 'True' }] }), ['Healthy', 'Cluster in healthy state']);
+    assert.equal((await cluster('failing-over', { phase: 'Failing over', phaseReason: 'Failing over from keycloak-db-1' }))[0], 'Degraded');
+    assert.equal((await cluster('unrecoverable', { phase: 'Cluster is unrecoverable and needs manual intervention' }))[0], 'Suspended');
+    assert.deepEqual(await cluster('hibernated', { phase: 'Cluster in healthy state', conditions: [{ type: 'cnpg.io/hibernation', status: 'True', message: 'Cluster has been hibernated' }] }), ['Suspended', 'Cluster has been hibernated']);
   });
 });
