@@ -107,20 +107,27 @@ export class Reconciler {
   private async removeAppAnnotation(app: NebariApp, annotation: string): Promise<void> {
     const value = app.metadata.annotations?.[annotation];
     if (value === undefined) return;
-    const { namespace, name } = app.metadata;
     const path = `/metadata/annotations/${annotation.replace(/~/g, '~0').replace(/\//g, '~1')}`;
-    const cached = this.d.caches.apps.get(namespace, name);
     try {
-      const written = await this.d.client.jsonPatch<NebariApp & KubeObject>(NEBARIAPP, namespace, name, [
+      await this.patchApp(app, [
         { op: 'test', path, value },
         { op: 'remove', path },
       ]);
-      this.recent.recordWrite(`app/${objectKey(namespace, name)}`, cached, written);
     } catch (err) {
       // gone already, or changed meanwhile (422 from the test op): the next reconcile decides again
-      const code = (err as { statusCode?: number }).statusCode;
-      if (code !== 404 && code !== 422 && code !== 409) throw err;
+      if (!isNotFound(err) && !isConflict(err) && (err as { statusCode?: number }).statusCode !== 422) throw err;
     }
+  }
+
+  /**
+   * JSON-patch the NebariApp and remember the server's answer as the operator's own write until the cache has it: a
+   * reconcile that runs before the watch event (a requeue, a child's event) must not act on the old copy again.
+   */
+  private async patchApp(app: NebariApp, ops: unknown[]): Promise<void> {
+    const { namespace, name } = app.metadata;
+    const cached = this.d.caches.apps.get(namespace, name);
+    const written = await this.d.client.jsonPatch<NebariApp & KubeObject>(NEBARIAPP, namespace, name, ops);
+    this.recent.recordWrite(`app/${objectKey(namespace, name)}`, cached, written);
   }
 
   async reconcile(key: string): Promise<ReconcileResult | void> {
@@ -429,14 +436,12 @@ export class Reconciler {
       }
     }
     const finalizers = app.metadata.finalizers ?? [];
-    const cached = this.d.caches.apps.get(app.metadata.namespace, app.metadata.name);
     try {
-      const written = await this.d.client.jsonPatch<NebariApp & KubeObject>(NEBARIAPP, app.metadata.namespace, app.metadata.name, [
+      // remembered (patchApp): a reconcile before the watch event must not run the finalizer, and Keycloak's removal, again
+      await this.patchApp(app, [
         { op: 'test', path: '/metadata/finalizers', value: finalizers },
         { op: 'replace', path: '/metadata/finalizers', value: finalizers.filter((f) => f !== FINALIZER) },
       ]);
-      // a reconcile before the watch event must not run the finalizer (and Keycloak's removal) a second time
-      this.recent.recordWrite(`app/${key}`, cached, written);
     } catch (err) {
       if (isNotFound(err)) return;
       // 422 from a failed test: the cache is stale; the next event brings the fresh object

@@ -89,9 +89,10 @@ export class WorkerPool {
           error = err;
         }
         const decision = retryDecision(outcome);
-        log.debug('reconciled', { key, result: decision.result, ms: Math.round(performance.now() - started) });
+        const seconds = (performance.now() - started) / 1000;
+        log.debug('reconciled', { key, result: decision.result, ms: Math.round(seconds * 1000) });
         metrics?.reconciles.inc({ result: decision.result });
-        metrics?.reconcileDuration.observe({ result: decision.result }, (performance.now() - started) / 1000);
+        metrics?.reconcileDuration.observe({ result: decision.result }, seconds);
         for (const cause of decision.reset) queue.forget(key, cause);
         const rq = decision.requeue;
         if (rq && 'afterMs' in rq) queue.addAfter(key, rq.afterMs);

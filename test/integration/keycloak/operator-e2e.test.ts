@@ -62,6 +62,25 @@ describe('operator + Keycloak end to end (real control plane, real Keycloak)', f
     await op.start();
   }
 
+  /**
+   * The informer's lag, made certain: the operator stops handing out work, `change` is made and its cache takes it
+   * (`inCache`), then its watches stop, so nothing later reaches the cache; `body` then runs reconciles by hand on that
+   * cache against the real API server and Keycloak, as when a requeue or a child's event beats a watch event. A fresh
+   * operator is started afterwards.
+   */
+  async function withCacheFrozenAfter(what: string, change: () => Promise<unknown>, inCache: () => boolean, body: () => Promise<void>): Promise<void> {
+    op.queue.shutdown();
+    try {
+      await change();
+      await eventually(`${what} in the operator's cache`, async () => inCache(), 20_000);
+      await op.stop();
+      await body();
+    } finally {
+      await op.stop();
+      await startOperator();
+    }
+  }
+
   after(async function () {
     await op?.stop();
     await kc?.start();
@@ -142,27 +161,22 @@ describe('operator + Keycloak end to end (real control plane, real Keycloak)', f
   });
 
   it('a reconcile that runs before the watch brings the annotation\'s removal does not provision again', async function () {
-    // The informer's lag, made certain: the operator stops handing out work, its cache takes the annotation, then its
-    // watches stop, so the removal never reaches the cache. Two reconciles then run back to back on that cache
-    // against the real API server and Keycloak, as when a requeue or a child's event beats the watch event.
     const before = auth.provisioned;
     const secretBefore = (await secretValues())['client-secret'];
-    op.queue.shutdown();
-    try {
-      await c.jsonPatch(NEBARIAPP, ns, 'lab', [{ op: 'add', path: '/metadata/annotations', value: { [FORCE_REPROVISION_ANNOTATION]: 'true' } }]);
-      await eventually('the annotation in the operator\'s cache', async () => op.cachedApp(ns, 'lab')?.metadata.annotations?.[FORCE_REPROVISION_ANNOTATION] === 'true', 20_000);
-      await op.stop();
-      await op.reconciler.reconcile(`${ns}/lab`);
-      assert.equal(auth.provisioned, before + 1, 'the first reconcile provisions');
-      assert.equal((await getApp(c, ns, 'lab'))!.metadata.annotations?.[FORCE_REPROVISION_ANNOTATION], undefined, 'and removes the annotation');
-      assert.equal(op.cachedApp(ns, 'lab')!.metadata.annotations?.[FORCE_REPROVISION_ANNOTATION], 'true', 'the cache still has it');
-      await op.reconciler.reconcile(`${ns}/lab`);
-      assert.equal(auth.provisioned, before + 1, 'the second reconcile knows its own removal: no second provisioning');
-      assert.equal((await secretValues())['client-secret'], secretBefore, 'the client secret is stable');
-    } finally {
-      await op.stop();
-      await startOperator();
-    }
+    await withCacheFrozenAfter(
+      'the annotation',
+      () => c.jsonPatch(NEBARIAPP, ns, 'lab', [{ op: 'add', path: '/metadata/annotations', value: { [FORCE_REPROVISION_ANNOTATION]: 'true' } }]),
+      () => op.cachedApp(ns, 'lab')?.metadata.annotations?.[FORCE_REPROVISION_ANNOTATION] === 'true',
+      async () => {
+        await op.reconciler.reconcile(`${ns}/lab`);
+        assert.equal(auth.provisioned, before + 1, 'the first reconcile provisions');
+        assert.equal((await getApp(c, ns, 'lab'))!.metadata.annotations?.[FORCE_REPROVISION_ANNOTATION], undefined, 'and removes the annotation');
+        assert.equal(op.cachedApp(ns, 'lab')!.metadata.annotations?.[FORCE_REPROVISION_ANNOTATION], 'true', 'the cache still has it');
+        await op.reconciler.reconcile(`${ns}/lab`);
+        assert.equal(auth.provisioned, before + 1, 'the second reconcile knows its own removal: no second provisioning');
+        assert.equal((await secretValues())['client-secret'], secretBefore, 'the client secret is stable');
+      },
+    );
   });
 
   it('changing scopes and groups updates the client and the hash', async function () {
@@ -219,25 +233,23 @@ describe('operator + Keycloak end to end (real control plane, real Keycloak)', f
   });
 
   it('a reconcile that runs before the watch brings the deletion does not run the finalizer again', async function () {
-    // The same certain lag as above, for the finalizer: its removal is the operator's own write too.
+    // the same certain lag, for the finalizer: its removal is the operator's own write too
     await applyApp(c, ns, 'gone', { hostname: 'gone.e2e.example.test', service: { name: 'lab', port: 8080 }, auth: { enabled: true } });
     await eventually('gone AuthReady', async () => condition(await getApp(c, ns, 'gone'), 'AuthReady')?.status === 'True', 60_000);
-    op.queue.shutdown();
-    try {
-      await c.delete(NEBARIAPP, ns, 'gone');
-      await eventually('the deletion in the operator\'s cache', async () => op.cachedApp(ns, 'gone')?.metadata.deletionTimestamp !== undefined, 20_000);
-      await op.stop();
-      const before = auth.keycloak.apiCalls;
-      await op.reconciler.reconcile(`${ns}/gone`);
-      assert.ok(auth.keycloak.apiCalls > before, 'the first reconcile removes the client from Keycloak');
-      assert.equal(await getApp(c, ns, 'gone'), undefined, 'and lets the app go');
-      assert.ok(op.cachedApp(ns, 'gone')?.metadata.finalizers?.length, 'the cache still has the finalizer');
-      const calls = auth.keycloak.apiCalls;
-      await op.reconciler.reconcile(`${ns}/gone`);
-      assert.equal(auth.keycloak.apiCalls, calls, 'the second reconcile knows the finalizer is gone: no second removal');
-    } finally {
-      await op.stop();
-      await startOperator();
-    }
+    await withCacheFrozenAfter(
+      'the deletion',
+      () => c.delete(NEBARIAPP, ns, 'gone'),
+      () => op.cachedApp(ns, 'gone')?.metadata.deletionTimestamp !== undefined,
+      async () => {
+        const before = auth.keycloak.apiCalls;
+        await op.reconciler.reconcile(`${ns}/gone`);
+        assert.ok(auth.keycloak.apiCalls > before, 'the first reconcile removes the client from Keycloak');
+        assert.equal(await getApp(c, ns, 'gone'), undefined, 'and lets the app go');
+        assert.ok(op.cachedApp(ns, 'gone')?.metadata.finalizers?.length, 'the cache still has the finalizer');
+        const calls = auth.keycloak.apiCalls;
+        await op.reconciler.reconcile(`${ns}/gone`);
+        assert.equal(auth.keycloak.apiCalls, calls, 'the second reconcile knows the finalizer is gone: no second removal');
+      },
+    );
   });
 });
